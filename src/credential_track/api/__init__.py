@@ -1,0 +1,33 @@
+"""The JSON API under /api/v1 (token or session auth, roles enforced)."""
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import ServiceError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class BadRequest(Exception):
+    """A malformed request: answered 400 with the field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest):
+    return jsonify(error=exc.message, field=exc.field), 400
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return jsonify(error=exc.message, field=exc.field), exc.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return jsonify(error=exc.description), exc.code
+
+
+from . import items, scans  # noqa: E402,F401

@@ -1,0 +1,133 @@
+"""Formats of the codes that get scanned.
+
+* Waybill, international style: UPU S10 — two letters, an 8-digit serial, a
+  check digit and a two-letter country code (EMS uses ``E?``).
+* Waybill, domestic EMS: 13 digits.
+* Bag, trip and seal codes issued by this system: ``BAG-`` / ``TRIP-`` /
+  ``SEAL-`` followed by digits (documented in docs/CODES.md).
+* Anything else is taken as an organizer's credential number.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+_S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
+_S10_LOOSE = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
+_DOMESTIC = re.compile(r"^\d{13}$")
+_BAG = re.compile(r"^BAG-\d{6,}$")
+_TRIP = re.compile(r"^TRIP-\d{6,}$")
+_SEAL = re.compile(r"^SEAL-\d{6,}$")
+
+
+class CodeKind(StrEnum):
+    waybill = "waybill"
+    credential = "credential"
+    bag = "bag"
+    trip = "trip"
+    seal = "seal"
+    invalid_waybill = "invalid_waybill"
+
+
+def s10_check_digit(serial: str) -> int:
+    """The UPU S10 check digit of an 8-digit serial number."""
+    if len(serial) != 8 or not serial.isdigit():
+        raise ValueError(f"S10 serial must be 8 digits, got {serial!r}")
+    total = sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS))
+    c = 11 - (total % 11)
+    if c == 10:
+        return 0
+    if c == 11:
+        return 5
+    return c
+
+
+def is_valid_s10(code: str) -> bool:
+    """True when `code` is a well-formed S10 number with a correct check digit."""
+    m = _S10.match(code)
+    return bool(m) and s10_check_digit(m.group(2)) == int(m.group(3))
+
+
+def make_s10(prefix: str, serial: int, country: str = "CN") -> str:
+    """Build the S10 number for a serial (0 ≤ serial < 10^8)."""
+    if not (0 <= serial < 100_000_000):
+        raise ValueError(f"S10 serial out of range: {serial}")
+    if not re.fullmatch(r"[A-Z]{2}", prefix) or not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValueError("S10 prefix and country must be two capital letters")
+    s = f"{serial:08d}"
+    return f"{prefix}{s}{s10_check_digit(s)}{country}"
+
+
+def is_domestic_waybill(code: str) -> bool:
+    """True for a 13-digit domestic EMS waybill number."""
+    return bool(_DOMESTIC.match(code))
+
+
+def normalize_code(raw: str) -> str:
+    """What a scanner typed, without surrounding blanks; S10 letters upper-cased."""
+    code = (raw or "").strip()
+    if _S10_LOOSE.match(code.upper()):
+        return code.upper()
+    return code
+
+
+@dataclass(frozen=True)
+class Classified:
+    kind: CodeKind
+    code: str
+
+
+def classify(raw: str) -> Classified:
+    """Tell what a scanned code is. An S10-shaped code with a wrong check
+    digit is `invalid_waybill`, never a credential number."""
+    code = normalize_code(raw)
+    if _S10_LOOSE.match(code):
+        return Classified(CodeKind.waybill if is_valid_s10(code) else CodeKind.invalid_waybill, code)
+    if _DOMESTIC.match(code):
+        return Classified(CodeKind.waybill, code)
+    upper = code.upper()
+    if _BAG.match(upper):
+        return Classified(CodeKind.bag, upper)
+    if _TRIP.match(upper):
+        return Classified(CodeKind.trip, upper)
+    if _SEAL.match(upper):
+        return Classified(CodeKind.seal, upper)
+    return Classified(CodeKind.credential, code)
+
+
+def is_waybill(code: str) -> bool:
+    """A valid waybill number of either format."""
+    return is_valid_s10(code) or is_domestic_waybill(code)
+
+
+def bag_code(n: int) -> str:
+    return f"BAG-{n:06d}"
+
+
+def trip_code(n: int) -> str:
+    return f"TRIP-{n:06d}"
+
+
+@dataclass
+class S10Range:
+    """A configured block of S10 serials for allocation at capture."""
+
+    prefix: str
+    first: int
+    last: int
+    next: int
+    country: str = "CN"
+
+    def allocate(self) -> str:
+        """The next number of the range; raises when it is used up."""
+        if self.next > self.last:
+            raise RangeExhausted(f"S10 range {self.prefix}{self.first:08d}-{self.last:08d} is used up")
+        code = make_s10(self.prefix, self.next, self.country)
+        self.next += 1
+        return code
+
+
+class RangeExhausted(Exception):
+    pass

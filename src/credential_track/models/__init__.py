@@ -1,0 +1,12 @@
+"""The tables. Import from here: `from credential_track.models import Credential`."""
+from sqlmodel import SQLModel
+
+from .org import ApiToken, CredentialType, Route, Site, Station, User
+from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken", "Bag", "Credential", "CredentialType", "Event", "HandoverBatch",
+    "Route", "Site", "Station", "Trip", "User", "WaybillRange", "metadata",
+]

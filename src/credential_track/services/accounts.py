@@ -1,0 +1,109 @@
+"""Users and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import ApiToken, Station, User
+from ..models.base import utcnow
+from .errors import NotFound, ServiceError
+
+ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "ct_"
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str,
+    display_name: str = "", site_id: int | None = None,
+) -> User:
+    """Add a user; the password is stored as a salted scrypt hash."""
+    username = username.strip()
+    if not username:
+        raise ServiceError("username must not be empty", field="username")
+    if role not in ROLES:
+        raise ServiceError(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if session.exec(select(User).where(User.username == username)).first():
+        raise ServiceError(f"user {username!r} exists already", field="username")
+    user = User(
+        username=username, password_hash=generate_password_hash(password), role=role,
+        display_name=display_name or username, site_id=site_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        # spend the same time as a real check so names cannot be probed
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def create_token(
+    session: Session, *, station_code: str | None = None, username: str | None = None,
+    name: str = "", days: int | None = None, created_by: int | None = None,
+) -> IssuedToken:
+    """Issue an API token for a station or a user. The secret is returned
+    once; only its hash is stored."""
+    if bool(station_code) == bool(username):
+        raise ServiceError("a token belongs to exactly one station or one user", field="station")
+    station_id = user_id = None
+    if station_code:
+        station = session.exec(select(Station).where(Station.code == station_code)).first()
+        if station is None:
+            raise NotFound(f"no station {station_code!r}", field="station")
+        station_id, role = station.id, "operator"
+    else:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise NotFound(f"no user {username!r}", field="user")
+        user_id, role = user.id, user.role
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=_hash_token(secret), prefix=secret[:10], name=name, station_id=station_id,
+        user_id=user_id, role=role, created_by=created_by,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    session.add(token)
+    session.flush()
+    return IssuedToken(token, secret)
+
+
+def token_for_secret(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token (not revoked, not expired) for a presented secret."""
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret))).first()
+    now = now or utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    return token

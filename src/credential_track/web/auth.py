@@ -1,0 +1,49 @@
+"""Log in, log out, switch language."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from ..db import get_db
+from ..security import LoginUser, set_session_version
+from ..services import accounts
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/"):
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = accounts.authenticate(get_db(), request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            flash(_("Wrong user name or password."), "error")
+            return render_template("auth/login.html"), 401
+        session.clear()
+        login_user(LoginUser(user))
+        set_session_version(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html")
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.pop("station", None)
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/lang/<code>")
+def set_language(code: str):
+    if code in ("zh", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")))
