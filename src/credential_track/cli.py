@@ -197,8 +197,14 @@ def stats_command(as_json: bool):
         click.echo(f"  {status:<18}{n:>10,}")
 
 
+@click.group("import")
+def import_group():
+    """Import files: manifests, revocations, EMS delivery events."""
+
+
 def register_commands(app) -> None:
-    for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command):
+    for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command,
+                import_group):
         app.cli.add_command(cmd)
 
 

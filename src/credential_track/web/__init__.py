@@ -1,5 +1,32 @@
 """The web pages: one blueprint per area."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..permissions import allowed
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy translated string
+    permission: str
+
+
+# The top navigation: one entry per area, shown to roles with its permission.
+NAV: list[NavItem] = [
+    NavItem("station.pick", _l("Stations"), "scan"),
+]
+
+
+def nav_items() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return [n for n in NAV if allowed(current_user.role, n.permission)]
 
 
 def register(app: Flask) -> None:
@@ -8,6 +35,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
     def _forbidden(_e):
