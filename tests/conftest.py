@@ -87,7 +87,6 @@ def db_url(request, tmp_path) -> str:
 def app(db_url, tmp_path):
     app = create_app({
         "TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret",
-        "RATELIMIT_ENABLED": False,
     })
     yield app
     app.extensions["credtrack_engine"].dispose()

@@ -7,6 +7,8 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import abort, g, jsonify, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -18,6 +20,8 @@ from .services import accounts
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# per-client limits (login attempts, public tracking); storage from RATELIMIT_STORAGE_URI
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @dataclass
@@ -115,6 +119,7 @@ def api_require(permission: str):
             if not allowed(actor.role, permission):
                 return jsonify(error=f"role {actor.role} may not {permission}"), 403
             return view(*args, **kwargs)
+        wrapped.permission = permission  # read by the permission-table tests
         return wrapped
     return deco
 
@@ -129,6 +134,7 @@ def page_require(permission: str):
             if not allowed(current_user.role, permission):
                 abort(403)
             return view(*args, **kwargs)
+        wrapped.permission = permission  # read by the permission-table tests
         return wrapped
     return deco
 
@@ -154,7 +160,9 @@ def _csrf_unless_token():
 
 def init_app(app) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     app.before_request(lambda: _csrf_unless_token() if request.method not in ("GET", "HEAD", "OPTIONS") else None)
