@@ -21,7 +21,8 @@ def render_bag_label(d: BagLabelData) -> bytes:
     """The bag label: code as Code 128, QR and large print, route, item count,
     seal number once sealed."""
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(LABEL_W, LABEL_H), pageCompression=1, invariant=1)
+    c = Canvas(buf, pagesize=(LABEL_W, LABEL_H), pageCompression=1, invariant=1,
+               initialFontName=font_name(), initialFontSize=10)
     c.setTitle(f"Bag {d.code}")
     f = font_name()
     inner = LABEL_W - 2 * MARGIN

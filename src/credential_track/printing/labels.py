@@ -105,7 +105,8 @@ def draw_label(c: Canvas, d: LabelData) -> None:
 
 
 def _new_canvas(out: BinaryIO) -> Canvas:
-    c = Canvas(out, pagesize=(LABEL_W, LABEL_H), pageCompression=1, invariant=1)
+    c = Canvas(out, pagesize=(LABEL_W, LABEL_H), pageCompression=1, invariant=1,
+               initialFontName=font_name(), initialFontSize=10)
     c.setTitle("Waybill labels")
     c.setCreator("Credential Track")
     return c

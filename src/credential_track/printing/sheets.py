@@ -44,6 +44,7 @@ def grid(rows: list[list[object]], widths: list[float], *, header: bool = True,
     data = [[c if isinstance(c, Flowable) else para(c, st) for c in row] for row in rows]
     t = Table(data, colWidths=widths, repeatRows=1 if header else 0)
     cmds = [
+        ("FONTNAME", (0, 0), (-1, -1), font_name()),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -75,7 +76,7 @@ def fields(pairs: list[tuple[str, object]], columns: int = 2) -> Table:
     lw = 30 * mm
     vw = CONTENT_W / columns - lw
     t = Table(rows, colWidths=[lw, vw] * columns)
-    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font_name()), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                            ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
     return t
 
@@ -132,7 +133,8 @@ def build(story: list, *, title: str, footer: str) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN, bottomMargin=MARGIN + 5 * mm, title=title,
-                            creator="Credential Track", invariant=1)
+                            creator="Credential Track", invariant=1,
+                            initialFontName=font_name(), initialFontSize=10)
 
     def on_page(canvas, document):
         canvas.saveState()
