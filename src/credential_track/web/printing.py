@@ -125,9 +125,21 @@ def labels():
     else:
         printing.write_labels(rows, out)
         mimetype, ext = "application/pdf", "pdf"
+    size = out.tell()
     out.seek(0)
-    return send_file(out, mimetype=mimetype, as_attachment=fmt == "zpl",
-                     download_name=f"labels-{_name(selection.description)}.{ext}")
+    disposition = "attachment" if fmt == "zpl" else "inline"
+    return Response(_drain(out), mimetype=mimetype, headers={
+        "Content-Length": str(size),
+        "Content-Disposition": f'{disposition}; filename="labels-{_name(selection.description)}.{ext}"'})
+
+
+def _drain(f, size: int = 256 * 1024):
+    """Send a temporary file in pieces and close (so delete) it at the end."""
+    try:
+        while block := f.read(size):
+            yield block
+    finally:
+        f.close()
 
 
 @bp.get("/bags/<code>/label.pdf")
