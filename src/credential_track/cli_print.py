@@ -90,7 +90,8 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
                f"in {time.monotonic() - started:.1f}s{skipped}")
 
 
-def _document(out: Path, load, render, what: str) -> None:
+def _document(out: Path, load, render):
+    """Load the data (a clear error if there is none), render it, write it atomically; return the data."""
     with Session(get_engine()) as s:
         try:
             data = load(s)
@@ -110,11 +111,11 @@ def print_bag(bag_code: str, out: Path, label_only: bool):
     """The manifest of a bag (A4), or with --label its bag label."""
     if label_only:
         d = _document(out, lambda s: print_data.bag_label_data(s, bag_code, tz=_tz()),
-                      printing.render_bag_label, "bag label")
+                      printing.render_bag_label)
         click.echo(f"bag label {d.code} ({d.item_count} items) written to {out}")
         return
     d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code, tz=_tz()),
-                  printing.render_bag_manifest, "bag manifest")
+                  printing.render_bag_manifest)
     click.echo(f"bag manifest {d.code}: {len(d.items)} items, seal {d.seal_no or 'none'}, written to {out}")
 
 
@@ -125,7 +126,7 @@ def print_bag(bag_code: str, out: Path, label_only: bool):
 def print_trip(trip_code: str, out: Path):
     """The trip sheet of an escorted trip (A4)."""
     d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code, tz=_tz()),
-                  printing.render_trip_sheet, "trip sheet")
+                  printing.render_trip_sheet)
     items = sum(b.item_count for b in d.bags)
     click.echo(f"trip sheet {d.code}: {len(d.bags)} bags, {items} items, written to {out}")
 
@@ -138,7 +139,7 @@ def print_handover(batch: str, out: Path):
     """The handover receipt of a batch (by name, or id) (A4)."""
     organizer = current_app.config["ORGANIZER_NAME"]
     d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer, tz=_tz()),
-                  printing.render_handover_receipt, "handover receipt")
+                  printing.render_handover_receipt)
     click.echo(f"handover receipt {d.batch}: expected {d.expected}, counted "
                f"{'-' if d.counted is None else d.counted}, received {d.received}, missing {len(d.missing)}, "
                f"extra {len(d.extra)}, written to {out}")
