@@ -201,3 +201,15 @@ def test_cli_prints_bag_trip_and_handover_documents(runner, engine, tmp_path):
         assert result.exit_code == 0 and needle in result.output, result.output
         assert pages(out.read_bytes()) >= 1
         out.unlink()
+
+
+def test_browser_at_a_zpl_station_gets_zpl_labels_by_default(client, auth, engine):
+    [no] = captured(engine, 1)
+    with write_session(engine) as s:
+        st = s.exec(select(Station).where(Station.code == "WS-03")).one()
+        st.label_format = "zpl"
+        s.add(st)
+    auth.login("operator")
+    assert client.get(f"/print/labels/{no}.pdf").mimetype == "application/pdf"  # no station picked yet
+    client.post("/station/", data={"station": "WS-03", "csrf_token": auth.csrf})
+    assert client.get(f"/print/labels/{no}.pdf").data.startswith(b"^XA")
