@@ -130,4 +130,5 @@ def write_labels(labels: Iterable[LabelData], out: BinaryIO, *,
         draw_label(c, d)
         c.showPage()
 
-    return write_chunked(labels, out, new_canvas=_new_canvas, draw=draw, chunk=chunk, progress=progress)
+    return write_chunked(labels, out, new_canvas=_new_canvas, draw=draw, chunk=chunk, progress=progress,
+                         title="Waybill labels")
