@@ -30,11 +30,12 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, home, station
+    from . import auth, home, printing, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.register_blueprint(printing.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
