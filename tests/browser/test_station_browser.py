@@ -1,0 +1,243 @@
+"""Station pages in headless Chromium, driven by the keyboard as a USB
+scanner drives them."""
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Error as PlaywrightError
+from sqlmodel import Session, select
+
+from credential_track.db import write_session
+from credential_track.domain.codes import make_s10
+from credential_track.models import Bag, Credential, Event
+from credential_track.services import dispatch, stations
+
+from ..factories import do_scan, make_credential, make_trip, open_bag
+from .conftest import counter, scan, shot, sign_in, wait_settled
+
+
+def captured_items(engine, n: int, first_serial: int = 50000000, **kw) -> list[str]:
+    """n items ready for acceptance; returns their waybill numbers."""
+    codes = []
+    with write_session(engine) as s:
+        for i in range(n):
+            w = make_s10("EE", first_serial + i)
+            make_credential(s, status="captured", waybill_no=w, **kw)
+            codes.append(w)
+    return codes
+
+
+def goto_settled(page, url: str) -> None:
+    """Navigate, retrying while Chromium's error page reloads itself."""
+    for attempt in range(10):
+        try:
+            page.goto(url)
+            return
+        except PlaywrightError:
+            page.wait_for_timeout(200)
+    page.goto(url)
+
+
+def events(engine, action: str) -> list[Event]:
+    with Session(engine) as s:
+        return s.exec(select(Event).where(Event.action == action).order_by(Event.id)).all()
+
+
+def test_a_burst_of_50_scans_arrives_as_50_events_in_order(page, server, engine):
+    codes = captured_items(engine, 50)
+    sign_in(page, server, "WS-06")
+    page.goto(server.url + "/station/scan?action=accept")
+    for code in codes:  # as fast as the keyboard goes, no waiting for answers
+        scan(page, code)
+    wait_settled(page, ok=50)
+    evs = events(engine, "accept")
+    assert [e.code for e in evs] == codes
+    assert all(e.result == "ok" for e in evs)
+    assert len({e.nonce for e in evs}) == 50
+    assert counter(page, "warn") == counter(page, "stop") == 0
+    assert page.locator("#recent li").count() == 30  # the running list keeps the last 30
+    shot(page, "burst_50_accepted")
+
+
+def test_result_card_counters_and_sounds_for_ok_repeat_and_refusal(page, server, engine):
+    [code] = captured_items(engine, 1)
+    sign_in(page, server, "WS-06")
+    page.goto(server.url + "/station/scan?action=accept")
+    card = page.locator("#result-card")
+
+    scan(page, code)
+    wait_settled(page, ok=1)
+    assert "ok" in card.get_attribute("class").split()
+    assert "Accepted into EMS." in card.text_content()
+    shot(page, "card_ok")
+
+    scan(page, code)
+    page.wait_for_function("() => document.getElementById('count-warn').textContent === '1'")
+    assert "warn" in card.get_attribute("class").split()
+    assert "Already done" in card.text_content()
+    shot(page, "card_already_done")
+
+    scan(page, "NO-SUCH-THING")
+    page.wait_for_function("() => document.getElementById('count-stop').textContent === '1'")
+    assert "stop" in card.get_attribute("class").split()
+    assert "Unknown code: this number is not in the system." in card.text_content()
+    assert card.get_attribute("data-reason") == "unknown_code"
+    assert page.locator("#stop-overlay").is_hidden()  # a plain refusal does not stop the line
+    shot(page, "card_refused")
+
+    assert (counter(page, "ok"), counter(page, "warn"), counter(page, "stop")) == (1, 1, 1)
+    assert [li.get_attribute("class") for li in page.locator("#recent li").all()] == ["stop", "warn", "ok"]
+    # three different sounds: one high beep, two mid beeps, one low buzz
+    assert page.evaluate("window.__tones") == [1320, 660, 660, 160]
+    # the session counters survive a reload
+    page.reload()
+    assert (counter(page, "ok"), counter(page, "warn"), counter(page, "stop")) == (1, 1, 1)
+
+
+def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once(page, server, engine):
+    codes = captured_items(engine, 3)
+    sign_in(page, server, "WS-06")
+    url = server.url + "/station/scan?action=accept"
+    page.goto(url)
+    server.stop()
+    for code in codes:
+        scan(page, code)
+    page.wait_for_selector("#net-status", state="visible")
+    page.wait_for_function("() => document.getElementById('count-pending').textContent === '3'")
+    assert "Server not reachable" in page.text_content("#net-status")
+    assert "Pending: 3" in page.text_content("#net-status")
+    shot(page, "offline_queued")
+    queued = json.loads(page.evaluate("localStorage.getItem('credtrack.queue.WS-06')"))
+    assert [q["code"] for q in queued] == codes
+    assert events(engine, "accept") == []
+
+    # the operator reloads while the server is still down: Chromium's error page
+    try:
+        page.reload()
+    except PlaywrightError:
+        pass
+    assert page.locator("#scan-app").count() == 0  # no page without the server
+    server.start()
+    goto_settled(page, url)
+    wait_settled(page, ok=3)
+    evs = events(engine, "accept")
+    assert [e.code for e in evs] == codes  # once each, in order
+    assert [e.nonce for e in evs] == [q["nonce"] for q in queued]  # with their original nonces
+    assert page.evaluate("localStorage.getItem('credtrack.queue.WS-06')") == "[]"
+    assert page.locator("#net-status").is_hidden()
+    shot(page, "offline_sent_after_reload")
+
+
+def test_wrong_route_stops_the_line_until_the_operator_confirms(page, server, engine):
+    with write_session(engine) as s:
+        right = make_credential(s, status="accepted", waybill_no=make_s10("EE", 60000000),
+                                province="上海市", district="浦东新区")
+        wrong = make_credential(s, status="accepted", waybill_no=make_s10("EE", 60000001),
+                                province="北京市", city="北京市", district="朝阳区")
+        other = make_credential(s, status="accepted", waybill_no=make_s10("EE", 60000002),
+                                province="上海市", district="浦东新区")
+        right_no, wrong_no, other_no = right.waybill_no, wrong.waybill_no, other.waybill_no
+    bag = open_bag(engine, "SH-E")
+    sign_in(page, server, "WS-07")
+    page.goto(server.url + "/station/scan?action=bag")
+    scan(page, bag)  # the bag label sets the bag in use
+    page.wait_for_selector("#bag-panel", state="visible")
+    scan(page, right_no)
+    wait_settled(page, ok=1)
+    scan(page, wrong_no)
+    page.wait_for_selector("#stop-overlay", state="visible")
+    assert "Wrong route: this item does not belong in this bag. Its route is BJ." in page.text_content("#stop-message")
+    assert page.text_content("#stop-code") == wrong_no
+    shot(page, "wrong_route_stop")
+
+    scan(page, other_no)  # the line is stopped: this scan is not taken
+    page.wait_for_timeout(300)
+    assert counter(page, "pending") == 0
+    assert [e.code for e in events(engine, "bag")] == [right_no, wrong_no]
+
+    page.keyboard.press("Escape")
+    assert page.locator("#stop-overlay").is_hidden()
+    scan(page, other_no)
+    wait_settled(page, ok=2)
+    assert page.text_content("#bag-count") == "2"
+
+
+def test_seal_mismatch_on_arrival_stops_the_line_and_is_an_incident(page, server, engine):
+    with write_session(engine) as s:
+        item = make_credential(s, status="accepted", waybill_no=make_s10("EE", 70000000))
+        route, no = item.route, item.credential_no
+    bag = open_bag(engine, route)
+    assert do_scan(engine, no, "bag", "WS-07", bag=bag).result == "ok"
+    assert do_scan(engine, bag, "seal", "WS-07", seal="SEAL-000123").result == "ok"
+    trip = make_trip(engine)
+    assert do_scan(engine, bag, "load", "WS-09", trip=trip).result == "ok"
+    with write_session(engine) as s:
+        dispatch.depart_trip(s, code=trip)
+
+    sign_in(page, server, "WS-10")
+    page.goto(server.url + "/station/scan?action=arrive")
+    scan(page, bag)
+    page.wait_for_selector("#pending-bag", state="visible")
+    scan(page, "SEAL-000124")
+    page.wait_for_selector("#stop-overlay", state="visible")
+    assert "Seal mismatch: stop, do not open the bag, call a supervisor." in page.text_content("#stop-message")
+    shot(page, "seal_mismatch_stop")
+    with Session(engine) as s:
+        [incident] = stations.incidents(s)
+        assert s.exec(select(Bag)).one().state == "in_transit"
+    assert (incident["bag"], incident["seal_read"], incident["seal_expected"]) == (bag, "SEAL-000124", "SEAL-000123")
+
+    page.keyboard.press("Escape")
+    scan(page, bag)
+    scan(page, "SEAL-000123")
+    wait_settled(page, ok=1)
+    with Session(engine) as s:
+        assert s.exec(select(Bag)).one().state == "arrived"
+
+
+def test_capture_shows_problems_takes_a_correction_and_allocates_with_one_key(page, server, engine):
+    with write_session(engine) as s:
+        item = make_credential(s, status="received", recipient_phone="1381234", address="世纪大道")
+        no = item.credential_no
+    sign_in(page, server, "WS-03")
+    page.goto(server.url + "/station/scan?action=capture")
+    assert page.locator("#capture-panel").is_hidden()
+    scan(page, no)
+    page.wait_for_selector("#field-recipient_phone.has-problem")
+    assert "not a valid phone number" in page.text_content("#field-recipient_phone .problem")
+    assert "incomplete address" in page.text_content("#field-address .problem")
+    assert page.input_value("#field-recipient_phone input") == "1381234"
+    shot(page, "capture_problems")
+
+    page.fill("#field-recipient_phone input", "13812345678")
+    page.fill("#field-address input", "世纪大道100号")
+    page.click("#cap-save")
+    page.wait_for_function("() => !document.getElementById('field-recipient_phone').classList.contains('has-problem')")
+    assert not page.locator(".cap-field.has-problem").count()
+
+    page.keyboard.press("F2")  # allocate a number and print
+    wait_settled(page, ok=1)
+    assert page.locator("#capture-panel").is_hidden()  # recipient data only while capturing
+    assert page.input_value("#field-recipient_phone input") == ""
+    link = page.locator("#result-card a.print-link")
+    assert link.get_attribute("href") == f"/print/labels/{no}.pdf"
+    shot(page, "capture_done")
+    with Session(engine) as s:
+        row = s.exec(select(Credential).where(Credential.credential_no == no)).one()
+        assert (row.status, row.recipient_phone, row.waybill_no) == ("captured", "13812345678", make_s10("EE", 20000000))
+        assert [e.action for e in s.exec(select(Event).where(Event.credential_id == row.id).order_by(Event.id))] == [
+            "correct", "capture"]
+
+
+def test_the_scan_page_fits_a_phone(browser, server, engine):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, server, "WS-06")
+        page.goto(server.url + "/station/scan?action=accept")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.locator("#scan-input").is_visible()
+        shot(page, "phone_accept")
+    finally:
+        context.close()
