@@ -162,3 +162,19 @@ def test_supervisor_page_forms_undo_reopen_release(client, auth, db, engine):
     assert "BAG-999999" in client.get("/station/supervisor").get_data(as_text=True)
     db.rollback()
     assert db.exec(select(Bag)).first() is None
+
+
+def test_supervisor_undoes_a_load_from_the_bag_timeline(client, auth, db, engine):
+    c = item(db, status="accepted", waybill_no="EE471108151FR")
+    bag = open_bag(engine, c.route)
+    do_scan(engine, c.credential_no, "bag", "WS-07", bag=bag)
+    do_scan(engine, bag, "seal", "WS-07", seal="SEAL-000001")
+    trip = make_trip(engine)
+    loaded = do_scan(engine, bag, "load", "WS-09", trip=trip)
+    auth.login("supervisor")
+    page = client.get(f"/station/supervisor?code={bag}").get_data(as_text=True)
+    assert f'name="event_id" value="{loaded.event_id}"' in page
+    client.post("/station/supervisor/undo", data={"event_id": loaded.event_id, "reason": "wrong truck",
+                                                  "csrf_token": auth.csrf})
+    db.rollback()
+    assert db.exec(select(Bag)).one().state == "sealed"

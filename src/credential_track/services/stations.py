@@ -135,3 +135,16 @@ def sealed_bags(session: Session, *, limit: int = 100) -> list[dict]:
     rows = session.exec(select(Bag).where(Bag.state == "sealed").order_by(Bag.id.desc()).limit(limit)).all()
     return [{"code": b.code, "route": b.route, "item_count": b.item_count, "seal_no": b.seal_no} for b in rows]
 
+
+
+def bag_timeline(session: Session, code: str) -> dict | None:
+    """A bag's own events (open, seal, load, depart, arrive, reopen, undo),
+    oldest first; None when there is no such bag."""
+    bag = session.exec(select(Bag).where(Bag.code == (code or "").strip().upper())).first()
+    if bag is None:
+        return None
+    evs = session.exec(select(Event).where(Event.bag_id == bag.id, Event.credential_id.is_(None))
+                       .order_by(Event.id)).all()
+    return {"code": bag.code, "state": bag.state, "events": [
+        {"id": e.id, "action": e.action, "result": e.result, "reason": e.reason, "from": e.from_status,
+         "to": e.to_status, "station": e.station, "at": e.at.isoformat() if e.at else None} for e in evs]}

@@ -201,11 +201,13 @@ def supervisor():
     code = (request.args.get("code") or "").strip()
     timeline = None
     if code:
-        item = capture.find_item(db, code)
-        if item is None:
-            flash(_("No item with the code %(code)s.", code=code), "error")
-        else:
+        # a bag's own scans (load) or an item's
+        timeline = stations.bag_timeline(db, code)
+        item = capture.find_item(db, code) if timeline is None else None
+        if item is not None:
             timeline = queries.credential_detail(db, item.credential_no)
+        elif timeline is None:
+            flash(_("No item with the code %(code)s.", code=code), "error")
     return render_template("station/supervisor.html", incidents=stations.incidents(db, limit=50),
                            held=stations.held_items(db), sealed=stations.sealed_bags(db), code=code,
                            timeline=timeline)
