@@ -241,3 +241,21 @@ def test_the_scan_page_fits_a_phone(browser, server, engine):
         shot(page, "phone_accept")
     finally:
         context.close()
+
+
+def test_scans_made_after_sign_out_are_kept_and_sent_after_signing_in_again(page, server, engine):
+    codes = captured_items(engine, 2)
+    sign_in(page, server, "WS-06")
+    page.goto(server.url + "/station/scan?action=accept")
+    other = page.context.new_page()  # the session ends elsewhere (idle timeout, log out)
+    other.goto(server.url + "/station/home")
+    other.click("form[action='/logout'] button")
+    for code in codes:
+        scan(page, code)
+    page.wait_for_selector("#net-status[data-state=session]", state="visible")
+    assert counter(page, "pending") == 2
+    assert "signed out" in page.text_content("#net-status")
+    shot(page, "signed_out_kept")
+    sign_in(other, server, "WS-06")
+    wait_settled(page, ok=2)
+    assert [e.code for e in events(engine, "accept")] == codes

@@ -218,15 +218,20 @@
                              context: scan.context, scanned_at: scan.scanned_at })
     }).then(function (resp) {
       var type = resp.headers.get("Content-Type") || "";
-      if (resp.status >= 500) { throw new Error("server"); }
-      if (resp.status === 401 || type.indexOf("application/json") < 0) {
-        // logged out (idle timeout) or the CSRF token is stale: keep the scans
-        return { session: true };
-      }
-      return resp.json().then(function (body) { return { status: resp.status, body: body }; });
+      if (resp.status >= 500 || resp.status === 429) { throw new Error("retry"); }
+      if (type.indexOf("application/json") < 0) { return { session: true }; }
+      return resp.json().then(function (body) {
+        // 401/403, or a 400 that names no field (the CSRF check): the sign-in
+        // is gone or stale, not the scan: keep it and try again
+        if (resp.status === 401 || resp.status === 403 || (resp.status === 400 && !body.field)) {
+          return { session: true };
+        }
+        return { status: resp.status, body: body };
+      });
     }).then(function (r) {
-      if (r.session) { setNet("session"); retryDelay = 4000; retryLater(); return; }
-      // done with this scan: drop it (by nonce: another tab may have done so already)
+      if (r.session) { setNet("session"); refreshToken(); retryDelay = 2000; retryLater(); return; }
+      // decided (or malformed, which no retry mends): drop it, by nonce, as
+      // another tab of this station may have done so already
       writeQueue(readQueue().filter(function (q) { return q.nonce !== scan.nonce; }));
       retryDelay = 500;
       setNet(null);
@@ -238,6 +243,17 @@
       setNet("offline");
       retryLater();
     });
+  }
+
+  // After a new sign-in (in this or another tab) the page's CSRF token is
+  // stale: read the current one from a fresh copy of this page.
+  function refreshToken() {
+    fetch(location.href, { credentials: "same-origin" }).then(function (resp) {
+      return resp.text();
+    }).then(function (html) {
+      var m = /name="csrf-token" content="([^"]+)"/.exec(html);
+      if (m) { csrf = m[1]; }
+    }).catch(function () {});
   }
 
   function enqueue(code, ctx, act) {
