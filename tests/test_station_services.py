@@ -268,3 +268,9 @@ def test_a_seal_mismatch_on_arrival_is_an_incident_for_supervisors(engine, db):
             incident["station"]) == (bag, "SEAL-999999", "SEAL-000009", trip, "WS-10")
     # the bag has not arrived: the line stopped
     assert db.exec(select(Bag)).one().state == "in_transit"
+
+
+def test_recipient_data_is_shown_only_at_the_capture_step(engine, db):
+    c = item(db, status="accepted", waybill_no="EE471108151FR")
+    view = capture_view(db, c.credential_no)
+    assert (view["recipient"], view["problems"], view["status"]) == (None, {}, "accepted")

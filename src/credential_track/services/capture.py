@@ -14,6 +14,9 @@ from ..domain.regions import find_province
 from ..models import Credential
 from .errors import NotFound
 
+# the recipient data is shown only for items at the capture step (received,
+# or captured and not yet accepted: a label may be reprinted)
+CAPTURE_STATUSES = frozenset({"received", "captured"})
 RECIPIENT_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
 
 _PHONE_JUNK = re.compile(r"[\s\-()（）.]")
@@ -91,14 +94,17 @@ def find_item(session: Session, code: str) -> Credential | None:
 
 def capture_view(session: Session, code: str) -> dict:
     """The item as the capture step shows it: status, flags and the full
-    recipient data (the operator corrects it), with its problems."""
+    recipient data (the operator corrects it), with its problems. Items not
+    at the capture step come without recipient data (`recipient` None)."""
     item = find_item(session, code)
     if item is None:
         raise NotFound(f"no credential {code!r}", field="code")
-    recipient = {name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}
+    recipient = None
+    if item.status in CAPTURE_STATUSES:
+        recipient = {name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}
     return {
         "credential_no": item.credential_no, "waybill_no": item.waybill_no, "status": item.status,
         "route": item.route, "credential_type": item.credential_type, "holder_name": item.holder_name,
         "organization": item.organization, "hold": item.hold, "revoked": item.revoked,
-        "recipient": recipient, "problems": recipient_problems(recipient),
+        "recipient": recipient, "problems": recipient_problems(recipient) if recipient else {},
     }

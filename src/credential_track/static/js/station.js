@@ -111,6 +111,20 @@
     var original = {};
 
     var fill = function (view) {
+      if (!view.recipient) {
+        // not at the capture step: no recipient data; the scan will say why
+        document.getElementById("cap-credential").textContent = view.credential_no;
+        document.getElementById("cap-status").textContent = t["status_" + view.status] || view.status;
+        note.textContent = t.notAtCapture;
+        original = null;
+        fields.forEach(function (el) {
+          el.value = "";
+          var label = document.getElementById("field-" + el.dataset.field);
+          label.classList.remove("has-problem");
+          label.querySelector(".problem").textContent = "";
+        });
+        return;
+      }
       original = view.recipient;
       document.getElementById("cap-credential").textContent = view.credential_no;
       document.getElementById("cap-holder").textContent = view.holder_name + (view.organization ? " · " + view.organization : "");
@@ -169,7 +183,7 @@
       }
     });
     document.getElementById("cap-save").addEventListener("click", function () {
-      if (!pending) { return; }
+      if (!pending || !original) { return; }
       var changes = {};
       fields.forEach(function (el) {
         var name = el.dataset.field;
