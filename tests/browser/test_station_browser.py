@@ -62,7 +62,11 @@ def test_a_burst_of_50_scans_arrives_as_50_events_in_order(page, server, engine)
 def test_result_card_counters_and_sounds_for_ok_repeat_and_refusal(page, server, engine):
     [code] = captured_items(engine, 1)
     sign_in(page, server, "WS-06")
-    page.goto(server.url + "/station/scan?action=accept")
+    assert "Acceptance station 6" in page.text_content("#station-head")
+    assert "B operator" in page.text_content("#station-head")
+    shot(page, "station_home")
+    page.keyboard.press("1")  # the number keys open the station's actions
+    page.wait_for_url("**/station/scan?action=accept")
     card = page.locator("#result-card")
 
     scan(page, code)
