@@ -47,6 +47,13 @@ def test_a_bound_device_goes_straight_to_its_station(client, auth):
     assert "WS-05" in client.get("/station/home").get_data(as_text=True)
     # and the picker is still reachable to change station
     assert client.get("/station/?change=1").status_code == 200
+    # unbinding forgets the device's station
+    token = auth.token("/station/?change=1")
+    client.post("/station/", data={"unbind": "1", "csrf_token": token})
+    client.post("/logout", data={"csrf_token": token})
+    client.post("/login", data={"username": "test-operator", "password": "correct horse battery",
+                                "csrf_token": auth.token("/login")})
+    assert client.get("/station/").status_code == 200
 
 
 def test_every_scan_page_renders_with_its_context_fields(client, auth):

@@ -66,6 +66,10 @@ def pick():
 @bp.post("/")
 @page_require("scan")
 def choose():
+    if request.form.get("unbind"):
+        resp = make_response(redirect(url_for("station.pick", change=1)))
+        resp.delete_cookie(DEVICE_COOKIE)
+        return resp
     code = request.form.get("station", "")
     if code not in {s["code"] for s in _work_stations()}:
         abort(400)
@@ -74,8 +78,6 @@ def choose():
     if request.form.get("bind"):
         resp.set_cookie(DEVICE_COOKIE, _device_signer().dumps(code), max_age=365 * 86400,
                         httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
-    elif request.form.get("unbind"):
-        resp.delete_cookie(DEVICE_COOKIE)
     return resp
 
 
