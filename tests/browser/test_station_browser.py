@@ -233,16 +233,42 @@ def test_capture_shows_problems_takes_a_correction_and_allocates_with_one_key(pa
             "correct", "capture"]
 
 
-def test_the_scan_page_fits_a_phone(browser, server, engine):
+# A camera that "sees" whatever the test puts in window.__seen.
+_FAKE_CAMERA = """
+window.__seen = [];
+window.BarcodeDetector = class {
+  detect() { return Promise.resolve(window.__seen.splice(0).map(function (c) { return { rawValue: c }; })); }
+};
+if (!navigator.mediaDevices) { Object.defineProperty(navigator, 'mediaDevices', { value: {} }); }
+navigator.mediaDevices.getUserMedia = function () {
+  var c = document.createElement('canvas'); c.width = 16; c.height = 16;
+  c.getContext('2d').fillRect(0, 0, 16, 16);
+  return Promise.resolve(c.captureStream());
+};
+"""
+
+
+def test_the_scan_page_fits_a_phone_and_its_camera_feeds_the_same_loop(browser, server, engine):
+    [code] = captured_items(engine, 1)
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True)
+    context.add_init_script(_FAKE_CAMERA)
     page = context.new_page()
+    page.set_default_timeout(8000)
     try:
         sign_in(page, server, "WS-06")
         page.goto(server.url + "/station/scan?action=accept")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert page.locator("#scan-input").is_visible()
-        shot(page, "phone_accept")
+        page.tap("#camera-btn")
+        page.wait_for_selector("#camera-view", state="visible")
+        page.evaluate("(c) => window.__seen.push(c, c)", code)  # read twice in a row: one scan
+        wait_settled(page, ok=1)
+        page.wait_for_timeout(300)
+        assert counter(page, "warn") == 0
+        assert [e.code for e in events(engine, "accept")] == [code]
+        assert "已收寄。" in page.text_content("#result-card")  # the phone speaks Chinese
+        shot(page, "phone_accept_camera")
     finally:
         context.close()
 
