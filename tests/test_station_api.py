@@ -1,5 +1,7 @@
 """The station API: capture view, recipient corrections, bags, trips, the
 pull tray, incidents and supervisor corrections; roles enforced."""
+import uuid
+
 from sqlmodel import select
 
 from credential_track.db import write_session
@@ -178,3 +180,45 @@ def test_supervisor_undoes_a_load_from_the_bag_timeline(client, auth, db, engine
                                                   "csrf_token": auth.csrf})
     db.rollback()
     assert db.exec(select(Bag)).one().state == "sealed"
+
+
+def test_every_station_workflow_through_the_endpoints_the_pages_call(client, auth, db, engine):
+    """Signed in as an operator in a browser session (cookie + CSRF), as the
+    station pages are: capture with a correction and an allocated number,
+    accept with the default weight, bag, seal, load, depart, arrive."""
+    c = item(db, status="received", recipient_phone="123")
+    auth.login("operator")
+
+    def scan(code, action, station, **context):
+        resp = post(client, auth, "/api/v1/scans", {"code": code, "action": action, "station": station,
+                                                     "nonce": uuid.uuid4().hex, "context": context})
+        assert resp.status_code == 200, resp.json
+        return resp.json
+
+    view = client.get(f"/api/v1/station/capture/{c.credential_no}").json
+    assert view["problems"] == {"recipient_phone": "invalid_phone"}
+    fixed = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}",
+                 {"changes": {"recipient_phone": "13811112222"}, "station": "WS-03"}).json
+    assert fixed["problems"] == {}
+    captured = scan(c.credential_no, "capture", "WS-03")
+    assert captured["result"] == "ok" and "Waybill EE20000000" in captured["message"]
+    waybill = captured["item"]["waybill_no"]
+    assert scan(waybill, "accept", "WS-06")["item"]["status"] == "accepted"
+    assert reload(engine, c.credential_no).weight_g == 45
+
+    bag = post(client, auth, "/api/v1/bags", {"route": c.route, "station": "WS-07"}).json["code"]
+    assert scan(waybill, "bag", "WS-07", bag=bag)["bag"]["item_count"] == 1
+    sealed = scan(bag, "seal", "WS-07", seal="SEAL-000777")
+    assert (sealed["result"], sealed["bag"]["state"]) == ("ok", "sealed")
+
+    trip = post(client, auth, "/api/v1/trips", {"vehicle": "沪A·1", "driver": "王", "escorts": ["李", "赵"],
+                                               "origin": "分拣中心", "destination": "处理中心"}).json["code"]
+    assert scan(bag, "load", "WS-09", trip=trip)["result"] == "ok"
+    assert post(client, auth, f"/api/v1/trips/{trip}/depart", {}).json["state"] == "departed"
+    wrong = scan(bag, "arrive", "WS-10", seal="SEAL-000778")
+    assert (wrong["reason"], wrong["message"]) == (
+        "seal_mismatch", "Seal mismatch: stop, do not open the bag, call a supervisor.")
+    assert scan(bag, "arrive", "WS-10", seal="SEAL-000777")["bag"]["state"] == "arrived"
+    assert reload(engine, c.credential_no).status == "arrived"
+    actions = [e.action for e in db.exec(select(Event).where(Event.credential_id == c.id).order_by(Event.id))]
+    assert actions == ["correct", "capture", "accept", "bag", "seal", "depart", "arrive"]
