@@ -44,6 +44,7 @@
   var sending = false;
   var retryDelay = 500;
   var retryTimer = null;
+  var REQUEST_TIMEOUT_MS = 15000;
 
   function loadFrom(store, key, fallback) {
     try { var v = JSON.parse(store.getItem(key)); return v === null ? fallback : v; } catch (e) { return fallback; }
@@ -209,14 +210,20 @@
     if (queue.length === 0) { render(); return; }
     sending = true;
     var scan = queue[0];
+    // a server that hangs is treated like one that is down: give up on this
+    // attempt and re-send (same nonce) later
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS) : null;
     fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",
+      signal: abort ? abort.signal : undefined,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": lang,
                  "Accept": "application/json" },
       body: JSON.stringify({ code: scan.code, action: scan.action, station: scan.station, nonce: scan.nonce,
                              context: scan.context, scanned_at: scan.scanned_at })
     }).then(function (resp) {
+      clearTimeout(timer);
       var type = resp.headers.get("Content-Type") || "";
       if (resp.status >= 500 || resp.status === 429) { throw new Error("retry"); }
       if (type.indexOf("application/json") < 0) { return { session: true }; }
@@ -240,6 +247,7 @@
       sending = false;
       pump();
     }).catch(function () {
+      clearTimeout(timer);
       setNet("offline");
       retryLater();
     });
