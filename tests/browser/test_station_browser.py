@@ -111,6 +111,9 @@ def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once
     page.wait_for_function("() => document.getElementById('count-pending').textContent === '3'")
     assert "Server not reachable" in page.text_content("#net-status")
     assert "Pending: 3" in page.text_content("#net-status")
+    # the card says the last scan is kept, not that it counted
+    assert "queued" in page.get_attribute("#result-card", "class").split()
+    assert "Kept on this device, not sent yet" in page.text_content("#result-card")
     shot(page, "offline_queued")
     queued = json.loads(page.evaluate("localStorage.getItem('credtrack.queue.WS-06')"))
     assert [q["code"] for q in queued] == codes

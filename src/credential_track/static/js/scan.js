@@ -78,7 +78,8 @@
   function beep(kind) {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var plan = { ok: [[1320, 0, 0.09]], warn: [[660, 0, 0.12], [660, 0.2, 0.12]], stop: [[160, 0, 0.7]] }[kind];
+      var plan = { ok: [[1320, 0, 0.09]], warn: [[660, 0, 0.12], [660, 0.2, 0.12]], stop: [[160, 0, 0.7]],
+                   queued: [[440, 0, 0.06]] }[kind];
       plan.forEach(function (p) {
         var osc = audio.createOscillator();
         var gain = audio.createGain();
@@ -269,6 +270,11 @@
     queue.push({ code: code, action: act || action, station: station, nonce: nonce(), context: ctx || {},
                  scanned_at: new Date().toISOString() });
     writeQueue(queue);
+    if (net.dataset.state) {
+      // not confirmed yet: say the scan is kept, not that it counted
+      setCard("queued", fmt(texts.queued, { n: queue.length }), code, []);
+      beep("queued");
+    }
     render();
     pump();
   }
