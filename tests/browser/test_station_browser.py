@@ -293,3 +293,38 @@ def test_scans_made_after_sign_out_are_kept_and_sent_after_signing_in_again(page
     sign_in(other, server, "WS-06")
     wait_settled(page, ok=2)
     assert [e.code for e in events(engine, "accept")] == codes
+
+
+# The markup of a page that reuses the loop with only the basic elements (as
+# the handover page does): no #scan-texts, no stop overlay, no stop reasons.
+_BASIC_LOOP_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<meta name="csrf-token" content="{{ csrf_token() }}">
+<link rel="stylesheet" href="/static/css/app.css"><link rel="stylesheet" href="/static/css/station.css"></head><body>
+<div id="scan-app" class="scan" data-station="WS-01" data-action="handover" data-endpoint="/api/v1/scans"
+     data-lang="en" data-offline="Server not reachable" data-pending="pending">
+  <form id="scan-form" autocomplete="off"><input id="scan-input" class="scan-input" autofocus></form>
+  <div id="net-status" class="net-status" hidden></div>
+  <div id="result-card" class="result-card idle">Ready</div>
+  <div class="counters"><b id="count-ok">0</b><b id="count-warn">0</b><b id="count-stop">0</b><b id="count-pending">0</b></div>
+  <ol id="recent" class="recent"></ol>
+</div>
+<script src="/static/js/scan.js"></script></body></html>"""
+
+
+def test_a_page_with_only_the_basic_loop_elements_still_scans_and_stops_the_line(page, server, engine, live_app):
+    from flask import render_template_string
+
+    live_app.add_url_rule("/test-basic-loop", "test_basic_loop", lambda: render_template_string(_BASIC_LOOP_PAGE))
+    with write_session(engine) as s:
+        fine = make_credential(s, status="registered").credential_no
+        revoked = make_credential(s, status="registered", revoked=True).credential_no
+    sign_in(page, server, "WS-01")
+    page.goto(server.url + "/test-basic-loop")
+    scan(page, fine)
+    wait_settled(page, ok=1)
+    scan(page, revoked)
+    page.wait_for_selector("#stop-overlay", state="visible")
+    assert "Revoked credential: put this item in the red tray." in page.text_content("#stop-message")
+    page.keyboard.press("Escape")
+    assert page.locator("#stop-overlay").is_hidden()
+    assert [e.code for e in events(engine, "handover")] == [fine, revoked]

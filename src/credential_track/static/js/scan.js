@@ -23,8 +23,21 @@
   var action = ds.action;
   var endpoint = ds.endpoint;
   var lang = ds.lang || "zh";
-  var stopReasons = (ds.stopReasons || "").split(" ").filter(Boolean);
-  var texts = document.getElementById("scan-texts").dataset;
+  // refusals that stop the line (the station pages say which; other pages
+  // using the loop get the same default)
+  var stopReasons = (ds.stopReasons || "wrong_route seal_mismatch revoked on_hold").split(" ").filter(Boolean);
+  var textsEl = document.getElementById("scan-texts");
+  var texts = textsEl ? textsEl.dataset : {};
+  // pages that carry no #scan-texts (or older data-offline/data-pending
+  // attributes) still get words for every state
+  var FALLBACK = {
+    offline: ds.offline ? ds.offline + " ({n} " + (ds.pending || "") + ")" : "Server not reachable: scans are kept. Pending: {n}",
+    session: "Signed out: log in again; pending scans ({n}) are kept.",
+    queued: "Kept on this device, not sent yet ({n} pending).",
+    replayed: "answer repeated", resumed: "", noCamera: "No camera.",
+    lineStopped: "Line stopped", stopHelp: "", stopAck: "Continue (Esc)"
+  };
+  Object.keys(FALLBACK).forEach(function (k) { if (texts[k] === undefined) { texts[k] = FALLBACK[k]; } });
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
   var input = document.getElementById("scan-input");
@@ -32,7 +45,7 @@
   var card = document.getElementById("result-card");
   var recent = document.getElementById("recent");
   var net = document.getElementById("net-status");
-  var overlay = document.getElementById("stop-overlay");
+  var overlay = document.getElementById("stop-overlay") || buildOverlay();
   var queueKey = "credtrack.queue." + station;
   var countKey = "credtrack.counts." + station;
   var listKey = "credtrack.recent." + station;
@@ -48,6 +61,27 @@
 
   function loadFrom(store, key, fallback) {
     try { var v = JSON.parse(store.getItem(key)); return v === null ? fallback : v; } catch (e) { return fallback; }
+  }
+  // the stop notice, for pages whose template has none
+  function buildOverlay() {
+    var o = document.createElement("div");
+    o.id = "stop-overlay";
+    o.className = "stop-overlay";
+    o.hidden = true;
+    var box = document.createElement("div");
+    box.className = "stop-box";
+    [["div", "stop-title", "", texts.lineStopped], ["div", "stop-message", "stop-message", ""],
+     ["div", "stop-code", "stop-code", ""], ["button", "", "stop-ack", texts.stopAck]].forEach(function (d) {
+      var el = document.createElement(d[0]);
+      if (d[1]) { el.className = d[1]; }
+      if (d[2]) { el.id = d[2]; }
+      if (d[0] === "button") { el.type = "button"; }
+      el.textContent = d[3];
+      box.appendChild(el);
+    });
+    o.appendChild(box);
+    app.appendChild(o);
+    return o;
   }
   function readQueue() { return loadFrom(localStorage, queueKey, []); }
   function writeQueue(q) { localStorage.setItem(queueKey, JSON.stringify(q)); }
