@@ -27,6 +27,10 @@ def captured_items(engine, n: int, first_serial: int = 50000000, **kw) -> list[s
     return codes
 
 
+QUEUE_OF_THIS_TAB = ("() => localStorage.getItem('credtrack.queue.WS-06.' + "
+                     "sessionStorage.getItem('credtrack.tab'))")
+
+
 def goto_settled(page, url: str) -> None:
     """Navigate, retrying while Chromium's error page reloads itself."""
     for attempt in range(10):
@@ -115,7 +119,7 @@ def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once
     assert "queued" in page.get_attribute("#result-card", "class").split()
     assert "Kept on this device, not sent yet" in page.text_content("#result-card")
     shot(page, "offline_queued")
-    queued = json.loads(page.evaluate("localStorage.getItem('credtrack.queue.WS-06')"))
+    queued = json.loads(page.evaluate(QUEUE_OF_THIS_TAB))
     assert [q["code"] for q in queued] == codes
     assert events(engine, "accept") == []
 
@@ -131,7 +135,7 @@ def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once
     evs = events(engine, "accept")
     assert [e.code for e in evs] == codes  # once each, in order
     assert [e.nonce for e in evs] == [q["nonce"] for q in queued]  # with their original nonces
-    assert page.evaluate("localStorage.getItem('credtrack.queue.WS-06')") == "[]"
+    assert page.evaluate(QUEUE_OF_THIS_TAB) == "[]"
     assert page.locator("#net-status").is_hidden()
     shot(page, "offline_sent_after_reload")
 
@@ -328,3 +332,20 @@ def test_a_page_with_only_the_basic_loop_elements_still_scans_and_stops_the_line
     page.keyboard.press("Escape")
     assert page.locator("#stop-overlay").is_hidden()
     assert [e.code for e in events(engine, "handover")] == [fine, revoked]
+
+
+def test_scans_left_behind_by_a_closed_tab_are_sent_by_the_next_one(page, server, engine):
+    codes = captured_items(engine, 2)
+    sign_in(page, server, "WS-06")
+    left = [{"code": c, "action": "accept", "station": "WS-06", "nonce": f"left-{i}", "context": {},
+             "scanned_at": "2026-11-28T09:00:00Z"} for i, c in enumerate(codes)]
+    # a tab that died with two scans queued (its last sign of life long ago)
+    page.evaluate("""(q) => {
+        localStorage.setItem('credtrack.queue.WS-06.deadtab', JSON.stringify(q));
+        localStorage.setItem('credtrack.alive.deadtab', '1');
+    }""", left)
+    page.goto(server.url + "/station/scan?action=accept")
+    wait_settled(page, ok=2)
+    evs = events(engine, "accept")
+    assert [(e.code, e.nonce) for e in evs] == [(q["code"], q["nonce"]) for q in left]
+    assert page.evaluate("() => localStorage.getItem('credtrack.queue.WS-06.deadtab')") is None

@@ -46,7 +46,15 @@
   var recent = document.getElementById("recent");
   var net = document.getElementById("net-status");
   var overlay = document.getElementById("stop-overlay") || buildOverlay();
-  var queueKey = "credtrack.queue." + station;
+  // Each tab has its own queue (its id lives in sessionStorage, so it
+  // survives reloads): a scan is sent and shown by the tab it was made in.
+  // A tab that has not been seen for a while (closed, crashed) leaves its
+  // queue behind; the next tab of the station adopts it.
+  var queuePrefix = "credtrack.queue." + station + ".";
+  var tabId = sessionStorage.getItem("credtrack.tab");
+  if (!tabId) { tabId = nonce().slice(0, 12); sessionStorage.setItem("credtrack.tab", tabId); }
+  var queueKey = queuePrefix + tabId;
+  var aliveKey = "credtrack.alive." + tabId;
   var countKey = "credtrack.counts." + station;
   var listKey = "credtrack.recent." + station;
   var stopKey = "credtrack.stop." + station;
@@ -58,6 +66,8 @@
   var retryDelay = 500;
   var retryTimer = null;
   var REQUEST_TIMEOUT_MS = 15000;
+  var HEARTBEAT_MS = 3000;
+  var ORPHAN_AFTER_MS = 15000;
 
   function loadFrom(store, key, fallback) {
     try { var v = JSON.parse(store.getItem(key)); return v === null ? fallback : v; } catch (e) { return fallback; }
@@ -85,6 +95,23 @@
   }
   function readQueue() { return loadFrom(localStorage, queueKey, []); }
   function writeQueue(q) { localStorage.setItem(queueKey, JSON.stringify(q)); }
+  function heartbeat() { localStorage.setItem(aliveKey, String(Date.now())); }
+  function adoptOrphans() {
+    var keys = [];
+    for (var i = 0; i < localStorage.length; i++) { keys.push(localStorage.key(i)); }
+    keys.forEach(function (key) {
+      if (key === queueKey) { return; }
+      var owner = key.indexOf(queuePrefix) === 0 ? key.slice(queuePrefix.length) : null;
+      var legacy = key === "credtrack.queue." + station; // one queue per station, before tabs had their own
+      if (owner === null && !legacy) { return; }
+      var seen = owner ? Number(localStorage.getItem("credtrack.alive." + owner)) || 0 : 0;
+      if (Date.now() - seen < ORPHAN_AFTER_MS) { return; }
+      var items = loadFrom(localStorage, key, []);
+      if (items.length) { writeQueue(readQueue().concat(items)); }
+      localStorage.removeItem(key);
+      if (owner) { localStorage.removeItem("credtrack.alive." + owner); }
+    });
+  }
   function saveSession() {
     sessionStorage.setItem(countKey, JSON.stringify(counts));
     sessionStorage.setItem(listKey, JSON.stringify(recentItems));
@@ -363,7 +390,9 @@
   });
   window.addEventListener("online", function () { retryDelay = 500; clearTimeout(retryTimer); pump(); });
   // another tab of this station queued or sent scans
-  window.addEventListener("storage", function (ev) { if (ev.key === queueKey) { render(); pump(); } });
+  heartbeat();
+  adoptOrphans();
+  setInterval(function () { heartbeat(); adoptOrphans(); if (!sending) { pump(); } }, HEARTBEAT_MS);
 
   // Camera: where the browser reads barcodes itself, codes feed the same loop.
   var camBtn = document.getElementById("camera-btn");
