@@ -132,9 +132,35 @@ window.__tones = [];
 """
 
 
+@pytest.fixture(scope="session")
+def operator_cookies(browser, browser_template, tmp_path_factory):
+    """Sign the operator in once: every test's database is a copy of the same
+    template with the same secret key, so the session cookie holds for all
+    (cookies do not depend on the port)."""
+    path = tmp_path_factory.mktemp("signin") / "signin.db"
+    shutil.copy(browser_template, path)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test"})
+    srv = LiveServer(app)
+    srv.start()
+    context = browser.new_context()
+    try:
+        login(context.new_page(), srv)
+        return context.storage_state()["cookies"]
+    finally:
+        context.close()
+        srv.stop()
+        app.extensions["credtrack_engine"].dispose()
+
+
+def new_context(browser, cookies, **kw):
+    context = browser.new_context(**kw)
+    context.add_cookies(cookies)
+    return context
+
+
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+def page(browser, operator_cookies):
+    context = new_context(browser, operator_cookies, locale="en-US", viewport={"width": 1280, "height": 900})
     context.add_init_script(_AUDIO_SPY)
     pg = context.new_page()
     pg.set_default_timeout(8000)
@@ -147,14 +173,21 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page, server, station: str, role: str = "operator") -> None:
-    """Log in and pick the station, as an operator does."""
+def login(page, server, role: str = "operator") -> None:
     page.goto(server.url + "/login")
     page.fill("input[name=username]", f"b-{role}")
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def sign_in(page, server, station: str, role: str = "operator") -> None:
+    """Log in (unless the browser is signed in already) and pick the station,
+    as an operator does."""
     page.goto(server.url + "/station/?change=1")
+    if "/login" in page.url:
+        login(page, server, role)
+        page.goto(server.url + "/station/?change=1")
     page.click(f"#pick-{station}")
     page.wait_for_url("**/station/home")
 

@@ -13,7 +13,7 @@ from credential_track.models import Bag, Credential, Event
 from credential_track.services import dispatch, stations
 
 from ..factories import do_scan, make_credential, make_trip, open_bag
-from .conftest import counter, scan, shot, sign_in, wait_settled
+from .conftest import counter, new_context, scan, shot, sign_in, wait_settled
 
 
 def captured_items(engine, n: int, first_serial: int = 50000000, **kw) -> list[str]:
@@ -256,9 +256,9 @@ navigator.mediaDevices.getUserMedia = function () {
 """
 
 
-def test_the_scan_page_fits_a_phone_and_its_camera_feeds_the_same_loop(browser, server, engine):
+def test_the_scan_page_fits_a_phone_and_its_camera_feeds_the_same_loop(browser, operator_cookies, server, engine):
     [code] = captured_items(engine, 1)
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+    context = new_context(browser, operator_cookies, locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True)
     context.add_init_script(_FAKE_CAMERA)
     page = context.new_page()
