@@ -21,6 +21,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delivery_events": frozenset({"supervisor", "admin"}),
     # manifest imports
     "import": frozenset({"supervisor", "admin"}),
+    # supervisor corrections at stations (undo a scan, reopen a bag, release a
+    # hold) and the incident list
+    "supervise": frozenset({"supervisor", "admin"}),
     # users, tokens, stations, configuration
     "admin": frozenset({"admin"}),
 }

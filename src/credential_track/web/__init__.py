@@ -20,6 +20,7 @@ class NavItem:
 # The top navigation: one entry per area, shown to roles with its permission.
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
+    NavItem("station.supervisor", _l("Corrections"), "supervise"),
 ]
 
 
