@@ -206,6 +206,7 @@ def register_commands(app) -> None:
     for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command,
                 import_group):
         app.cli.add_command(cmd)
+    from . import cli_import; cli_import.register(app)
 
 
 def main() -> None:
