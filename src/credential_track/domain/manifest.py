@@ -182,10 +182,15 @@ class Manifest:
         self.kind = "xlsx" if self.path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
         self.encoding: str | None = None
         self._wb = None
-        if self.kind == "xlsx":
-            self._open_xlsx()
-        else:
-            self._open_csv()
+        self._fh = None
+        try:
+            if self.kind == "xlsx":
+                self._open_xlsx()
+            else:
+                self._open_csv()
+        except BaseException:
+            self.close()
+            raise
 
     def _open_csv(self) -> None:
         self.encoding = detect_encoding(self.path)
@@ -205,7 +210,7 @@ class Manifest:
         # an estimate for progress: lines in the file less the header
         with open(self.path, "rb") as f:
             lines = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
-        self.estimated_rows = max(lines - 1, 0) + (0 if sample.endswith("\n") or not sample else 0)
+        self.estimated_rows = max(lines - 1, 0)
 
     def _open_xlsx(self) -> None:
         from openpyxl import load_workbook
@@ -235,9 +240,9 @@ class Manifest:
             yield n, cells
 
     def close(self) -> None:
-        if self.kind == "csv":
+        if self._fh is not None:
             self._fh.close()
-        elif self._wb is not None:
+        if self._wb is not None:
             self._wb.close()
 
     def __enter__(self):
