@@ -20,6 +20,9 @@ class NavItem:
 # The top navigation: one entry per area, shown to roles with its permission.
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
+    NavItem("handover.index", _l("Handover"), "handover"),
+    NavItem("imports.upload_page", _l("Import"), "import"),
+    NavItem("imports.export_page", _l("Export"), "export"),
 ]
 
 
@@ -30,11 +33,13 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, home, station
+    from . import auth, handover, home, imports, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.register_blueprint(handover.bp)
+    app.register_blueprint(imports.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
