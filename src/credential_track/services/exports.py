@@ -62,57 +62,78 @@ def columns(personal: bool) -> list[str]:
     return [*BASE_COLUMNS, *(PERSONAL_COLUMNS if personal else ()), *(s for s, _t in STAGES), *TAIL_COLUMNS]
 
 
-def _query(filters: StatusFilter, personal: bool) -> tuple[str, dict]:
-    stage_cols = ",\n ".join(
-        f"MAX(CASE WHEN to_status = '{status}' THEN at END) AS {name}" for name, status in STAGES)
-    delivery = ", ".join(f"'{a}'" for a in DELIVERY_ACTIONS)
+def _queries(filters: StatusFilter, personal: bool) -> tuple[str, str, str, dict]:
+    """Three streams in credential id order, merged in Python: the items,
+    their stage times (one GROUP BY over the events, along the
+    (credential_id, id) index), and their delivery events."""
     personal_cols = "".join(f", c.{c}" for c in PERSONAL_COLUMNS) if personal else ""
     where, params = filters.where()
-    sql = f"""
-SELECT c.credential_no, c.credential_type, b.name, c.status, c.revoked, c.hold, c.intercept,
-       c.waybill_no, c.route{personal_cols},
-       {", ".join("t." + name for name, _s in STAGES)},
-       le.action, le.at, le.details
-FROM credential c
-LEFT JOIN handover_batch b ON b.id = c.batch_id
-LEFT JOIN (
-  SELECT credential_id,
- {stage_cols},
- MAX(CASE WHEN action IN ({delivery}) THEN id END) AS last_delivery_id
-  FROM event WHERE credential_id IS NOT NULL AND result = 'ok'
-  GROUP BY credential_id
-) t ON t.credential_id = c.id
-LEFT JOIN event le ON le.id = t.last_delivery_id
+    items = f"""
+SELECT c.id, c.credential_no, c.credential_type, b.name, c.status, c.revoked, c.hold, c.intercept,
+       c.waybill_no, c.route{personal_cols}
+FROM credential c LEFT JOIN handover_batch b ON b.id = c.batch_id
 WHERE {where}
 ORDER BY c.id"""
-    return sql, params
+    stage_cols = ", ".join(f"MAX(CASE WHEN to_status = '{status}' THEN at END)" for _n, status in STAGES)
+    stages = f"""
+SELECT credential_id, {stage_cols}
+FROM event WHERE credential_id IS NOT NULL AND result = 'ok'
+GROUP BY credential_id ORDER BY credential_id"""
+    delivery = ", ".join(f"'{a}'" for a in DELIVERY_ACTIONS)
+    deliveries = f"""
+SELECT credential_id, action, at, details FROM event
+WHERE action IN ({delivery}) AND result = 'ok' AND credential_id IS NOT NULL
+ORDER BY credential_id, id"""
+    return items, stages, deliveries, params
 
 
 def _time(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):  # SQLite keeps naive UTC text
-        return value[:19].replace(" ", "T") + "Z"
+        return value[:10] + "T" + value[11:19] + "Z"
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_NO_STAGES = ("",) * len(STAGES)
+_NO_DELIVERY = ("", "", "")
+
+
+def _grouped_last(result) -> Iterator[tuple[int, tuple]]:
+    """(credential_id, (action, at, details)) of the last delivery event of each item."""
+    current, last = None, None
+    for cid, action, at, details in result:
+        if cid != current and current is not None:
+            yield current, last
+        current, last = cid, (action, _time(at), _delivery_details(details))
+    if current is not None:
+        yield current, last
+
+
 def rows(engine: Engine, filters: StatusFilter, *, personal: bool = False,
          chunk: int = 5000) -> Iterator[list]:
     """The export rows (without the header), streamed from the database."""
-    sql, params = _query(filters, personal)
-    n_head = len(BASE_COLUMNS) + (len(PERSONAL_COLUMNS) if personal else 0)
+    items_sql, stages_sql, deliveries_sql, params = _queries(filters, personal)
+    sentinel = (float("inf"), None)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=chunk).execute(text(sql), params)
-        for part in result.partitions(chunk):
-            for r in part:
-                out = list(r[:n_head])
-                out[4], out[5], out[6] = int(bool(out[4])), int(bool(out[5])), int(bool(out[6]))
-                out.extend(_time(v) for v in r[n_head:n_head + len(STAGES)])
-                action, at, details = r[n_head + len(STAGES):]
-                out.extend((action or "", _time(at), _delivery_details(details)))
-                yield out
+        streaming = conn.execution_options(stream_results=True, yield_per=chunk)
+        stages = iter(streaming.execute(text(stages_sql)))
+        deliveries = _grouped_last(iter(streaming.execute(text(deliveries_sql))))
+        st = next(stages, None) or sentinel
+        dl = next(deliveries, sentinel)
+        for r in streaming.execute(text(items_sql), params):
+            cid = r[0]
+            out = list(r[1:])
+            out[4], out[5], out[6] = int(bool(out[4])), int(bool(out[5])), int(bool(out[6]))
+            while st[0] < cid:
+                st = next(stages, None) or sentinel
+            out.extend(_time(v) for v in st[1:]) if st[0] == cid else out.extend(_NO_STAGES)
+            while dl[0] < cid:
+                dl = next(deliveries, sentinel)
+            out.extend(dl[1] if dl[0] == cid else _NO_DELIVERY)
+            yield out
 
 
 def _delivery_details(raw: str | None) -> str:
