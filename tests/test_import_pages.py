@@ -32,7 +32,7 @@ def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="n-new">1<', page) and re.search(r'id="n-rejected">1<', page)
-    assert "must be 6 digits" in page
+    assert "必须是6位数字" in page  # the row message, translated by its key
     rejects = re.search(r'href="(/imports/jobs/[0-9a-f]+/rejects.csv)"', page).group(1)
     with client.get(rejects) as resp:
         body = resp.get_data(as_text=True)
@@ -42,6 +42,7 @@ def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
 def test_upload_with_an_invalid_row_imports_nothing(app, tmp_path, client, auth, engine):
     app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
     auth.login("supervisor")
+    client.post("/lang/en", data={"csrf_token": auth.csrf})
     resp = upload(client, auth, [row("Q1"), row("Q2", prov="火星")])
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "nothing was imported" in page
