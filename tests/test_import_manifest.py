@@ -181,3 +181,17 @@ def test_manifest_reader_reports_undecodable_file(tmp_path):
     path.write_bytes(",".join(EN).encode() + b"\n\xff\xfe\xfa\x80\x81\n")
     with pytest.raises(ManifestError, match="neither UTF-8 nor GB18030"):
         Manifest(path)
+
+
+def test_interrupt_halfway_leaves_database_as_it_was(engine, tmp_path):
+    path = write_csv(tmp_path / "m.csv", EN, [row(f"K{i}") for i in range(6000)])
+
+    def interrupt(n, seen=[0]):
+        seen[0] += n
+        if seen[0] >= 4000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_manifest(engine, path, progress=interrupt)
+    assert count(engine) == 0 and count(engine, Event) == 0 and count(engine, HandoverBatch) == 0
+    assert import_manifest(engine, path).new == 6000
