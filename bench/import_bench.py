@@ -94,6 +94,14 @@ def baseline(db: Path, manifest: Path) -> float:
     return seconds
 
 
+BASELINE_CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[3]); sys.path.insert(0, sys.argv[4])
+from pathlib import Path
+from import_bench import baseline
+print(json.dumps({"seconds": baseline(Path(sys.argv[1]), Path(sys.argv[2]))}))
+"""
+
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[3])
@@ -161,7 +169,11 @@ def main() -> int:
     for name in ("base.db", "import.db"):
         shutil.copy(template, work / name)
 
-    base_s = baseline(work / "base.db", manifest)
+    # each measurement in its own process: a child forked from a big parent
+    # would report the parent's size as its peak memory
+    out = subprocess.run([sys.executable, "-c", BASELINE_CHILD, str(work / "base.db"), str(manifest),
+                          str(ROOT / "src"), str(ROOT / "bench")], check=True, capture_output=True, text=True)
+    base_s = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
     print(f"baseline sqlite3 executemany: {base_s:.2f}s ({args.rows / base_s:,.0f} rows/s)")
     r = run_import(f"sqlite:///{work / 'import.db'}", manifest)
     ratio = r["seconds"] / base_s

@@ -230,14 +230,19 @@ class Manifest:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, cells as text) for every non-blank row after the header."""
-        source = self._reader if self.kind == "csv" else self._rows_iter
         n = 1
-        for raw in source:
+        if self.kind == "csv":
+            for raw in self._reader:
+                n += 1
+                cells = [c.strip() for c in raw]
+                if any(cells):
+                    yield n, cells
+            return
+        for raw in self._rows_iter:
             n += 1
             cells = [_cell_text(c) for c in raw]
-            if not any(cells):
-                continue
-            yield n, cells
+            if any(cells):
+                yield n, cells
 
     def close(self) -> None:
         if self._fh is not None:
@@ -269,19 +274,17 @@ class Validator:
         self.types = {k.strip().lower(): v for k, v in types.items()}
         self.known_types = ", ".join(sorted(set(types.values())))
         self.columns = columns
+        self._idx = tuple(columns.get(f, -1) for f in FIELDS)
+        self._width = max(columns.values()) + 1
         self.seen: dict[str, int] = {}  # credential_no → first row
 
     def check(self, rownum: int, cells: list[str]) -> tuple[tuple | None, list[RowError]]:
         """(record in RECORD_FIELDS order, []) for a valid row, else (None, errors)."""
-        cols = self.columns
-        width = len(cells)
-
-        def get(f: str) -> str:
-            i = cols.get(f)
-            return cells[i].strip() if i is not None and i < width else ""
-
+        if len(cells) < self._width:
+            cells = cells + [""] * (self._width - len(cells))
         errors: list[RowError] = []
-        v = {f: get(f) for f in FIELDS}
+        # cells come stripped from Manifest.rows()
+        v = dict(zip(FIELDS, [cells[i] if i >= 0 else "" for i in self._idx]))
         for f in REQUIRED:
             if not v[f]:
                 errors.append(RowError(rownum, f, "", "required"))
