@@ -25,6 +25,17 @@
     return plainFetch(url, opts);
   };
 
+  function fill(id, items, label) {
+    var list = document.getElementById(id);
+    if (!list || !items) { return; }
+    list.textContent = "";
+    items.forEach(function (it) {
+      var li = document.createElement("li");
+      li.textContent = label(it);
+      list.appendChild(li);
+    });
+  }
+
   function refresh() {
     plainFetch(page.dataset.summary, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -33,6 +44,12 @@
         ["expected", "received", "missing", "extra"].forEach(function (k) {
           var el = document.getElementById("hb-" + k);
           if (el) { el.textContent = s[k]; }
+        });
+        fill("missing-list", s.missing_items, function (m) {
+          return m.credential_no + " · " + m.credential_type + " · " + m.route;
+        });
+        fill("extra-list", s.extra_items, function (e) {
+          return e.code + " · " + e.reason + (e.other_batch ? " (" + e.other_batch + ")" : "");
         });
       })
       .catch(function () { /* counts refresh on the next answer */ });
