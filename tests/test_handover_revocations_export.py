@@ -8,11 +8,11 @@ from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
 from credential_track.db import write_session
-from credential_track.models import Credential, Event, HandoverBatch
+from credential_track.models import Event, HandoverBatch
 from credential_track.services import handover
 from credential_track.services.imports import import_manifest
 
-from .factories import do_scan, make_credential, make_trip, open_bag, reload
+from .factories import do_scan, make_credential, reload
 from .test_import_manifest import EN, row, write_csv
 
 

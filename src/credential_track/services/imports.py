@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, TextIO
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from ..db import writer
