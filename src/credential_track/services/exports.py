@@ -119,21 +119,29 @@ def rows(engine: Engine, filters: StatusFilter, *, personal: bool = False,
     sentinel = (float("inf"), None)
     with engine.connect() as conn:
         streaming = conn.execution_options(stream_results=True, yield_per=chunk)
-        stages = iter(streaming.execute(text(stages_sql)))
-        deliveries = _grouped_last(iter(streaming.execute(text(deliveries_sql))))
-        st = next(stages, None) or sentinel
-        dl = next(deliveries, sentinel)
-        for r in streaming.execute(text(items_sql), params):
-            cid = r[0]
-            out = list(r[1:])
-            out[4], out[5], out[6] = int(bool(out[4])), int(bool(out[5])), int(bool(out[6]))
-            while st[0] < cid:
-                st = next(stages, None) or sentinel
-            out.extend(_time(v) for v in st[1:]) if st[0] == cid else out.extend(_NO_STAGES)
-            while dl[0] < cid:
-                dl = next(deliveries, sentinel)
-            out.extend(dl[1] if dl[0] == cid else _NO_DELIVERY)
-            yield out
+        stage_result = streaming.execute(text(stages_sql))
+        delivery_result = streaming.execute(text(deliveries_sql))
+        item_result = streaming.execute(text(items_sql), params)
+        try:
+            stages = iter(stage_result)
+            deliveries = _grouped_last(iter(delivery_result))
+            st = next(stages, None) or sentinel
+            dl = next(deliveries, sentinel)
+            for r in item_result:
+                cid = r[0]
+                out = list(r[1:])
+                out[4], out[5], out[6] = int(bool(out[4])), int(bool(out[5])), int(bool(out[6]))
+                while st[0] < cid:
+                    st = next(stages, None) or sentinel
+                out.extend(_time(v) for v in st[1:]) if st[0] == cid else out.extend(_NO_STAGES)
+                while dl[0] < cid:
+                    dl = next(deliveries, sentinel)
+                out.extend(dl[1] if dl[0] == cid else _NO_DELIVERY)
+                yield out
+        finally:
+            # server-side cursors on PostgreSQL: close the streams not read to the end
+            for res in (item_result, delivery_result, stage_result):
+                res.close()
 
 
 def _delivery_details(raw: str | None) -> str:
