@@ -133,7 +133,10 @@ def rows(engine: Engine, filters: StatusFilter, *, personal: bool = False,
                 out[4], out[5], out[6] = int(bool(out[4])), int(bool(out[5])), int(bool(out[6]))
                 while st[0] < cid:
                     st = next(stages, None) or sentinel
-                out.extend(_time(v) for v in st[1:]) if st[0] == cid else out.extend(_NO_STAGES)
+                if st[0] == cid:
+                    out += [(v[:10] + "T" + v[11:19] + "Z") if v.__class__ is str else _time(v) for v in st[1:]]
+                else:
+                    out += _NO_STAGES
                 while dl[0] < cid:
                     dl = next(deliveries, sentinel)
                 out.extend(dl[1] if dl[0] == cid else _NO_DELIVERY)
@@ -171,13 +174,19 @@ def write_csv(engine: Engine, out: TextIO, filters: StatusFilter, *, personal: b
     w = csv.writer(out)
     w.writerow(columns(personal))
     n = 0
+    block = []
     for row in rows(engine, filters, personal=personal):
-        w.writerow(row)
-        n += 1
-        if progress and n % 5000 == 0:
-            progress(5000)
+        block.append(row)
+        if len(block) == 5000:
+            w.writerows(block)
+            n += len(block)
+            block = []
+            if progress:
+                progress(5000)
+    w.writerows(block)
+    n += len(block)
     if progress:
-        progress(n % 5000)
+        progress(len(block))
     return n
 
 
