@@ -123,3 +123,27 @@ def test_status_export_filters_and_xlsx(engine, tmp_path, runner):
     values = list(ws.iter_rows(values_only=True))
     assert values[0][0] == "credential_no" and "holder_name" not in values[0]
     assert [v[0] for v in values[1:]] == ["F2"]
+
+
+def test_a_closed_batch_takes_no_more_imports(engine, tmp_path, runner):
+    batch_id = imported(engine, tmp_path, ["C1"])
+    with write_session(engine) as s:
+        handover.close_batch(s, batch_id)
+    path = write_csv(tmp_path / "more.csv", EN, [row("C2")])
+    res = runner.invoke(args=["import", "manifest", str(path), "--batch", "box-1"])
+    assert res.exit_code != 0
+    assert "handover batch 'box-1' is closed; import under another --batch name" in res.output
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.action == "import")) == 1
+
+
+def test_discrepancy_list_is_for_the_organizer_not_the_operator(engine, tmp_path, client, auth):
+    batch_id = imported(engine, tmp_path, ["G1", "G2"])
+    do_scan(engine, "G1", "handover", "WS-01", batch=str(batch_id))
+    auth.login("operator")
+    assert client.get(f"/api/v1/handover-batches/{batch_id}/discrepancies.csv").status_code == 403
+    auth.login("organizer", username="org-1")
+    resp = client.get(f"/api/v1/handover-batches/{batch_id}/discrepancies.csv")
+    assert resp.status_code == 200
+    lines = resp.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("kind,code,credential_no") and lines[1].startswith("missing,G2,G2")
