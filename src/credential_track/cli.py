@@ -208,6 +208,9 @@ def register_commands(app) -> None:
         app.cli.add_command(cmd)
     from .cli_print import print_group  # imported late: it builds on this module
     app.cli.add_command(print_group)
+    from . import cli_import
+
+    cli_import.register(app)
 
 
 def main() -> None:

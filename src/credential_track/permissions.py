@@ -21,6 +21,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delivery_events": frozenset({"supervisor", "admin"}),
     # manifest imports
     "import": frozenset({"supervisor", "admin"}),
+    # handover batches: receive, scan into, close
+    "handover": frozenset({"operator", "supervisor", "admin"}),
+    # status exports and handover discrepancy lists (personal data optional, recorded)
+    "export": frozenset({"organizer", "supervisor", "admin"}),
     # supervisor corrections at stations (undo a scan, reopen a bag, release a
     # hold) and the incident list
     "supervise": frozenset({"supervisor", "admin"}),

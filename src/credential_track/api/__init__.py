@@ -30,5 +30,4 @@ def _http_error(exc: HTTPException):
     return jsonify(error=exc.description), exc.code
 
 
-from . import items, scans  # noqa: E402,F401
-from . import station  # noqa: E402,F401
+from . import handover, items, scans, station  # noqa: E402,F401

@@ -21,6 +21,9 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
     NavItem("station.supervisor", _l("Corrections"), "supervise"),
+    NavItem("handover.index", _l("Handover"), "handover"),
+    NavItem("imports.upload_page", _l("Import"), "import"),
+    NavItem("imports.export_page", _l("Export"), "export"),
 ]
 
 
@@ -31,12 +34,14 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, home, printing, station
+    from . import auth, handover, home, imports, printing, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
     app.register_blueprint(printing.bp)
+    app.register_blueprint(handover.bp)
+    app.register_blueprint(imports.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
