@@ -47,6 +47,11 @@ def allowed(role: str | None, permission: str) -> bool:
     return role is not None and role in PERMISSIONS[permission]
 
 
+def role_within(narrow: str, wide: str) -> bool:
+    """True when role `wide` holds every permission of role `narrow`."""
+    return all(wide in roles for roles in PERMISSIONS.values() if narrow in roles)
+
+
 def can_see_pii(role: str | None) -> bool:
     """True when `role` sees names, phones and addresses unmasked by default.
 

@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .db import SAFE_METHODS, get_db, get_engine, write_session
 from .models import ApiToken, Station, User
 from .models.base import utcnow
-from .permissions import PERMISSIONS, allowed
+from .permissions import allowed, role_within
 from .services import accounts
 from .services.errors import ServiceError
 
@@ -109,11 +109,6 @@ def _token_owner_ok(token: ApiToken) -> bool:
     if user is None or not user.active:
         return False
     return role_within(token.role, user.role)
-
-
-def role_within(narrow: str, wide: str) -> bool:
-    """True when every permission of role `narrow` is also held by role `wide`."""
-    return all(wide in roles for roles in PERMISSIONS.values() if narrow in roles)
 
 
 def _touch_token(token: ApiToken) -> None:
