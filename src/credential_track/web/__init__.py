@@ -20,6 +20,11 @@ class NavItem:
 # The top navigation: one entry per area, shown to roles with its permission.
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
+    NavItem("audit.index", _l("Audit log"), "audit"),
+    NavItem("admin.users_page", _l("Users"), "manage_users"),
+    NavItem("admin.tokens_page", _l("Tokens"), "admin"),
+    NavItem("admin.stations_page", _l("Station settings"), "admin"),
+    NavItem("admin.config_page", _l("Configuration"), "admin"),
 ]
 
 
@@ -30,11 +35,13 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, home, station
+    from . import admin, audit, auth, home, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
