@@ -295,8 +295,9 @@ def _is_workbook(stream) -> bool:
 
 
 def _csrf_unless_token():
-    # API calls with a bearer token carry no cookie, so CSRF does not apply
-    if request.blueprint == "api" and _bearer_secret():
+    # API calls with a bearer token carry no cookie, so CSRF does not apply;
+    # an API call without a logged-in session is answered 401 by api_require
+    if request.blueprint == "api" and (_bearer_secret() or "_user_id" not in session):
         return
     csrf.protect()
 
