@@ -299,7 +299,8 @@ def _csrf_unless_token():
     # an API call without a logged-in session is answered 401 by api_require
     if request.blueprint == "api" and (_bearer_secret() or "_user_id" not in session):
         return
-    csrf.protect()
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
 
 
 def init_app(app) -> None:
