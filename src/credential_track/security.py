@@ -294,6 +294,25 @@ def _is_workbook(stream) -> bool:
         return False
 
 
+def _refuse_nul():
+    """NUL in a query string or form field: PostgreSQL cannot store or compare
+    it, so it is refused as malformed input before any view runs."""
+    for key, value in (request.view_args or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            if _wants_json():
+                return jsonify(error=f"{key} contains a NUL character", field=key), 400
+            abort(400, description=f"{key} contains a NUL character")
+    sources = [request.args] + ([request.form] if request.method not in ("GET", "HEAD", "OPTIONS") else [])
+    for source in sources:
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                message = f"{key.replace(chr(0), '')} contains a NUL character"
+                if _wants_json():
+                    return jsonify(error=message, field=key.replace("\x00", "")), 400
+                abort(400, description=message)
+    return None
+
+
 def _csrf_unless_token():
     # API calls with a bearer token carry no cookie, so CSRF does not apply;
     # an API call without a logged-in session is answered 401 by api_require
@@ -321,6 +340,7 @@ def init_app(app) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    app.before_request(_refuse_nul)
     app.before_request(lambda: _csrf_unless_token() if request.method not in ("GET", "HEAD", "OPTIONS") else None)
     app.after_request(_security_headers)
     app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
