@@ -11,7 +11,7 @@ from pathlib import PurePath
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, logout_user
@@ -340,6 +340,8 @@ def init_app(app) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.localize_callback = str  # the lazy text, in the request's language
     app.before_request(_refuse_nul)
     app.before_request(lambda: _csrf_unless_token() if request.method not in ("GET", "HEAD", "OPTIONS") else None)
     app.after_request(_security_headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import format_datetime
 from flask_login import current_user
 
 from ..db import get_db, get_engine
@@ -32,6 +33,9 @@ def index():
                             before=int(before) if before.isdigit() else None)
     except ServiceError as exc:
         error = exc
+    for e in page["events"]:
+        # shown in the configured time zone (Asia/Shanghai); the API and CSV keep ISO 8601 UTC
+        e["at_local"] = format_datetime(datetime.fromisoformat(e["at"]), "yyyy-MM-dd HH:mm:ss") if e["at"] else ""
     status = 400 if error else 200
     return render_template("audit/index.html", f=f, page=page, error=error,
                            args={k: v for k, v in f.as_dict().items()}), status
