@@ -347,3 +347,21 @@ def test_station_settings_change_is_recorded(auth, engine):
         st = s.exec(select(Station).where(Station.code == "WS-03")).one()
         ev = s.exec(select(Event).where(Event.action == "station_update")).one()
     assert (st.actions, st.label_format) == ("capture", "zpl") and ev.station == "WS-03"
+
+
+def test_exports_with_personal_data_are_limited_to_organizer_and_admin_and_recorded(engine):
+    from credential_track.services import audit
+    from credential_track.services.errors import Forbidden
+
+    with write_session(engine) as s:
+        for role in ROLES:
+            if role in ("organizer", "admin"):
+                audit.record_export(s, user_id=None, role=role, kind="credentials", personal_data=True, rows=3)
+            else:
+                with pytest.raises(Forbidden):
+                    audit.record_export(s, user_id=None, role=role, kind="credentials", personal_data=True)
+                audit.record_export(s, user_id=None, role=role, kind="stats", personal_data=False)
+    with Session(engine) as s:
+        recorded = [json.loads(e.details) for e in s.exec(select(Event).where(Event.action == "export"))]
+    assert sorted(d["kind"] for d in recorded if d["personal_data"]) == ["credentials", "credentials"]
+    assert len(recorded) == len(ROLES)

@@ -20,9 +20,9 @@ from sqlmodel import Session
 
 from ..domain.masking import mask_address, mask_name, mask_phone
 from ..models import Credential, Event, User
-from ..permissions import can_see_pii
+from ..permissions import allowed, can_see_pii
 from . import events
-from .errors import ServiceError
+from .errors import Forbidden, ServiceError
 
 MAX_PAGE = 500
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -81,6 +81,22 @@ def _statement(f: AuditFilter):
     if f.until:
         stmt = stmt.where(Event.at < _day(f.until, "until") + timedelta(days=1))
     return stmt
+
+
+def record_export(session: Session, *, user_id: int | None, role: str, kind: str, personal_data: bool,
+                  rows: int | None = None, filters: dict | None = None) -> Event:
+    """Authorise and record one export before it is produced.
+
+    An export that contains personal data (names, phones, addresses) needs
+    the `export_pii` permission (organizer, admin): anyone else gets
+    Forbidden. Every export is recorded as an `export` event with its kind,
+    filters and row count (flushed; the caller commits, or uses its own
+    write_session on a GET request)."""
+    if personal_data and not allowed(role, "export_pii"):
+        raise Forbidden(f"role {role} may not export personal data", field="export")
+    return events.record(session, action="export", user_id=user_id,
+                         details={"kind": kind, "personal_data": personal_data, "rows": rows,
+                                  "filters": filters or None})
 
 
 _PII_KEYS = {"phone": mask_phone, "name": mask_name, "address": mask_address}
