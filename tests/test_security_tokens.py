@@ -78,7 +78,8 @@ def test_the_token_page_shows_the_secret_once_then_only_its_prefix(auth, engine)
     with Session(engine) as s:
         token = s.exec(select(ApiToken).order_by(ApiToken.id.desc())).first()
     secret = page.split('id="token-secret">')[1].split("<")[0]
-    assert accounts.token_for_secret(Session(engine), secret).id == token.id
+    with Session(engine) as s:
+        assert accounts.token_for_secret(s, secret).id == token.id
     assert resp.headers["Cache-Control"] == "no-store"
     listing = auth.client.get("/admin/tokens").get_data(as_text=True)
     assert secret not in listing and token.prefix in listing

@@ -332,7 +332,8 @@ def test_an_admin_sets_passwords_roles_and_unlocks_with_each_change_recorded(aut
         user = s.get(User, uid)
         actions = [e.action for e in s.exec(select(Event).order_by(Event.id))]
     assert user.role == "organizer" and user.failed_logins == 0
-    assert accounts.authenticate(Session(engine), "worker", "a brand new pass") is not None
+    with Session(engine) as s:
+        assert accounts.authenticate(s, "worker", "a brand new pass") is not None
     assert actions[-3:] == ["user_password", "user_role", "user_unlock"]
 
 
