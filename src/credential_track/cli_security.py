@@ -35,9 +35,8 @@ def backup_command(out: Path, force: bool):
         _fail(exc)
     rows = f", {result.tables.get('event', 0):,} events, {result.tables.get('credential', 0):,} credentials" \
         if result.tables else ""
-    click.echo(f"backup {result.path}: {result.bytes:,} bytes{rows}, {result.method}, {result.seconds:.1f}s, "
-               "integrity ok" if result.tables else
-               f"backup {result.path}: {result.bytes:,} bytes, {result.method}, {result.seconds:.1f}s")
+    checked = f" (integrity check {result.check_seconds:.1f}s), integrity ok" if result.tables else ""
+    click.echo(f"backup {result.path}: {result.bytes:,} bytes{rows}, {result.method}, {result.seconds:.1f}s{checked}")
 
 
 @click.command("restore")
