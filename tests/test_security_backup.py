@@ -113,9 +113,10 @@ def test_a_backup_taken_while_a_station_scans_holds_every_acknowledged_scan(sqli
         with restored.connect() as conn:
             got = set(conn.execute(text("SELECT id FROM event WHERE action = 'handover' AND result = 'ok'")).scalars())
             mode = conn.execute(text("PRAGMA journal_mode")).scalar()
+            restores = conn.execute(text("SELECT count(*) FROM event WHERE action = 'db_restore'")).scalar()
     finally:
         restored.dispose()
-    assert got == ids and mode == "wal"
+    assert got == ids and mode == "wal" and restores == 1
 
 
 def test_the_backup_command_prints_a_summary_and_refuses_to_overwrite(sqlite_engine, runner, tmp_path):

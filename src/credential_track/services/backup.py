@@ -124,8 +124,18 @@ def restore(engine: Engine, source: Path) -> BackupResult:
     finally:
         src.close()
         dst.close()
+    _record_restore(engine, source)
     path = sqlite_path(engine)
     return BackupResult(path, path.stat().st_size, time.monotonic() - started, tables, "sqlite backup API")
+
+
+def _record_restore(engine: Engine, source: Path) -> None:
+    """The restored database remembers that it was restored, and from what."""
+    from ..db import write_session
+    from . import events
+
+    with write_session(engine) as s:
+        events.record(s, action="db_restore", details={"source": str(source)})
 
 
 def _libpq_url(engine: Engine) -> str:
@@ -162,4 +172,5 @@ def _pg_restore(engine: Engine, source: Path) -> BackupResult:
                            f"--dbname={_libpq_url(engine)}", str(source)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise ServiceError(f"pg_restore failed: {proc.stderr.strip()}", field="backup")
+    _record_restore(engine, source)
     return BackupResult(source, source.stat().st_size, time.monotonic() - started, {}, "pg_restore")
