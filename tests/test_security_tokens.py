@@ -120,6 +120,7 @@ def test_a_deactivated_or_demoted_users_token_stops_working(client, engine):
     with Session(engine) as s:
         adm_id, sup_id = s.get(ApiToken, adm_token).user_id, s.get(ApiToken, sup_token).user_id
     admin = users.Manager(None, "admin", None)
+    _user_token(engine, "admin", "keeps-an-admin")  # the last administrator cannot be demoted
     assert client.get("/api/v1/tokens", headers=_bearer(secret2)).status_code == 200
     with write_session(engine) as s:
         users.set_role(s, admin, adm_id, "agent")

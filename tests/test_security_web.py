@@ -366,3 +366,20 @@ def test_exports_with_personal_data_are_limited_to_organizer_and_admin_and_recor
         recorded = [json.loads(e.details) for e in s.exec(select(Event).where(Event.action == "export"))]
     assert sorted(d["kind"] for d in recorded if d["personal_data"]) == ["credentials", "credentials"]
     assert len(recorded) == len(ROLES)
+
+
+def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(engine):
+    from credential_track.services import users
+
+    root = users.Manager(None, "admin", None)
+    with write_session(engine) as s:
+        only = accounts.create_user(s, username="only-admin", password=PASSWORD, role="admin").id
+    for change in (lambda s: users.set_role(s, root, only, "agent"), lambda s: users.set_active(s, root, only, False)):
+        with pytest.raises(ServiceError) as exc:
+            with write_session(engine) as s:
+                change(s)
+        assert "last active administrator" in exc.value.message
+    with write_session(engine) as s:
+        accounts.create_user(s, username="second-admin", password=PASSWORD, role="admin")
+    with write_session(engine) as s:
+        assert users.set_role(s, root, only, "agent").role == "agent"

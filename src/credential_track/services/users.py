@@ -93,11 +93,22 @@ def add_user(session: Session, manager: Manager, *, username: str, password: str
     return user
 
 
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse a change that would leave no active administrator."""
+    if user.role == "admin" and user.active:
+        admins = session.exec(select(func.count()).select_from(User)
+                              .where(User.role == "admin", User.active == True)).one()  # noqa: E712
+        if admins <= 1:
+            raise ServiceError(f"{user.username} is the last active administrator", field="user")
+
+
 def set_active(session: Session, manager: Manager, user_id: int, active: bool) -> User:
     """Activate or deactivate a user; deactivation ends every session at once."""
     user = _get(session, manager, user_id)
     if user.id == manager.user_id and not active:
         raise ServiceError("you cannot deactivate yourself", field="user")
+    if not active:
+        _keep_an_admin(session, user)
     user.active = active
     if not active:
         user.session_version += 1
@@ -114,6 +125,8 @@ def set_role(session: Session, manager: Manager, user_id: int, role: str) -> Use
     if role not in accounts.ROLES:
         raise ServiceError(f"unknown role {role!r}; one of {', '.join(accounts.ROLES)}", field="role")
     user = _get(session, manager, user_id)
+    if role != "admin":
+        _keep_an_admin(session, user)
     old, user.role = user.role, role
     user.session_version += 1
     session.add(user)
