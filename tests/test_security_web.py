@@ -383,3 +383,32 @@ def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(engine):
         accounts.create_user(s, username="second-admin", password=PASSWORD, role="admin")
     with write_session(engine) as s:
         assert users.set_role(s, root, only, "agent").role == "agent"
+
+
+PROBE = '<script>xssProbe()</script>"><img src=x onerror=xssProbe()>'
+
+
+def test_no_page_renders_item_free_text_as_markup(app, auth, engine):
+    """Every GET page of every area, opened for an item whose free-text fields
+    carry markup, shows it as text (covers pages added by any area)."""
+    with write_session(engine) as s:
+        item = make_credential(s, credential_no="XSSITEM1", holder_name=PROBE, recipient_name=PROBE,
+                               organization=PROBE, address=PROBE, city="上海市", district="浦东新区")
+        events.record(s, action="hold", credential_id=item.id, details={"reason": PROBE})
+        item_id = item.id
+    auth.login("admin")
+    opened = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint.startswith("api.") or rule.endpoint == "static":
+            continue
+        values = {a: item_id if isinstance(rule._converters[a], IntegerConverter) else "XSSITEM1"
+                  for a in rule.arguments}
+        url = app.url_map.bind("localhost").build(rule.endpoint, values)
+        for query in ({}, {"q": "XSSITEM1"}, {"item": "XSSITEM1"}):
+            resp = auth.client.get(url, query_string=query)
+            if resp.mimetype == "text/html":
+                opened += 1
+                assert PROBE not in resp.get_data(as_text=True), url
+                assert "<script>xssProbe" not in resp.get_data(as_text=True), url
+            resp.close()
+    assert opened > 0
