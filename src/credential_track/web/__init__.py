@@ -24,6 +24,11 @@ NAV: list[NavItem] = [
     NavItem("handover.index", _l("Handover"), "handover"),
     NavItem("imports.upload_page", _l("Import"), "import"),
     NavItem("imports.export_page", _l("Export"), "export"),
+    NavItem("audit.index", _l("Audit log"), "audit"),
+    NavItem("admin.users_page", _l("Users"), "manage_users"),
+    NavItem("admin.tokens_page", _l("Tokens"), "admin"),
+    NavItem("admin.stations_page", _l("Station settings"), "admin"),
+    NavItem("admin.config_page", _l("Configuration"), "admin"),
 ]
 
 
@@ -34,7 +39,7 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, handover, home, imports, printing, station
+    from . import admin, audit, auth, handover, home, imports, printing, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -42,6 +47,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(printing.bp)
     app.register_blueprint(handover.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
