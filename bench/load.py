@@ -24,7 +24,7 @@ scans/s, p99 < 100 ms. On PostgreSQL the figures are reported and only the
 consistency check decides the exit status (unless --enforce-targets).
 
 Examples:
-    python bench/load.py --scale 3000 --duration 5 --baseline-duration 3      # smoke, seconds
+    python bench/load.py --smoke --scale 3000 --duration 5 --baseline-duration 3   # CI, seconds
     python bench/load.py --scale 500000                                        # real, SQLite
     python bench/load.py --db postgres --scale 500000                          # real, PostgreSQL
     python bench/load.py --db-url sqlite:////tmp/full/credtrack.db             # a prepared database
@@ -445,6 +445,9 @@ def parser(description: str = __doc__) -> argparse.ArgumentParser:
     ap.add_argument("--max-p99-ms", type=float, default=100)
     ap.add_argument("--enforce-targets", action="store_true",
                     help="apply the throughput targets on PostgreSQL too")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a CI run on a small database: throughput targets reported, not enforced "
+                         "(consistency still is)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     return ap
 
@@ -533,11 +536,12 @@ def run(args, db_url: str, workdir: Path) -> int:
         perf.append(f"{fig['scans_per_s']} scans/s < {args.min_rate}")
     if fig["p99_ms"] >= args.max_p99_ms:
         perf.append(f"p99 {fig['p99_ms']} ms ≥ {args.max_p99_ms} ms")
-    enforce = backend == "sqlite" or args.enforce_targets
+    enforce = (backend == "sqlite" or args.enforce_targets) and not args.smoke
     if enforce:
         misses += perf
     elif perf:
-        print("PostgreSQL figures below the SQLite targets (reported, not enforced): " + "; ".join(perf))
+        why = "smoke run" if args.smoke else "PostgreSQL beside the SQLite targets"
+        print(f"throughput targets missed ({why}: reported, not enforced): " + "; ".join(perf))
     print("targets: " + ("all met" if not misses else "MISSED: " + "; ".join(misses)))
     metrics = {"backend": backend, "items": n_items, "scans_per_s": fig["scans_per_s"],
                "p50_ms": fig["p50_ms"], "p99_ms": fig["p99_ms"],
