@@ -97,11 +97,6 @@ def bag_summary(bag: Bag | None) -> dict | None:
 
 
 def station_by_code(session: Session, code: str) -> Station | None:
-    """The station with this code. A station token's request has loaded its
-    station into the session already: that row is used, not queried again."""
-    for obj in session.identity_map.values():
-        if isinstance(obj, Station) and obj.code == code:
-            return obj
     return session.exec(select(Station).where(Station.code == code)).first()
 
 
