@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+WAIT_SECONDS = 30  # as long as SQLite's busy timeout
 
 
 def normalize_url(url: str) -> str:
@@ -80,10 +82,11 @@ class WriteGate:
     SQLite admits one writer; the others wait in its busy handler, which
     sleeps 1…100 ms between attempts, so under load the lock often sits free
     while every waiter sleeps, and unlucky writers wait for seconds. Writers
-    of this process queue on a thread lock, and the processes of one server
-    on an advisory file lock next to the database (the kernel wakes the next
-    one as soon as the lock is free). The busy timeout still covers writers
-    that do not pass through here (another tool on the same file)."""
+    of this process queue on a thread lock (handed on at once), and the
+    processes of one server on an advisory file lock next to the database
+    (polled every 0.2…5 ms). Both waits are bounded by the busy timeout;
+    past it, or for writers that do not pass through here (another tool on
+    the same file), SQLite's busy handler decides as before."""
 
     def __init__(self, database: str | None):
         self._thread_lock = threading.Lock()
@@ -100,16 +103,33 @@ class WriteGate:
         return self._fd
 
     def enter(self, conn) -> None:
-        if not self._thread_lock.acquire(timeout=60):
+        if not self._thread_lock.acquire(timeout=WAIT_SECONDS):
             return  # fall back on SQLite's busy timeout
         try:
             fd = self._file()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            if fd is not None and not self._flock(fd):
+                self._thread_lock.release()
+                return  # a long writer elsewhere (an import): SQLite's busy timeout decides
         except BaseException:
             self._thread_lock.release()
             raise
         conn.info["write_gate"] = True
+
+    @staticmethod
+    def _flock(fd: int) -> bool:
+        """The file lock, waiting at most WAIT_SECONDS (polling at 0.2…5 ms:
+        far finer than SQLite's busy handler, and bounded like it)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        delay = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(delay)
+                delay = min(delay * 2, 0.005)
 
     def leave(self, conn) -> None:
         if not conn.info.pop("write_gate", False):
