@@ -22,7 +22,7 @@ def test_operator_goes_to_the_station_picker_and_scans_through_the_page_session(
     auth.login("operator")
     assert client.get("/").headers["Location"].endswith("/station/")
     r = client.post("/station/", data={"station": "WS-01", "csrf_token": auth.token("/station/")})
-    assert r.headers["Location"].endswith("/station/scan")
+    assert r.headers["Location"].endswith("/station/home")  # station, site, operator, actions
     page = client.get("/station/scan").get_data(as_text=True)
     assert "WS-01" in page and 'id="scan-input"' in page
     csrf = auth.token("/station/scan")

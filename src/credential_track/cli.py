@@ -214,6 +214,8 @@ def register_commands(app) -> None:
     for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command,
                 import_group):
         app.cli.add_command(cmd)
+    from .cli_print import print_group  # imported late: it builds on this module
+    app.cli.add_command(print_group)
 
 
 def main() -> None:

@@ -9,6 +9,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "scan": frozenset({"operator", "supervisor", "admin"}),
     # bags and trips: open a bag, create a trip, depart
     "dispatch": frozenset({"operator", "supervisor", "admin"}),
+    # waybill labels, bag labels and manifests, trip sheets, handover receipts
+    "print": frozenset({"operator", "supervisor", "admin"}),
     # items without personal data, stations, timelines
     "view_items": frozenset({"operator", "agent", "organizer", "supervisor", "admin"}),
     # hotline search (personal data masked unless revealed)
@@ -19,6 +21,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delivery_events": frozenset({"supervisor", "admin"}),
     # manifest imports
     "import": frozenset({"supervisor", "admin"}),
+    # supervisor corrections at stations (undo a scan, reopen a bag, release a
+    # hold) and the incident list
+    "supervise": frozenset({"supervisor", "admin"}),
     # users, tokens, stations, configuration
     "admin": frozenset({"admin"}),
 }

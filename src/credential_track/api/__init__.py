@@ -31,3 +31,4 @@ def _http_error(exc: HTTPException):
 
 
 from . import items, scans  # noqa: E402,F401
+from . import station  # noqa: E402,F401

@@ -20,6 +20,7 @@ class NavItem:
 # The top navigation: one entry per area, shown to roles with its permission.
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
+    NavItem("station.supervisor", _l("Corrections"), "supervise"),
 ]
 
 
@@ -30,11 +31,12 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, home, station
+    from . import auth, home, printing, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.register_blueprint(printing.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
