@@ -38,10 +38,12 @@ import common  # noqa: E402
 SIZE_FLAGS = ("--scale", "--rows", "--count", "--items", "--credentials")
 
 
-def discover(only: str | None) -> list[Path]:
+def discover(only: str | None, exclude: str | None = None) -> list[Path]:
     found = sorted(common.BENCH_DIR.glob("*_bench.py"))
     if only:
         found = [p for p in found if re.search(only, p.name)]
+    if exclude:
+        found = [p for p in found if not re.search(exclude, p.name)]
     return found
 
 
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, help="demo items (default 500000; 3000 with --smoke)")
     ap.add_argument("--smoke", action="store_true", help="small and short: the CI run")
     ap.add_argument("--only", help="regular expression: run only the *_bench.py scripts it matches")
+    ap.add_argument("--exclude", help="regular expression: skip the *_bench.py scripts it matches")
     ap.add_argument("--skip-others", action="store_true", help="only load, crash and consistency")
     ap.add_argument("--load-duration", type=float, help="seconds of scanning in load.py (default 30; smoke 4)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds allowed per script")
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "items_per_s": round(scale / built)}
                     rows.append((backend, demo))
                 if not args.skip_others:
-                    for script in discover(args.only):
+                    for script in discover(args.only, args.exclude):
                         rows.append((backend, run_one(script.stem, bench_argv(script, db_url, scale, args.smoke),
                                                       env, log, args.timeout)))
                 mine = [
