@@ -206,6 +206,8 @@ def register_commands(app) -> None:
     for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command,
                 import_group):
         app.cli.add_command(cmd)
+    from .service_cli import register as register_service
+    register_service(app, import_group)
 
 
 def main() -> None:

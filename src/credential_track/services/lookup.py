@@ -1,0 +1,245 @@
+"""Hotline lookup: one search box for whatever the caller gives, personal data
+masked until the agent has confirmed who is calling (a recorded reveal).
+
+What the query is decides which index answers it:
+
+* a waybill number (S10 or 13 digits) → ``credential.waybill_no`` (unique);
+* a run of digits → the credential number or the full phone number;
+* four digits and a name, in either order → ``ix_credential_phone_last4``,
+  then the name;
+* anything else → the credential number, then the names (exact, then as a
+  prefix: Chinese names are 2–4 characters, too short for trigrams), then,
+  from three characters on, a substring of the names or the organization
+  (SQLite: the FTS5 trigram table ``credential_fts``; PostgreSQL: pg_trgm).
+"""
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, column, or_, select as sa_select, table, text, union
+from sqlmodel import Session, select
+
+from ..domain.codes import CodeKind, classify
+from ..domain.masking import mask_address, mask_name, mask_phone
+from ..domain.status import SystemAction
+from ..models import Credential, Event
+from ..models.base import utcnow
+from ..permissions import allowed
+from . import events
+from .errors import NotFound, ServiceError
+
+MAX_RESULTS = 50
+REVEAL_MINUTES = 30  # a reveal lets the agent see that item's data for this long
+_DIGITS = re.compile(r"^[\d\s\-+]{5,}$")
+_LAST4_NAME = re.compile(r"^(?:(\d{4})\s*([^\d\s].*?)|([^\d\s].*?)\s*(\d{4}))$")
+# never on the public tracking page
+PRIVATE_ACTIONS = (SystemAction.reveal.value, SystemAction.update.value, SystemAction.hold.value,
+                   SystemAction.release.value, SystemAction.intercept.value)
+_TOP = "\U0010ffff"  # sorts after every character: the upper bound of a prefix range
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a search string was taken to be."""
+
+    kind: str  # waybill, digits, last4_name, text, empty, invalid_waybill
+    value: str
+    name: str | None = None
+    last4: str | None = None
+
+
+def parse_query(raw: str) -> Query:
+    """Tell what the caller gave from the shape of the search string."""
+    q = " ".join((raw or "").split())
+    if not q:
+        return Query("empty", "")
+    c = classify(q.replace(" ", ""))
+    if c.kind == CodeKind.waybill:
+        return Query("waybill", c.code)
+    if c.kind == CodeKind.invalid_waybill:
+        return Query("invalid_waybill", c.code)
+    if _DIGITS.match(q):
+        return Query("digits", re.sub(r"[\s\-]", "", q))
+    m = _LAST4_NAME.match(q)
+    if m:
+        last4 = m.group(1) or m.group(4)
+        name = (m.group(2) or m.group(3)).strip()
+        return Query("last4_name", q, name=name, last4=last4)
+    return Query("text", q)
+
+
+def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple[Query, list[int]]:
+    """The ids of the items matching a search string, best matches first."""
+    query = parse_query(raw)
+    c = Credential.__table__.c
+    found: list[int] = []
+
+    def take(stmt) -> None:
+        if len(found) >= limit:
+            return
+        for (cid,) in session.execute(stmt.limit(limit + len(found))):
+            if cid not in found:
+                found.append(cid)
+                if len(found) >= limit:
+                    break
+
+    if query.kind == "waybill":
+        take(sa_select(c.id).where(c.waybill_no == query.value))
+        if not found:  # a 13-digit organizer number is possible too
+            take(sa_select(c.id).where(c.credential_no == query.value))
+    elif query.kind == "digits":
+        take(sa_select(c.id).where(c.credential_no == query.value))
+        take(sa_select(c.id).where(c.recipient_phone == query.value))
+    elif query.kind == "last4_name":
+        name = query.name
+        take(sa_select(c.id).where(c.phone_last4 == query.last4,
+                                   or_(c.recipient_name == name, c.holder_name == name)).order_by(c.id))
+        take(sa_select(c.id).where(c.phone_last4 == query.last4,
+                                   or_(_prefix(session, c.recipient_name, name),
+                                       _prefix(session, c.holder_name, name))).order_by(c.id))
+    elif query.kind == "text":
+        q = query.value
+        take(sa_select(c.id).where(c.credential_no == q))
+        exact = union(sa_select(c.id).where(c.recipient_name == q), sa_select(c.id).where(c.holder_name == q),
+                      sa_select(c.id).where(c.organization == q)).subquery()
+        take(sa_select(exact.c.id).order_by(exact.c.id))
+        prefix = union(
+            sa_select(c.id).where(_prefix(session, c.recipient_name, q)),
+            sa_select(c.id).where(_prefix(session, c.holder_name, q)),
+            sa_select(c.id).where(_prefix(session, c.organization, q)),
+        ).subquery()
+        take(sa_select(prefix.c.id).order_by(prefix.c.id))
+        if len(q) >= 3:
+            take(_substring(session, q))
+    return query, found
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix(session: Session, col, value: str):
+    """`col` starts with `value`, answerable from a B-tree (SQLite, C
+    collation) or a trigram index (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return col.like(_like_escape(value) + "%", escape="\\")
+    return and_(col >= value, col < value + _TOP)
+
+
+def _substring(session: Session, q: str):
+    c = Credential.__table__.c
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + q.replace('"', '""') + '"'
+        fts = table("credential_fts", column("rowid"))
+        return sa_select(fts.c.rowid).where(text("credential_fts MATCH :phrase").bindparams(phrase=phrase))
+    pattern = "%" + _like_escape(q) + "%"
+    return sa_select(c.id).where(or_(c.recipient_name.like(pattern, escape="\\"),
+                                     c.holder_name.like(pattern, escape="\\"),
+                                     c.organization.like(pattern, escape="\\")))
+
+
+def revealed_ids(session: Session, *, user_id: int | None, credential_ids: list[int],
+                 now: datetime | None = None, minutes: int = REVEAL_MINUTES) -> set[int]:
+    """The items among `credential_ids` this user revealed within the window."""
+    if user_id is None or not credential_ids:
+        return set()
+    since = (now or utcnow()) - timedelta(minutes=minutes)
+    rows = session.exec(select(Event.credential_id).where(
+        Event.action == SystemAction.reveal.value, Event.user_id == user_id,
+        Event.credential_id.in_(credential_ids), Event.at >= since))
+    return set(rows)
+
+
+def lookup_item(item: Credential, *, show_pii: bool) -> dict:
+    """One search result; personal fields masked unless `show_pii`."""
+    pii = {
+        "recipient_name": item.recipient_name, "recipient_phone": item.recipient_phone,
+        "holder_name": item.holder_name, "address": item.address,
+    }
+    if not show_pii:
+        pii = {
+            "recipient_name": mask_name(item.recipient_name), "recipient_phone": mask_phone(item.recipient_phone),
+            "holder_name": mask_name(item.holder_name), "address": mask_address(item.address),
+        }
+    return {
+        "credential_no": item.credential_no, "waybill_no": item.waybill_no, "status": item.status,
+        **pii, "masked": not show_pii, "organization": item.organization,
+        "credential_type": item.credential_type, "province": item.province, "city": item.city,
+        "district": item.district, "route": item.route, "language": item.language,
+        "hold": item.hold, "hold_reason": item.hold_reason, "revoked": item.revoked,
+        "intercept": item.intercept, "label_reprint": item.label_reprint,
+        "contact_problem": item.contact_problem,
+        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
+    }
+
+
+def may_see_pii(role: str | None) -> bool:
+    return allowed(role, "view_pii")
+
+
+def lookup(session: Session, raw: str, *, role: str | None, user_id: int | None,
+           limit: int = MAX_RESULTS, reveal_minutes: int = REVEAL_MINUTES) -> dict:
+    """The hotline search: `{"query": kind, "results": [...]}`, masked per role
+    and per reveal."""
+    if len(raw or "") > 200:
+        raise ServiceError("the search text is longer than 200 characters", field="q")
+    query, ids = search_ids(session, raw, limit=limit)
+    if not ids:
+        return {"query": query.kind, "results": []}
+    items = {i.id: i for i in session.exec(select(Credential).where(Credential.id.in_(ids)))}
+    full = may_see_pii(role)
+    shown = set(ids) if full else revealed_ids(session, user_id=user_id, credential_ids=ids,
+                                                minutes=reveal_minutes)
+    return {"query": query.kind,
+            "results": [lookup_item(items[i], show_pii=i in shown) for i in ids if i in items]}
+
+
+def item_by_no(session: Session, credential_no: str, *, lock: bool = False) -> Credential:
+    """The item with this credential number, or NotFound."""
+    stmt = select(Credential).where(Credential.credential_no == credential_no)
+    if lock:
+        stmt = stmt.with_for_update()
+    item = session.exec(stmt).first()
+    if item is None:
+        raise NotFound(f"no credential {credential_no!r}", field="credential_no")
+    return item
+
+
+def reveal(session: Session, *, credential_no: str, user_id: int | None, reason: str,
+           station: str | None = None) -> Event:
+    """Record that this user confirmed the caller and sees the item's personal
+    data: a `reveal` event with the reason (who, whose, when)."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ServiceError("say why the data is revealed (e.g. caller confirmed name and phone)",
+                           field="reason")
+    if len(reason) > 300:
+        raise ServiceError("the reason is longer than 300 characters", field="reason")
+    item = item_by_no(session, credential_no)
+    return events.record(session, action=SystemAction.reveal.value, credential_id=item.id,
+                         from_status=item.status, to_status=item.status, code=item.credential_no,
+                         station=station, user_id=user_id, details={"reason": reason})
+
+
+def track(session: Session, *, credential_no: str, last4: str) -> dict | None:
+    """The public self-service answer: status, waybill and timeline when the
+    credential number and the phone's last four digits match, else None —
+    the same None whether or not the number exists. No personal data."""
+    no = (credential_no or "").strip()
+    digits = (last4 or "").strip()
+    if not no or len(no) > 64 or len(digits) != 4 or not digits.isdigit():
+        return None
+    item = session.exec(select(Credential).where(Credential.credential_no == no)).first()
+    if item is None or not hmac.compare_digest(item.phone_last4 or "", digits):
+        return None
+    evs = session.exec(select(Event).where(Event.credential_id == item.id, Event.result == "ok",
+                                           Event.to_status.isnot(None),
+                                           Event.action.notin_(PRIVATE_ACTIONS))
+                       .order_by(Event.id)).all()
+    timeline = [{"action": e.action, "status": e.to_status, "at": (e.scanned_at or e.at).isoformat()}
+                for e in evs if e.action == SystemAction.import_.value or e.from_status != e.to_status]
+    return {"credential_no": item.credential_no, "waybill_no": item.waybill_no, "status": item.status,
+            "timeline": timeline}
