@@ -34,7 +34,7 @@ from .errors import NotFound, ServiceError
 MAX_RESULTS = 50
 REVEAL_MINUTES = 30  # a reveal lets the agent see that item's data for this long
 _DIGITS = re.compile(r"^[\d\s\-+]{5,}$")
-_LAST4_NAME = re.compile(r"^(?:(\d{4})\s*([^\d\s].*?)|([^\d\s].*?)\s*(\d{4}))$")
+_LAST4_NAME = re.compile(r"^(?:(\d{4})\s*([^\d\s][^\d]*)|([^\d\s][^\d]*?)\s*(\d{4}))$")
 # never on the public tracking page
 PRIVATE_ACTIONS = (SystemAction.reveal.value, SystemAction.update.value, SystemAction.hold.value,
                    SystemAction.release.value, SystemAction.intercept.value)
@@ -95,6 +95,7 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple
         take(sa_select(c.id).where(c.recipient_phone == query.value))
     elif query.kind == "last4_name":
         name = query.name
+        take(sa_select(c.id).where(c.credential_no == query.value))
         take(sa_select(c.id).where(c.phone_last4 == query.last4,
                                    or_(c.recipient_name == name, c.holder_name == name)).order_by(c.id))
         take(sa_select(c.id).where(c.phone_last4 == query.last4,
