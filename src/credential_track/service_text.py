@@ -38,7 +38,7 @@ PRIORITY_TEXT = {
 
 TICKET_STATE_TEXT = {
     "open": _l("open"),
-    "pending": _l("pending"),
+    "pending": _l("waiting for a reply"),
     "resolved": _l("resolved"),
     "closed": _l("closed"),
 }
