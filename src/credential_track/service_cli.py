@@ -83,10 +83,11 @@ def import_delivery_events(path: str):
     totals: dict[str, int] = {}
     refused: list[str] = []
     engine = get_engine()
+    settings = outreach.OutreachSettings.from_config(current_app.config)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         with write_session(engine) as s:
-            results = delivery.apply_events(s, [ev for _n, ev in chunk])
+            results = delivery.apply_events(s, [ev for _n, ev in chunk], settings=settings)
         for (n, _ev), res in zip(chunk, results):
             totals[res["result"]] = totals.get(res["result"], 0) + 1
             if res["result"] == "rejected":

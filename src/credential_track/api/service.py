@@ -5,7 +5,7 @@ from flask import current_app, jsonify, request
 
 from ..db import get_db
 from ..security import api_require, current_actor
-from ..services import delivery, lookup
+from ..services import delivery, lookup, outreach
 from . import BadRequest, bp
 from .parse import json_body, text
 
@@ -58,7 +58,8 @@ def post_delivery_events():
             name = f"events[{i}].{exc.field}" if exc.field else f"events[{i}]"
             checked.append(delivery.EventFieldError(name, exc.message))
     db = get_db()
-    results = delivery.apply_events(db, checked, user_id=current_actor().user_id)
+    results = delivery.apply_events(db, checked, user_id=current_actor().user_id,
+                                    settings=outreach.OutreachSettings.from_config(current_app.config))
     db.commit()
     summary: dict[str, int] = {}
     for r in results:

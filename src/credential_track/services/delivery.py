@@ -124,7 +124,8 @@ def check_event(raw: Any) -> DeliveryInput:
 
 
 def apply_events(session: Session, inputs: Iterable[DeliveryInput | EventFieldError], *,
-                 user_id: int | None = None, now: datetime | None = None) -> list[dict]:
+                 user_id: int | None = None, now: datetime | None = None,
+                 settings: "outreach.OutreachSettings | None" = None) -> list[dict]:
     """Apply checked events in `session` (a write session; the caller
     commits). Returns one result per input, in order:
 
@@ -152,7 +153,7 @@ def apply_events(session: Session, inputs: Iterable[DeliveryInput | EventFieldEr
             if res["event"] == SystemAction.delivery_failed.value:
                 failed.add(cid)
     if touched:
-        outreach.run_rules(session, credential_ids=sorted(touched), now=now)
+        outreach.run_rules(session, credential_ids=sorted(touched), now=now, settings=settings)
     if failed:
         notify.queue(session, kind="delivery_failed", credential_ids=sorted(failed), now=now)
     return results
