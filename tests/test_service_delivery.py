@@ -147,3 +147,32 @@ def test_import_with_a_malformed_row_writes_nothing(runner, engine, tmp_path):
     assert r.exit_code != 0
     assert "row 3: event" in r.output
     assert reload(engine, a["no"]).status == "arrived"
+
+
+def test_the_same_event_from_two_feeds_at_once_is_applied_once(engine):
+    import threading
+    from datetime import datetime, timezone
+
+    from credential_track.services import delivery
+
+    it = item_at(engine, "arrived")
+    ev = delivery.DeliveryInput(waybill=it["waybill"], code="EMI", event="delivered",
+                                at=datetime(2026, 11, 6, 3, 0, tzinfo=timezone.utc))
+    barrier = threading.Barrier(2)
+    results = []
+
+    def feed():
+        barrier.wait()
+        with write_session(engine) as s:
+            results.append(delivery.apply_events(s, [ev])[0]["result"])
+
+    threads = [threading.Thread(target=feed) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["applied", "duplicate"]
+    with Session(engine) as s:
+        n = s.exec(select(func.count()).select_from(Event).where(Event.credential_id == it["id"],
+                                                                  Event.action == "delivered")).one()
+    assert n == 1

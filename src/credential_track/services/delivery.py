@@ -161,13 +161,31 @@ def apply_events(session: Session, inputs: Iterable[DeliveryInput | EventFieldEr
 
 def _apply_one(session: Session, ev: DeliveryInput, *, user_id, now) -> tuple[dict, int | None]:
     base = {"waybill": ev.waybill, "event": ev.event, "at": ev.at.isoformat()}
+    # lock the item first: a concurrent request with the same event waits here
+    # and then finds the first one's row
+    item = session.exec(select(Credential).where(Credential.waybill_no == ev.waybill).with_for_update()).first()
     existing = session.exec(select(DeliveryEvent).where(
         DeliveryEvent.waybill_no == ev.waybill, DeliveryEvent.event == ev.event,
         DeliveryEvent.at == ev.at)).first()
     if existing is not None and existing.result != "rejected":
         return {**base, "result": "duplicate", "first_result": existing.result,
                 "event_id": existing.event_id}, None
-    item = session.exec(select(Credential).where(Credential.waybill_no == ev.waybill).with_for_update()).first()
+    try:
+        with session.begin_nested():
+            row = _decide(session, ev, item, existing, user_id=user_id, now=now)
+    except IntegrityError:
+        # the same event for an unknown waybill arrived through another request at the same moment
+        return {**base, "result": "duplicate", "first_result": None, "event_id": None}, None
+    out = {**base, "result": row.result, "event_id": row.event_id}
+    if row.refusal:
+        out["reason"] = row.refusal
+    if item is not None:
+        out["status"] = item.status
+    return out, item.id if item else None
+
+
+def _decide(session: Session, ev: DeliveryInput, item: Credential | None, existing: DeliveryEvent | None, *,
+            user_id, now) -> DeliveryEvent:
     row = existing or DeliveryEvent(waybill_no=ev.waybill, event=ev.event, code=ev.code, at=ev.at,
                                     location=ev.location, reason=ev.reason, result="rejected")
     row.credential_id = item.id if item else None
@@ -182,28 +200,22 @@ def _apply_one(session: Session, ev: DeliveryInput, *, user_id, now) -> tuple[di
         except TransitionRefused as refused:
             row.result, row.refusal = "rejected", refused.reason.value
         else:
+            details = {"ems": ev.code}
+            if ev.location:
+                details["location"] = ev.location
+            if ev.reason:
+                details["reason"] = ev.reason
             record = events.record(
                 session, action=ev.event, credential_id=item.id, from_status=item.status,
                 to_status=target.value, code=ev.waybill, user_id=user_id, scanned_at=ev.at, at=now,
-                details={"ems": ev.code, "location": ev.location, "reason": ev.reason} if ev.location or ev.reason
-                else {"ems": ev.code},
-            )
+                details=details)
             item.status = target.value
             item.updated_at = now
             session.add(item)
             row.result, row.refusal, row.event_id = "applied", None, record.id
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # the same event arrived through another request at the same moment
-        return {**base, "result": "duplicate", "first_result": None, "event_id": None}, None
-    out = {**base, "result": row.result, "event_id": row.event_id}
-    if row.refusal:
-        out["reason"] = row.refusal
-    if item is not None:
-        out["status"] = item.status
-    return out, item.id if item else None
+    session.add(row)
+    session.flush()
+    return row
 
 
 # ---- files -------------------------------------------------------------
