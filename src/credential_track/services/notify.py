@@ -134,7 +134,9 @@ def queue(session: Session, *, kind: str, credential_ids: list[int] | None = Non
         sa_select(c.id, literal(kind, String), literal("pending", String), literal(0, Integer),
                   literal(now, UTCDateTime()), literal(now, UTCDateTime())).where(cond),
     ).on_conflict_do_nothing()
-    return session.execute(stmt).rowcount or 0
+    from .outreach import execute_counted
+
+    return execute_counted(session, stmt, n.c.id)
 
 
 def queue_dispatched(session: Session, *, now: datetime | None = None) -> int:

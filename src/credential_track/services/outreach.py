@@ -106,8 +106,17 @@ def run_rules(session: Session, *, credential_ids: list[int] | None = None, now:
             sa_select(c.id, literal(rule, String), detail, literal("open", String), literal(0, Integer),
                       literal(now, UTCDateTime()), literal(due, UTCDateTime())).where(where),
         ).on_conflict_do_nothing()
-        created[rule] = session.execute(stmt).rowcount or 0
+        created[rule] = execute_counted(session, stmt, t.c.id)
     return created
+
+
+def execute_counted(session: Session, stmt, id_col) -> int:
+    """Run an INSERT … SELECT and say how many rows it inserted (psycopg
+    reports no row count for it, so PostgreSQL counts a RETURNING CTE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        inserted = stmt.returning(id_col).cte("inserted")
+        return session.execute(sa_select(func.count()).select_from(inserted)).scalar_one()
+    return session.connection().execute(stmt).rowcount or 0
 
 
 def close_obsolete(session: Session, *, now: datetime | None = None) -> int:
