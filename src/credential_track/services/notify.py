@@ -170,7 +170,7 @@ def send_due(session: Session, sender: Sender, *, base_url: str = "", limit: int
     out = {"sent": 0, "failed": 0, "gave_up": 0}
     for note, item in rows:
         lang = "en" if (item.language or "").lower().startswith("en") else "zh"
-        link = f"{base_url.rstrip('/')}/track?no={item.credential_no}" if base_url else "/track"
+        link = f"{base_url.rstrip('/')}/track?no={item.credential_no}"
         body = render(note.kind, lang, item, track_url=link)
         msg = OutboundMessage(note.id, item.recipient_phone, lang, note.kind, body)
         try:
