@@ -18,8 +18,9 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, column, or_, select as sa_select, table, text, union
+from sqlalchemy import Integer, String, and_, bindparam, column, or_, select as sa_select, table, text, union_all
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
@@ -74,49 +75,38 @@ def parse_query(raw: str) -> Query:
 def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple[Query, list[int]]:
     """The ids of the items matching a search string, best matches first."""
     query = parse_query(raw)
-    c = Credential.__table__.c
+    st = _statements(session.get_bind().dialect.name)
     found: list[int] = []
 
-    def take(stmt) -> None:
+    def take(statement: str, **params) -> None:
         if len(found) >= limit:
             return
-        for (cid,) in session.execute(stmt.limit(limit + len(found))):
+        for (cid,) in session.execute(st[statement], {**params, "n": limit + len(found)}):
             if cid not in found:
                 found.append(cid)
                 if len(found) >= limit:
                     break
 
     if query.kind == "waybill":
-        take(sa_select(c.id).where(c.waybill_no == query.value))
+        take("waybill", q=query.value)
         if not found:  # a 13-digit organizer number is possible too
-            take(sa_select(c.id).where(c.credential_no == query.value))
+            take("credential_no", q=query.value)
     elif query.kind == "digits":
-        take(sa_select(c.id).where(c.credential_no == query.value))
-        take(sa_select(c.id).where(c.recipient_phone == query.value))
+        take("credential_no", q=query.value)
+        take("phone", q=query.value)
     elif query.kind == "last4_name":
-        name = query.name
-        take(sa_select(c.id).where(c.credential_no == query.value))
-        take(sa_select(c.id).where(c.phone_last4 == query.last4,
-                                   or_(c.recipient_name == name, c.holder_name == name)).order_by(c.id))
-        take(sa_select(c.id).where(c.phone_last4 == query.last4,
-                                   or_(_prefix(session, c.recipient_name, name),
-                                       _prefix(session, c.holder_name, name))).order_by(c.id))
+        take("credential_no", q=query.value)
+        take("last4_exact", last4=query.last4, name=query.name)
+        take("last4_prefix", last4=query.last4, **_prefix_params(session, query.name))
     elif query.kind == "text":
         q = query.value
-        take(sa_select(c.id).where(c.credential_no == q))
+        take("credential_no", q=q)
         if found:  # a credential number is unique and names the item
             return query, found
-        exact = union(sa_select(c.id).where(c.recipient_name == q), sa_select(c.id).where(c.holder_name == q),
-                      sa_select(c.id).where(c.organization == q)).subquery()
-        take(sa_select(exact.c.id).order_by(exact.c.id))
-        prefix = union(
-            sa_select(c.id).where(_prefix(session, c.recipient_name, q)),
-            sa_select(c.id).where(_prefix(session, c.holder_name, q)),
-            sa_select(c.id).where(_prefix(session, c.organization, q)),
-        ).subquery()
-        take(sa_select(prefix.c.id).order_by(prefix.c.id))
+        take("names_exact", q=q)
+        take("names_prefix", **_prefix_params(session, q))
         if len(q) >= 3:
-            take(_substring(session, q))
+            take("substring", **_substring_params(session, q))
     return query, found
 
 
@@ -124,24 +114,62 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _prefix(session: Session, col, value: str):
-    """`col` starts with `value`, answerable from a B-tree (SQLite, C
-    collation) or a trigram index (PostgreSQL)."""
+def _prefix_params(session: Session, value: str) -> dict:
     if session.get_bind().dialect.name == "postgresql":
-        return col.like(_like_escape(value) + "%", escape="\\")
-    return and_(col >= value, col < value + _TOP)
+        return {"pattern": _like_escape(value) + "%"}
+    return {"lo": value, "hi": value + _TOP}
 
 
-def _substring(session: Session, q: str):
-    c = Credential.__table__.c
+def _substring_params(session: Session, q: str) -> dict:
     if session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + q.replace('"', '""') + '"'
+        return {"phrase": '"' + q.replace('"', '""') + '"'}
+    return {"pattern": "%" + _like_escape(q) + "%"}
+
+
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> dict:
+    """The search statements, built once per dialect: a lookup only binds
+    parameters (building SQLAlchemy statements per call cost more than the
+    queries themselves). Tiers use UNION ALL with a LIMIT so that the
+    database stops at the first rows an index yields; duplicates are
+    dropped by the caller."""
+    c = Credential.__table__.c
+    n = bindparam("n", type_=Integer)
+
+    def ids(*conds):
+        return sa_select(c.id).where(*conds)
+
+    if dialect == "postgresql":
+        def prefix(col):
+            return col.like(bindparam("pattern", type_=String), escape="\\")
+        substring = union_all(*(ids(col.like(bindparam("pattern", type_=String), escape="\\"))
+                                for col in (c.recipient_name, c.holder_name, c.organization))).limit(n)
+    else:
+        def prefix(col):
+            return and_(col >= bindparam("lo", type_=String), col < bindparam("hi", type_=String))
         fts = table("credential_fts", column("rowid"))
-        return sa_select(fts.c.rowid).where(text("credential_fts MATCH :phrase").bindparams(phrase=phrase))
-    pattern = "%" + _like_escape(q) + "%"
-    return sa_select(c.id).where(or_(c.recipient_name.like(pattern, escape="\\"),
-                                     c.holder_name.like(pattern, escape="\\"),
-                                     c.organization.like(pattern, escape="\\")))
+        substring = sa_select(fts.c.rowid).where(text("credential_fts MATCH :phrase")).limit(n)
+    q = bindparam("q", type_=String)
+    name = bindparam("name", type_=String)
+    last4 = bindparam("last4", type_=String)
+    return {
+        "waybill": ids(c.waybill_no == q).limit(n),
+        "credential_no": ids(c.credential_no == q).limit(n),
+        "phone": ids(c.recipient_phone == q).order_by(c.id).limit(n),
+        "last4_exact": ids(c.phone_last4 == last4, or_(c.recipient_name == name, c.holder_name == name))
+        .order_by(c.id).limit(n),
+        "last4_prefix": ids(c.phone_last4 == last4, or_(prefix(c.recipient_name), prefix(c.holder_name)))
+        .order_by(c.id).limit(n),
+        "names_exact": union_all(ids(c.recipient_name == q), ids(c.holder_name == q),
+                                 ids(c.organization == q)).limit(n),
+        "names_prefix": union_all(ids(prefix(c.recipient_name)), ids(prefix(c.holder_name)),
+                                  ids(prefix(c.organization))).limit(n),
+        "substring": substring,
+        "rows": sa_select(Credential.__table__).where(c.id.in_(bindparam("ids", expanding=True))),
+        "reveals": sa_select(Event.credential_id).where(
+            Event.user_id == bindparam("u", type_=Integer), Event.action == SystemAction.reveal.value,
+            Event.at >= bindparam("since", type_=Event.__table__.c.at.type)),
+    }
 
 
 def revealed_ids(session: Session, *, user_id: int | None, credential_ids: list[int],
@@ -151,9 +179,8 @@ def revealed_ids(session: Session, *, user_id: int | None, credential_ids: list[
         return set()
     since = (now or utcnow()) - timedelta(minutes=minutes)
     # by user (ix_event_user_id): an agent reveals a handful of items an hour
-    rows = session.exec(select(Event.credential_id).where(
-        Event.user_id == user_id, Event.action == SystemAction.reveal.value, Event.at >= since))
-    return set(rows) & set(credential_ids)
+    st = _statements(session.get_bind().dialect.name)
+    return {cid for (cid,) in session.execute(st["reveals"], {"u": user_id, "since": since})} & set(credential_ids)
 
 
 def lookup_item(item: Credential, *, show_pii: bool) -> dict:
@@ -192,7 +219,8 @@ def lookup(session: Session, raw: str, *, role: str | None, user_id: int | None,
     query, ids = search_ids(session, raw, limit=limit)
     if not ids:
         return {"query": query.kind, "results": []}
-    items = {i.id: i for i in session.exec(select(Credential).where(Credential.id.in_(ids)))}
+    st = _statements(session.get_bind().dialect.name)
+    items = {r.id: r for r in session.execute(st["rows"], {"ids": ids})}
     full = may_see_pii(role)
     shown = set(ids) if full else revealed_ids(session, user_id=user_id, credential_ids=ids,
                                                 minutes=reveal_minutes)
