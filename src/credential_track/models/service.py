@@ -10,8 +10,15 @@ from sqlmodel import Field, SQLModel
 from .base import UTCDateTime, utcnow
 from .items import Credential
 
-# the stuck-item rule asks "in status S since before T" for each status
-Index("ix_credential_status_updated", Credential.status, Credential.updated_at)
+# Indexes on the credential table for the outreach rules (services/outreach.py):
+# "in status S since before T, not held or revoked" answered from the index
+# alone, and the few revoked or contact-problem items found without a scan.
+Index("ix_credential_status_updated", Credential.status, Credential.updated_at, Credential.hold,
+      Credential.revoked)
+Index("ix_credential_revoked_status", Credential.status,
+      sqlite_where=text("revoked = 1"), postgresql_where=text("revoked"))
+Index("ix_credential_contact_problem", Credential.contact_problem,
+      sqlite_where=text("contact_problem IS NOT NULL"), postgresql_where=text("contact_problem IS NOT NULL"))
 
 
 class Call(SQLModel, table=True):
@@ -112,7 +119,8 @@ class OutreachTask(SQLModel, table=True):
 
     __tablename__ = "outreach_task"
     __table_args__ = (
-        Index("ix_outreach_task_credential_rule", "credential_id", "rule"),
+        # covers the rules' NOT EXISTS probe
+        Index("ix_outreach_task_credential_rule", "credential_id", "rule", "state", "created_at"),
         Index("ix_outreach_task_state_due", "state", "due_at"),
         # never the same open task twice: one row per (item, rule) that is not closed
         Index("uq_outreach_task_open", "credential_id", "rule", unique=True,

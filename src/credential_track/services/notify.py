@@ -122,7 +122,7 @@ def queue(session: Session, *, kind: str, credential_ids: list[int] | None = Non
     now = now or utcnow()
     c = Credential.__table__.c
     n = Notification.__table__
-    cond = and_(c.recipient_phone != "", ~exists().where(n.c.credential_id == c.id, n.c.kind == kind))
+    cond = ~exists().where(n.c.credential_id == c.id, n.c.kind == kind)
     if credential_ids is not None:
         if not credential_ids:
             return 0
@@ -132,7 +132,7 @@ def queue(session: Session, *, kind: str, credential_ids: list[int] | None = Non
     stmt = _insert(session)(n).from_select(
         ["credential_id", "kind", "state", "attempts", "next_attempt_at", "created_at"],
         sa_select(c.id, literal(kind, String), literal("pending", String), literal(0, Integer),
-                  literal(now, UTCDateTime()), literal(now, UTCDateTime())).where(cond),
+                  literal(now, UTCDateTime()), literal(now, UTCDateTime())).where(cond).order_by(c.id),
     ).on_conflict_do_nothing()
     from .outreach import execute_counted
 
@@ -141,12 +141,14 @@ def queue(session: Session, *, kind: str, credential_ids: list[int] | None = Non
 
 def queue_dispatched(session: Session, *, now: datetime | None = None) -> int:
     """Queue the `dispatched` message (with waybill and tracking link) for
-    every item on its way that has not had it."""
+    every item on its way that has not had it, except revoked ones."""
     c = Credential.__table__.c
     on_way = [Status.dispatched.value, Status.in_transit.value, Status.arrived.value,
               Status.out_for_delivery.value]
-    return queue(session, kind="dispatched", where=and_(c.status.in_(on_way), c.waybill_no.isnot(None),
-                                                          c.revoked == False), now=now)  # noqa: E712
+    # the few revoked items come from their partial index; the rest is read
+    # from the status index alone (a status on the way implies a waybill)
+    revoked = sa_select(c.id).where(c.revoked == True, c.status.in_(on_way))  # noqa: E712
+    return queue(session, kind="dispatched", where=and_(c.status.in_(on_way), c.id.notin_(revoked)), now=now)
 
 
 def render(kind: str, language: str, item: Credential, *, track_url: str) -> str:
@@ -169,6 +171,11 @@ def send_due(session: Session, sender: Sender, *, base_url: str = "", limit: int
     ).all()
     out = {"sent": 0, "failed": 0, "gave_up": 0}
     for note, item in rows:
+        if not (item.recipient_phone or "").strip():
+            note.state, note.last_error = "failed", "no phone number"
+            session.add(note)
+            out["gave_up"] += 1
+            continue
         lang = "en" if (item.language or "").lower().startswith("en") else "zh"
         link = f"{base_url.rstrip('/')}/track?no={item.credential_no}"
         body = render(note.kind, lang, item, track_url=link)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, exists, func, literal, or_, select as sa_select, update
+from sqlalchemy import Integer, String, and_, exists, func, literal, or_, select as sa_select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -63,7 +63,10 @@ class OutreachSettings:
 
 
 def _conditions(settings: OutreachSettings, now: datetime) -> list[tuple[str, object, object]]:
-    """(rule, condition on credential, detail expression) for every rule."""
+    """(rule, condition on credential, detail expression) for every rule.
+    Each condition is answerable from one index: the partial indexes on
+    contact_problem and on revoked items, and (status, updated_at, hold,
+    revoked), which the stuck rule reads once per status."""
     c = Credential.__table__.c
     active = c.status.notin_([Status.delivered.value, Status.returned.value, Status.withdrawn.value])
     out = [
@@ -74,10 +77,9 @@ def _conditions(settings: OutreachSettings, now: datetime) -> list[tuple[str, ob
         ("intercept", and_(c.revoked == True, c.status.in_([s.value for s in DISPATCHED_ON])),  # noqa: E712
          c.status),
     ]
-    stuck = [and_(c.status == status, c.updated_at < now - timedelta(hours=hours))
-             for status, hours in settings.stuck_hours.items()]
-    if stuck:
-        out.append(("stuck", and_(or_(*stuck), c.hold == False, c.revoked == False), c.status))  # noqa: E712
+    for status, hours in settings.stuck_hours.items():
+        out.append(("stuck", and_(c.status == status, c.updated_at < now - timedelta(hours=hours),
+                                  c.hold == False, c.revoked == False), c.status))  # noqa: E712
     return out
 
 
@@ -91,7 +93,7 @@ def run_rules(session: Session, *, credential_ids: list[int] | None = None, now:
     t = OutreachTask.__table__
     dialect = session.get_bind().dialect.name
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    created: dict[str, int] = {}
+    created: dict[str, int] = {rule: 0 for rule in rules}
     for rule, cond, detail in _conditions(settings, now):
         if rule not in rules:
             continue
@@ -104,9 +106,10 @@ def run_rules(session: Session, *, credential_ids: list[int] | None = None, now:
         stmt = insert_fn(t).from_select(
             ["credential_id", "rule", "detail", "state", "attempts", "created_at", "due_at"],
             sa_select(c.id, literal(rule, String), detail, literal("open", String), literal(0, Integer),
-                      literal(now, UTCDateTime()), literal(due, UTCDateTime())).where(where),
+                      literal(now, UTCDateTime()), literal(due, UTCDateTime())).where(where)
+            .order_by(c.id),  # in id order the FK checks and index inserts stay local
         ).on_conflict_do_nothing()
-        created[rule] = execute_counted(session, stmt, t.c.id)
+        created[rule] += execute_counted(session, stmt, t.c.id)
     return created
 
 
@@ -144,6 +147,11 @@ def sweep(session: Session, *, now: datetime | None = None, settings: OutreachSe
     from . import notify
 
     now = now or utcnow()
+    if session.get_bind().dialect.name == "sqlite":
+        # this connection reads hundreds of thousands of index entries: give
+        # it a memory map and a larger page cache than the 2 MB default
+        session.execute(text("PRAGMA mmap_size = 1073741824"))
+        session.execute(text("PRAGMA cache_size = -131072"))
     closed = close_obsolete(session, now=now)
     created = run_rules(session, now=now, settings=settings)
     queued = notify.queue_dispatched(session, now=now)
