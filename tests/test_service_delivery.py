@@ -176,3 +176,10 @@ def test_the_same_event_from_two_feeds_at_once_is_applied_once(engine):
         n = s.exec(select(func.count()).select_from(Event).where(Event.credential_id == it["id"],
                                                                   Event.action == "delivered")).one()
     assert n == 1
+
+
+def test_ems_codes_map_to_the_normalized_events():
+    from credential_track.services.delivery import normalize_event
+
+    assert [normalize_event(c) for c in ("EMG", "emh", "EMI", "returned", "Delivered", "EMA", "EMX")] == [
+        "out_for_delivery", "delivery_failed", "delivered", "returned", "delivered", "EMA", None]

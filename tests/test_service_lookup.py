@@ -148,3 +148,16 @@ def test_lookup_without_query_names_the_field(client, auth):
     auth.login("agent")
     r = client.get("/api/v1/lookup")
     assert r.status_code == 400 and r.json["field"] == "q"
+
+
+def test_search_text_is_classified_by_its_shape():
+    from credential_track.services.lookup import parse_query
+
+    assert parse_query(" ee471108151fr ").kind == "waybill"
+    assert parse_query("EE471108152FR").kind == "invalid_waybill"
+    assert parse_query("1100000000015").kind == "waybill"
+    assert parse_query("138 1234 5678").value == "13812345678"
+    q = parse_query("张伟 5678")
+    assert (q.kind, q.name, q.last4) == ("last4_name", "张伟", "5678")
+    assert parse_query("CIIE2600000123").kind == "text"
+    assert parse_query("   ").kind == "empty"
