@@ -115,8 +115,6 @@ def _like_escape(value: str) -> str:
 
 
 def _prefix_params(session: Session, value: str) -> dict:
-    if session.get_bind().dialect.name == "postgresql":
-        return {"pattern": _like_escape(value) + "%"}
     return {"lo": value, "hi": value + _TOP}
 
 
@@ -140,8 +138,11 @@ def _statements(dialect: str) -> dict:
         return sa_select(c.id).where(*conds)
 
     if dialect == "postgresql":
+        # a prefix is a range in code-point order: the "C" collation, whatever
+        # the database's (indexes ix_credential_*_c of migration 0003)
         def prefix(col):
-            return col.like(bindparam("pattern", type_=String), escape="\\")
+            col = col.collate("C")
+            return and_(col >= bindparam("lo", type_=String), col < bindparam("hi", type_=String))
         substring = union_all(*(ids(col.like(bindparam("pattern", type_=String), escape="\\"))
                                 for col in (c.recipient_name, c.holder_name, c.organization))).limit(n)
     else:

@@ -250,7 +250,10 @@ def _create_search(dialect: str) -> None:
     elif dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for col in ("holder_name", "recipient_name", "organization"):
+            # substrings from 3 characters on
             op.execute(f"CREATE INDEX ix_credential_{col}_trgm ON credential USING gin ({col} gin_trgm_ops)")
+            # prefixes (2-character names): a code-point-ordered B-tree
+            op.execute(f'CREATE INDEX ix_credential_{col}_c ON credential ({col} COLLATE "C")')
 
 
 def _drop_search(dialect: str) -> None:
@@ -261,6 +264,7 @@ def _drop_search(dialect: str) -> None:
     elif dialect == "postgresql":
         for col in ("holder_name", "recipient_name", "organization"):
             op.execute(f"DROP INDEX IF EXISTS ix_credential_{col}_trgm")
+            op.execute(f"DROP INDEX IF EXISTS ix_credential_{col}_c")
 
 
 def downgrade() -> None:
