@@ -102,15 +102,19 @@ def samples(engine, n: int, seed: int = 11) -> dict[str, list[str]]:
     }
 
 
-def time_lookups(engine, queries: list[str]) -> tuple[list[float], int]:
-    times, hits = [], 0
+def time_lookups(engine, queries: list[str]) -> tuple[list[float], list[float], int]:
+    """Wall-clock and CPU (user + system of this process) milliseconds per
+    lookup: on a shared machine the wall clock also counts the time the
+    process waited for a core."""
+    times, cpu, hits = [], [], 0
     with Session(engine) as s:
         for q in queries:
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             res = lookup.lookup(s, q, role="agent", user_id=1)
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
             hits += bool(res["results"])
-    return times, hits
+    return times, cpu, hits
 
 
 def time_raw(engine, credential_nos: list[str]) -> list[float]:
@@ -132,6 +136,8 @@ def main() -> int:
     ap.add_argument("--database-url", default=None, help="an empty PostgreSQL database instead of SQLite")
     ap.add_argument("--queries", type=int, default=500, help="lookups per key (default 500)")
     ap.add_argument("--no-sweep", action="store_true", help="skip the outreach sweep")
+    ap.add_argument("--judge", choices=("wall", "cpu"), default="wall",
+                    help="hold the p99 targets against wall-clock (default) or CPU time")
     args = ap.parse_args()
 
     if args.database_url:
@@ -147,19 +153,21 @@ def main() -> int:
     qs = samples(engine, args.queries)
     raw = time_raw(engine, qs["credential_no"])
     raw_p99 = percentile(raw, 99)
-    print(f"{'key':<14}{'n':>6}{'hits':>7}{'p50 ms':>9}{'p99 ms':>9}{'target':>8}{'x raw p50':>11}")
+    print(f"{'key':<14}{'n':>6}{'hits':>7}{'p50 ms':>9}{'p99 ms':>9}{'cpu p99':>9}{'target':>8}"
+          f"{'x raw p50':>11}")
     print(f"{'raw SELECT':<14}{len(raw):>6}{'':>7}{statistics.median(raw):>9.2f}{raw_p99:>9.2f}")
     raw_p50 = statistics.median(raw)
     for key in ("waybill", "credential_no", "phone", "name", "last4_name", "organization"):
-        times, hits = time_lookups(engine, qs[key])
-        p50, p99 = statistics.median(times), percentile(times, 99)
+        times, cpu, hits = time_lookups(engine, qs[key])
+        p50, p99, cpu99 = statistics.median(times), percentile(times, 99), percentile(cpu, 99)
         target = TARGETS_MS.get(key)
-        ok = target is None or p99 < target
+        judged = cpu99 if args.judge == "cpu" else p99
+        ok = target is None or judged < target
         if not ok:
-            failed.append(f"{key} p99 {p99:.1f} ms >= {target} ms")
+            failed.append(f"{key} {args.judge} p99 {judged:.1f} ms >= {target} ms")
         if key != "organization" and hits < len(times):
             failed.append(f"{key}: {len(times) - hits} of {len(times)} lookups found nothing")
-        print(f"{key:<14}{len(times):>6}{hits:>7}{p50:>9.2f}{p99:>9.2f}{(target or '-'):>8}"
+        print(f"{key:<14}{len(times):>6}{hits:>7}{p50:>9.2f}{p99:>9.2f}{cpu99:>9.2f}{(target or '-'):>8}"
               f"{p50 / raw_p50:>11.1f}{'' if ok else '  MISSED'}")
 
     if not args.no_sweep:
