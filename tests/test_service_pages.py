@@ -129,3 +129,11 @@ def test_desk_pages_render_for_every_queue(client, auth, engine):
                  "/desk/tickets?view=done", "/desk/tickets/new", "/desk/calls", "/desk/calls?all=1",
                  "/desk/replies", "/desk/outreach?state=closed", "/desk/intercepts"):
         assert client.get(path).status_code == 200, path
+
+
+def test_search_as_you_type_returns_the_masked_rows(client, auth, engine):
+    it = item_at(engine, "captured")
+    auth.login("agent")
+    html = client.get("/desk/results", query_string={"q": it["no"]}).get_data(as_text=True)
+    assert it["no"] in html and "138****5678" in html and "13812345678" not in html
+    assert "<html" not in html  # a fragment for the page to swap in

@@ -69,6 +69,21 @@ def index():
     )
 
 
+@bp.get("/results")
+@page_require("desk")
+def results():
+    """The result table alone, for the search box's search-as-you-type."""
+    q = request.args.get("q", "").strip()
+    found = None
+    if q:
+        try:
+            found = lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
+                                  reveal_minutes=_reveal_minutes())
+        except ServiceError:
+            found = None
+    return render_template("desk/_results.html", q=q, found=found)
+
+
 @bp.post("/position")
 @page_require("desk")
 def set_position():
