@@ -224,6 +224,9 @@ def register_commands(app) -> None:
     from . import cli_security
 
     cli_security.register(app)
+    from .service_cli import register as register_service
+
+    register_service(app, import_group)
 
 
 def main() -> None:

@@ -3,10 +3,15 @@ from sqlmodel import SQLModel
 
 from .org import ApiToken, CredentialType, Route, Site, Station, User
 from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
+from .service import (
+    Call, DeliveryEvent, InterceptRequest, Notification, NotificationAttempt, OutreachAttempt,
+    OutreachTask, SavedReply, Ticket, TicketItem, TicketNote,
+)
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Bag", "Credential", "CredentialType", "Event", "HandoverBatch",
+    "ApiToken", "Bag", "Call", "DeliveryEvent", "InterceptRequest", "Notification",
+    "NotificationAttempt", "OutreachAttempt", "OutreachTask", "SavedReply", "Ticket", "TicketItem", "TicketNote", "Credential", "CredentialType", "Event", "HandoverBatch",
     "Route", "Site", "Station", "Trip", "User", "WaybillRange", "metadata",
 ]

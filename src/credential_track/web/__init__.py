@@ -29,6 +29,8 @@ NAV: list[NavItem] = [
     NavItem("admin.tokens_page", _l("Tokens"), "admin"),
     NavItem("admin.stations_page", _l("Station settings"), "admin"),
     NavItem("admin.config_page", _l("Configuration"), "admin"),
+    NavItem("desk.index", _l("Hotline desk"), "desk"),
+    NavItem("desk.intercepts", _l("Intercepts"), "intercept"),
 ]
 
 
@@ -39,7 +41,7 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, audit, auth, handover, home, imports, printing, station
+    from . import admin, audit, auth, desk, handover, home, imports, printing, station, track
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -49,6 +51,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(imports.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(track.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)
