@@ -52,7 +52,8 @@ PII_ROLES = frozenset({"organizer", "admin"})
 
 # Endpoints anyone may open without logging in (the permission-table test
 # refuses every other view that carries no `.permission`).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.set_language", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.set_language", "static",
+                              "track.form", "track.answer"})
 # Endpoints open to every signed-in user whatever the role.
 SIGNED_IN_ENDPOINTS = frozenset({"home.index"})
 

@@ -50,6 +50,11 @@ def post_delivery_events():
         raise BadRequest("events", "events is empty")
     if len(raw) > delivery.MAX_BATCH:
         raise BadRequest("events", f"at most {delivery.MAX_BATCH} events per request")
+    # an entry that is not an object makes the batch malformed (400); an
+    # object with a bad field is answered per event
+    for i, ev in enumerate(raw):
+        if not isinstance(ev, dict):
+            raise BadRequest(f"events[{i}]", f"events[{i}] must be an object with waybill, event and at")
     checked = []
     for i, ev in enumerate(raw):
         try:
