@@ -166,6 +166,13 @@ def write_session(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A short read-only session of its own, outside the request's transaction."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
 def get_engine() -> Engine:
     return current_app.extensions["credtrack_engine"]
 
