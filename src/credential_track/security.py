@@ -91,47 +91,35 @@ def current_actor() -> Actor | None:
         # authentication reads outside the request's write transaction, so a
         # scan holds SQLite's write lock only for the scan itself
         with read_session() as rs:
-            token = accounts.token_for_secret(rs, secret)
-            if token is not None and not _token_owner_ok(rs, token):
-                token = None
-            station = None
-            if token is not None and token.station_id is not None:
-                st = rs.get(Station, token.station_id)
-                station = st.code if st else None
+            token = accounts.actor_for_secret(rs, secret)
+        if token is not None and token.user_id is not None and not (
+                token.user_active and role_within(token.role, token.user_role)):
+            # a user token acts only while its user is active and still holds
+            # every permission of the token's role
+            token = None
         if token is not None:
-            _touch_token(token)
-            actor = Actor(token.user_id, token.role, station, True)
+            _touch_token(token.token_id, token.last_used_at)
+            actor = Actor(token.user_id, token.role, token.station, True)
     elif current_user.is_authenticated:
         actor = Actor(current_user.id, current_user.role, None, False)
     g.actor = actor
     return actor
 
 
-def _token_owner_ok(rs, token: ApiToken) -> bool:
-    """A user token acts only while its user is active and still holds every
-    permission of the token's role (a demoted user's old token stops working)."""
-    if token.user_id is None:
-        return True
-    user = rs.get(User, token.user_id)
-    if user is None or not user.active:
-        return False
-    return role_within(token.role, user.role)
-
-
-def _touch_token(token: ApiToken) -> None:
+def _touch_token(token_id: int, last_used_at) -> None:
     """Record when a token was last used (at most once a minute per token).
 
     A state-changing request already holds the write transaction (g.db) and
     saves it with its own commit; a read-only one writes it on the side."""
     now = utcnow()
-    if token.last_used_at is not None and now - token.last_used_at < timedelta(minutes=1):
+    if last_used_at is not None and now - last_used_at < timedelta(minutes=1):
         return
     if request.method not in SAFE_METHODS:
         # saved with the request's own commit
-        get_db().execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        get_db().execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         return
     with write_session(get_engine()) as s:
-        tok = s.get(ApiToken, token.id)
+        tok = s.get(ApiToken, token_id)
         tok.last_used_at = now
         s.add(tok)
 
@@ -345,6 +333,11 @@ def init_app(app) -> None:
     _error_handlers(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # the API has no per-client limits (stations scan all day behind one
+    # address); skipping the limiter there saves work on every scan
+    from .api import bp as api_bp
+
+    limiter.exempt(api_bp)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to open this page.")

@@ -98,6 +98,40 @@ def create_token(
     return IssuedToken(token, secret)
 
 
+@dataclass(frozen=True)
+class TokenActor:
+    """What a presented token may do: its role, its user, its station."""
+
+    token_id: int
+    role: str
+    user_id: int | None
+    station: str | None
+    user_role: str | None
+    user_active: bool | None
+    last_used_at: datetime | None
+
+
+def actor_for_secret(session: Session, secret: str, now: datetime | None = None) -> TokenActor | None:
+    """The live token for a presented secret with its station code and its
+    user's state, in one query (this runs on every API request)."""
+    from sqlalchemy import select as sa_select
+
+    row = session.execute(
+        sa_select(ApiToken.id, ApiToken.role, ApiToken.user_id, Station.code, User.role, User.active,
+                  ApiToken.last_used_at, ApiToken.revoked_at, ApiToken.expires_at)
+        .select_from(ApiToken)
+        .outerjoin(Station, Station.id == ApiToken.station_id)
+        .outerjoin(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _hash_token(secret))
+    ).first()
+    now = now or utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    return TokenActor(row[0], row[1], row[2], row[3], row[4], row[5], row.last_used_at)
+
+
 def token_for_secret(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
     """The live token (not revoked, not expired) for a presented secret."""
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret))).first()

@@ -100,6 +100,20 @@ def station_by_code(session: Session, code: str) -> Station | None:
     return session.exec(select(Station).where(Station.code == code)).first()
 
 
+@dataclass(frozen=True)
+class _StationRow:
+    id: int
+    code: str
+    action_list: list[str]
+
+
+def _station_row(session: Session, code: str) -> _StationRow | None:
+    # a plain row, not an ORM object: this runs on every scan
+    row = session.execute(
+        sa_select(Station.id, Station.code, Station.actions).where(Station.code == code)).first()
+    return _StationRow(row[0], row[1], row[2].split()) if row else None
+
+
 def scan(session: Session, req: ScanRequest, *, acting_station: str | None = None,
          default_weight_g: int | None = None) -> ScanOutcome:
     """Decide one scan and record it in `session` (a write session; the
@@ -151,7 +165,7 @@ def _replay(session: Session, nonce: str) -> ScanOutcome | None:
 
 
 def _decide(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome:
-    station = station_by_code(session, req.station)
+    station = _station_row(session, req.station)
     if station is None:
         raise ServiceError(f"unknown station {req.station!r}", field="station")
     code = normalize_code(req.code)
