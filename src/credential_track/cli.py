@@ -112,7 +112,12 @@ def serve_command(host: str, port: int, workers: int, threads: int, debug: bool)
     """Serve the application (gunicorn; Flask's dev server only with --debug)."""
     click.echo(f"Credential Track on http://{host}:{port}/  (log in with a demo account printed by `credtrack demo`)")
     if debug:
-        current_app.run(host=host, port=port, debug=True, use_reloader=False)
+        # app.run() does nothing when called from the flask CLI: serve directly
+        from werkzeug.serving import run_simple
+
+        current_app.debug = True
+        run_simple(host, port, current_app._get_current_object(), use_debugger=True, use_reloader=False,
+                   threaded=True)
         return
     from . import create_app
 
