@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from . import event_order
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -55,7 +57,9 @@ def make_engine(url: str, **kw) -> Engine:
     kw.setdefault("pool_pre_ping", True)
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
-    return create_engine(url, **kw)
+    engine = create_engine(url, **kw)
+    event_order.install(engine)
+    return engine
 
 
 def is_sqlite(engine_or_session) -> bool:
