@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..db import get_db, get_engine
+from ..db import get_db
 from ..security import api_require
 from ..services.dashboard import data, feed, summary
 from . import bp
@@ -19,5 +19,4 @@ def get_changes():
 @bp.get("/dashboard")
 @api_require("stats")
 def get_dashboard():
-    summary.refresh(get_engine())
-    return jsonify(data.dashboard(get_db()))
+    return jsonify(data.dashboard(summary.refreshed(get_db())))

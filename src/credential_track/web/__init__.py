@@ -20,6 +20,8 @@ class NavItem:
 # The top navigation: one entry per area, shown to roles with its permission.
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
+    NavItem("dashboard.index", _l("Dashboard"), "stats"),
+    NavItem("dashboard.stations", _l("Station staffing"), "staff"),
 ]
 
 
@@ -30,11 +32,12 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, home, station
+    from . import auth, dashboard, home, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.register_blueprint(dashboard.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)

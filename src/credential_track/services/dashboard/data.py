@@ -83,7 +83,8 @@ def lead_times(hist_rows) -> list[dict]:
         by_route[route][hours] += n
         by_route["*"][hours] += n
     return [{"route": r, "delivered": sum(h.values()), "median_h": percentile(h, 0.5),
-             "p90_h": percentile(h, 0.9)} for r, h in sorted(by_route.items(), key=lambda kv: kv[0] != "*")
+             "p90_h": percentile(h, 0.9)}
+            for r, h in sorted(by_route.items(), key=lambda kv: (kv[0] != "*", kv[0]))
             if sum(h.values())]
 
 
@@ -129,7 +130,7 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "exceptions": exceptions, "stuck_hours": STUCK_HOURS,
         "throughput_hourly": [{"hour": summary.hour_start(h).isoformat(), **hourly.get(h, {})}
                               for h in range(now_h - 23, now_h + 1)],
-        "throughput_daily": [{"day": d, **days[d]} for d in sorted(days)],
+        "throughput_daily": [{"day": d, **days.get(d, {})} for d in _day_keys(now_h - 14 * 24, now_h)],
         "lead_time": lead_times(session.execute(
             select(DashLeadTime.route, DashLeadTime.hours, DashLeadTime.n)).all()),
         "service": _service(session, None),
@@ -212,6 +213,13 @@ def _throughput(session: Session, h0: int, h1: int) -> dict[int, dict[str, int]]
             .group_by(DashFlow.hour, DashFlow.action)):
         out[hour][action] = int(n)
     return out
+
+
+def _day_keys(h0: int, h1: int) -> list[str]:
+    """Every local day from the one of hour h0 to the one of hour h1."""
+    first = summary.hour_start(h0).astimezone(summary.LOCAL_TZ).date()
+    last = summary.hour_start(h1).astimezone(summary.LOCAL_TZ).date()
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
 def _daily(session: Session, h0: int, h1: int) -> dict[str, dict[str, int]]:

@@ -110,6 +110,14 @@ def refresh(engine: Engine, *, chunk: int = CHUNK) -> int:
             return folded
 
 
+def refreshed(session: Session) -> Session:
+    """Fold new events, then let `session` (a read session whose snapshot
+    may predate the fold, as on SQLite) see the result."""
+    refresh(session.bind if isinstance(session.bind, Engine) else session.bind.engine)
+    session.rollback()
+    return session
+
+
 def rebuild(engine: Engine) -> int:
     """Empty the summary tables and fold every event again."""
     with write_session(engine) as session:
