@@ -15,6 +15,7 @@ folded stays counted under the old route for those events: rebuild() fixes it.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,7 @@ def hour_start(hour: int) -> datetime:
     return datetime.fromtimestamp(hour * 3600, timezone.utc)
 
 
+@lru_cache(maxsize=65536)
 def local_day(hour: int) -> int:
     """The local day (yyyymmdd) an epoch hour falls on."""
     d = hour_start(hour).astimezone(LOCAL_TZ).date()
