@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -109,6 +110,9 @@ def test_changes_api_answers_the_documented_shape(client, auth, engine):
     assert {"id", "credential_no", "action", "result", "from", "to", "station", "at"} <= set(ev)
     assert (ev["from"], ev["to"], ev["station"], ev["result"]) == ("registered", "received", "WS-01", "ok")
     assert body["next"] == str(body["events"][-1]["id"])
+    with Session(engine) as s:
+        at = s.get(Event, ev["id"]).at
+    assert datetime.fromisoformat(ev["at"]) == at
 
 
 def test_changes_api_refuses_a_bad_cursor_and_other_roles(client, auth):

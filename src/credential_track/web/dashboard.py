@@ -64,8 +64,9 @@ def _charts(d: dict) -> dict:
     def local_hour(iso: str) -> str:
         return datetime.fromisoformat(iso).astimezone(summary.LOCAL_TZ).strftime("%m-%d %H:00")
 
-    funnel = [{"key": f["status"], "total": f["n"], "share": 1.0 if f["status"] == "delivered" else 0.35}
-              for f in d["funnel"]]
+    # the funnel's bars: share of all items; delivered stands out
+    funnel = [{"key": f["status"], "total": f["n"], "share": f["n"] / d["total"] if d["total"] else 0.0,
+               "fill": charts.shade(1.0) if f["status"] == "delivered" else "#8fb3cc"} for f in d["funnel"]]
     return {
         "funnel": charts.share_bars(funnel, label=lambda r: status_text(r["key"]), href=items_link(status=1)),
         "hourly": charts.bar_rows([(str(STAGE_LABELS[s]), [h.get(s, 0) for h in d["throughput_hourly"]])

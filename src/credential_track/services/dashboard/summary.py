@@ -97,6 +97,9 @@ def refresh(engine: Engine, *, chunk: int = CHUNK) -> int:
     """Fold every event above the high-water mark into the summary tables.
     Returns how many events were folded. Safe to run from several processes:
     the mark row is locked while a chunk is folded."""
+    with Session(engine) as session:  # the common case, without taking the write lock
+        if (session.execute(select(func.max(Event.id))).scalar() or 0) <= high_water(session):
+            return 0
     folded = 0
     while True:
         with write_session(engine) as session:
