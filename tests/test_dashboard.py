@@ -276,3 +276,41 @@ def test_supervisor_station_view_shows_scans_refusals_and_people(engine, client,
     assert v["refusals"] == {"already_done": 1}
     assert [st["total"] for st in v["stations"] if st["station"] == "WS-01"] == [2]
     assert [(p["station"], p["scans"], p["current"]) for p in v["people"]] == [("WS-01", 2, True)]
+
+
+def test_throughput_bars_link_to_the_items_moved_that_day(demo, db):
+    summary.refresh(demo)
+    busiest = max(((x["day"], s, x.get(s, 0)) for x in data.dashboard(db, now=DEMO_NOW)["throughput_daily"]
+                   for s in ("seal", "capture")), key=lambda t: t[2])
+    day, stage, n = busiest
+    assert n > 0
+    f = lists.ItemFilter.from_args({"action": stage, "date": day})
+    # one accepted seal/capture per item: the items behind a bar are as many as the bar says
+    assert lists.count_items(db, f) == n
+
+
+def test_seal_mismatch_lists_the_items_in_the_bag_that_came_with_a_wrong_seal(engine, db):
+    from .factories import make_credential, make_trip, open_bag
+
+    with write_session(engine) as s:
+        codes = [make_credential(s).credential_no for _ in range(2)]
+    route = _items(engine)[1].route
+    bag = open_bag(engine, route)
+    for code in codes:
+        for action, station in (("handover", "WS-01"), ("capture", "WS-03"), ("accept", "WS-05")):
+            do_scan(engine, code, action, station)
+        assert do_scan(engine, code, "bag", "WS-07", bag=bag).result == "ok"
+    assert do_scan(engine, bag, "seal", "WS-07", seal="SEAL-0001").result == "ok"
+    trip = make_trip(engine)
+    assert do_scan(engine, bag, "load", "WS-09", trip=trip).result == "ok"
+    from credential_track.services import dispatch
+
+    with write_session(engine) as s:
+        dispatch.depart_trip(s, code=trip)
+    out = do_scan(engine, bag, "arrive", "WS-10", seal="SEAL-9999")
+    assert (out.result, out.reason) == ("rejected", "seal_mismatch")
+    summary.refresh(engine)
+    d = data.dashboard(db)
+    assert d["exceptions"]["seal_mismatch"] == 2
+    page = lists.item_page(db, lists.ItemFilter(exception="seal_mismatch"))
+    assert page["total"] == 2 and {i["credential_no"] for i in page["items"]} == set(codes)

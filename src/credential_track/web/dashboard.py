@@ -65,15 +65,23 @@ def _charts(d: dict) -> dict:
         return datetime.fromisoformat(iso).astimezone(summary.LOCAL_TZ).strftime("%m-%d %H:00")
 
     # the funnel's bars: share of all items; delivered stands out
+    def local_day(iso: str) -> str:
+        return datetime.fromisoformat(iso).astimezone(summary.LOCAL_TZ).date().isoformat()
+
     funnel = [{"key": f["status"], "total": f["n"], "share": f["n"] / d["total"] if d["total"] else 0.0,
                "fill": charts.shade(1.0) if f["status"] == "delivered" else "#8fb3cc"} for f in d["funnel"]]
     return {
         "funnel": charts.share_bars(funnel, label=lambda r: status_text(r["key"]), href=items_link(status=1)),
-        "hourly": charts.bar_rows([(str(STAGE_LABELS[s]), [h.get(s, 0) for h in d["throughput_hourly"]])
-                                   for s in data.STAGES],
-                                  columns=[local_hour(h["hour"]) for h in d["throughput_hourly"]]),
-        "daily": charts.bar_rows([(str(STAGE_LABELS[s]), [x.get(s, 0) for x in d["throughput_daily"]])
-                                  for s in data.STAGES], columns=[x["day"] for x in d["throughput_daily"]]),
+        "hourly": charts.bar_rows(
+            [(str(STAGE_LABELS[s]), [h.get(s, 0) for h in d["throughput_hourly"]]) for s in data.STAGES],
+            columns=[local_hour(h["hour"]) for h in d["throughput_hourly"]],
+            links=[[url_for("dashboard.items", action=s, date=local_day(h["hour"])) for h in d["throughput_hourly"]]
+                   for s in data.STAGES]),
+        "daily": charts.bar_rows(
+            [(str(STAGE_LABELS[s]), [x.get(s, 0) for x in d["throughput_daily"]]) for s in data.STAGES],
+            columns=[x["day"] for x in d["throughput_daily"]],
+            links=[[url_for("dashboard.items", action=s, date=x["day"]) for x in d["throughput_daily"]]
+                   for s in data.STAGES]),
         "by_route": charts.share_bars(d["by_route"], href=items_link(route=1)),
         "by_province": charts.share_bars(d["by_province"], href=items_link(province=1)),
         "by_type": charts.share_bars(d["by_type"], href=items_link(type=1)),

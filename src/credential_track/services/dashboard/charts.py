@@ -40,9 +40,11 @@ def share_bars(rows: list[dict], *, label=lambda r: r["key"], href=None, width: 
     return Markup("".join(out))
 
 
-def bar_rows(series: list[tuple[str, list[int]]], *, columns: list[str], width: int = 720) -> Markup:
+def bar_rows(series: list[tuple[str, list[int]]], *, columns: list[str], width: int = 720,
+             links: list[list[str]] | None = None) -> Markup:
     """One row of small vertical bars per series (e.g. per stage per hour),
-    each row scaled to its own maximum, with the row total at the end."""
+    each row scaled to its own maximum, with the row total at the end;
+    `links[i][j]`, when given, is where bar j of row i leads."""
     if not series or not columns:
         return Markup("")
     lw, rh, rw = 130, 26, 70
@@ -57,8 +59,13 @@ def bar_rows(series: list[tuple[str, list[int]]], *, columns: list[str], width: 
         out.append(f'<text x="{lw - 6}" y="{y + rh - 8}" text-anchor="end" class="lbl">{escape(name)}</text>')
         for j, v in enumerate(values):
             h = round((rh - 6) * v / top)
-            out.append(f'<rect x="{lw + j * cw + 1:.1f}" y="{y + rh - 4 - h}" width="{max(1, cw - 2):.1f}" '
-                       f'height="{h}" fill="#2f6f9f"><title>{escape(columns[j])}: {v:,}</title></rect>')
+            # the link covers the bar's whole column, so that small bars can be hit
+            rect = (f'<rect x="{lw + j * cw + 1:.1f}" y="{y + rh - 4 - h}" width="{max(1, cw - 2):.1f}" '
+                    f'height="{h}" fill="#2f6f9f"><title>{escape(columns[j])}: {v:,}</title></rect>')
+            if links and v:
+                rect = (f'<a href="{escape(links[i][j])}"><rect x="{lw + j * cw:.1f}" y="{y}" width="{cw:.1f}" '
+                        f'height="{rh - 4}" fill="transparent"/>{rect}</a>')
+            out.append(rect)
         out.append(f'<text x="{width - rw + 6}" y="{y + rh - 8}" class="val">{sum(values):,}</text>')
     for j in (0, n // 2, n - 1):
         out.append(f'<text x="{lw + j * cw:.1f}" y="{height - 2}" class="axis">{escape(columns[j])}</text>')

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from ...domain.status import Status
 from ...models import Credential, DashDaily, DashFlow, DashItems, DashLeadTime, HandoverBatch
 from ...models.base import utcnow
-from . import summary
+from . import lists, summary
 
 # the main chain shown as the funnel, then the delivery outcomes
 FUNNEL = [s.value for s in (
@@ -26,13 +26,9 @@ FUNNEL = [s.value for s in (
 # the stages whose throughput is charted: the action that moves an item into it
 STAGES = ["handover", "capture", "accept", "bag", "seal", "depart", "arrive", "out_for_delivery",
           "delivered"]
-# an item longer than this in one of these statuses is "stuck"
-STUCK_HOURS = 48
-STUCK_STATUSES = [s.value for s in (
-    Status.received, Status.captured, Status.accepted, Status.bagged, Status.dispatched, Status.in_transit,
-    Status.arrived, Status.out_for_delivery, Status.delivery_failed)]
-EXCEPTIONS = ["missing_at_handover", "held", "revoked", "intercept", "seal_mismatch", "delivery_failed",
-              "returned", "stuck"]
+STUCK_HOURS = lists.STUCK_HOURS
+STUCK_STATUSES = lists.STUCK_STATUSES
+EXCEPTIONS = lists.EXCEPTIONS
 
 # Open tickets and outreach tasks with SLA breaches come from the customer
 # service tables. Set this to a function (session, until: datetime | None) ->
@@ -104,7 +100,8 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "held": _count(session, Credential.hold == True),  # noqa: E712
         "revoked": _count(session, Credential.revoked == True),  # noqa: E712
         "intercept": _count(session, Credential.intercept == True),  # noqa: E712
-        "seal_mismatch": _flow_sum(session, DashFlow.reason == "seal_mismatch"),
+        # items in bags whose seal did not match (few rows: indexed)
+        "seal_mismatch": _count(session, Credential.bag_id.in_(lists.seal_mismatch_bags())),
         "delivery_failed": by_status.get(Status.delivery_failed, 0),
         "returned": by_status.get(Status.returned, 0),
         "stuck": _count(session, Credential.status.in_(STUCK_STATUSES) & (Credential.updated_at < stuck_before)),
@@ -172,7 +169,6 @@ def day_figures(session: Session, day: date) -> dict:
         .group_by(DashFlow.reason).order_by(func.sum(DashFlow.n).desc()))}
     flags = {a: _flow_sum(session, (DashFlow.action == a) & (DashFlow.result == "ok") & (DashFlow.hour < h1))
              for a in ("hold", "release", "revoke", "intercept")}
-    from .lists import lead_time_rows  # local: lists imports this module
     return {
         "day": day.isoformat(), "until": end.isoformat(),
         "total": total, "by_status": by_status,
@@ -190,7 +186,7 @@ def day_figures(session: Session, day: date) -> dict:
             "delivery_failed": by_status.get(Status.delivery_failed, 0),
             "returned": by_status.get(Status.returned, 0),
         },
-        "lead_time": lead_times(lead_time_rows(session, until=end)),
+        "lead_time": lead_times(lists.lead_time_rows(session, until=end)),
         "service": _service(session, end),
     }
 

@@ -17,8 +17,15 @@ from ...domain.status import Status
 from ...models import Bag, Credential, Event, HandoverBatch
 from ...models.base import utcnow
 from ..errors import ServiceError
-from . import data, summary
+from . import summary
 
+EXCEPTIONS = ["missing_at_handover", "held", "revoked", "intercept", "seal_mismatch", "delivery_failed",
+              "returned", "stuck"]
+# an item longer than this in one of these statuses is "stuck"
+STUCK_HOURS = 48
+STUCK_STATUSES = [s.value for s in (
+    Status.received, Status.captured, Status.accepted, Status.bagged, Status.dispatched, Status.in_transit,
+    Status.arrived, Status.out_for_delivery, Status.delivery_failed)]
 SORTS = {
     "credential_no": Credential.credential_no, "status": Credential.status, "route": Credential.route,
     "province": Credential.province, "type": Credential.credential_type, "updated": Credential.updated_at,
@@ -39,19 +46,20 @@ class ItemFilter:
     type: str | None = None
     batch: int | None = None
     station: str | None = None  # items with an event at this station (on `date` if given)
+    action: str | None = None  # items with an accepted event of this action (on `date` if given)
     date: date | None = None  # items with an event on this local day
-    exception: str | None = None  # one of data.EXCEPTIONS
+    exception: str | None = None  # one of EXCEPTIONS
 
     @classmethod
     def from_args(cls, args) -> "ItemFilter":
         """From request arguments; a bad value is an error naming its field."""
         f = cls()
-        for name in ("status", "route", "province", "type", "station", "exception"):
+        for name in ("status", "route", "province", "type", "station", "action", "exception"):
             value = (args.get(name) or "").strip()
             setattr(f, name, value or None)
         if f.status and f.status not in {s.value for s in Status}:
             raise ServiceError(f"unknown status {f.status!r}", field="status")
-        if f.exception and f.exception not in data.EXCEPTIONS:
+        if f.exception and f.exception not in EXCEPTIONS:
             raise ServiceError(f"unknown exception {f.exception!r}", field="exception")
         if args.get("batch"):
             if not str(args["batch"]).isdigit():
@@ -86,10 +94,12 @@ def _conditions(f: ItemFilter, now: datetime | None = None) -> list:
         cond.append(c.credential_type == f.type)
     if f.batch is not None:
         cond.append(c.batch_id == f.batch)
-    if f.station or f.date:
+    if f.station or f.date or f.action:
         ev = [Event.credential_id.is_not(None)]
         if f.station:
             ev.append(Event.station == f.station)
+        if f.action:
+            ev += [Event.action == f.action, Event.result == "ok"]
         if f.date:
             start, end = summary.day_bounds(f.date)
             ev += [Event.at >= start, Event.at < end]
@@ -105,13 +115,20 @@ def _conditions(f: ItemFilter, now: datetime | None = None) -> list:
     elif ex == "intercept":
         cond.append(c.intercept == True)  # noqa: E712
     elif ex == "seal_mismatch":
-        cond.append(c.bag_id.in_(select(Event.bag_id).where(Event.reason == "seal_mismatch")))
+        cond.append(c.bag_id.in_(seal_mismatch_bags()))
     elif ex in ("delivery_failed", "returned"):
         cond.append(c.status == ex)
     elif ex == "stuck":
-        before = (now or utcnow()) - timedelta(hours=data.STUCK_HOURS)
-        cond += [c.status.in_(data.STUCK_STATUSES), c.updated_at < before]
+        before = (now or utcnow()) - timedelta(hours=STUCK_HOURS)
+        cond += [c.status.in_(STUCK_STATUSES), c.updated_at < before]
     return cond
+
+
+def seal_mismatch_bags():
+    """The bags whose seal was found not to match (a refused seal or arrive
+    scan): through the (action, result) index of the events."""
+    return select(Event.bag_id).where(Event.action.in_(("seal", "arrive")) & (Event.result == "rejected")
+                                      & (Event.reason == "seal_mismatch"))
 
 
 def count_items(session: Session, f: ItemFilter, *, now: datetime | None = None) -> int:
