@@ -142,10 +142,14 @@ def _fold(session: Session, lo: int, hi: int) -> None:
                func.coalesce(Event.to_status, ""), func.count())
         .where(in_range).group_by(hour, item, Event.action, Event.result, Event.reason, Event.station,
                                   Event.from_status, Event.to_status)).all()
+    # NULL and '' fold into one key: add them up before the upsert
+    flows: dict[tuple, int] = defaultdict(int)
+    for *key, n in flow:
+        flows[tuple(key)] += n
     _upsert(session, DashFlow, ["hour", "item", "action", "result", "reason", "station", "from_status",
                                 "to_status"],
             [{"hour": h, "item": it, "action": a, "result": r, "reason": rs, "station": st,
-              "from_status": f, "to_status": t, "n": n} for h, it, a, r, rs, st, f, t, n in flow])
+              "from_status": f, "to_status": t, "n": n} for (h, it, a, r, rs, st, f, t), n in flows.items()])
 
     # item transitions: current counts by dimensions, and per day
     moved = (Event.result == "ok") & Event.credential_id.is_not(None) & (
