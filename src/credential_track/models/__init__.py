@@ -3,11 +3,11 @@ from sqlmodel import SQLModel
 
 from .org import ApiToken, CredentialType, Route, Site, Station, User
 from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
-from .dashboard import DashDaily, DashFlow, DashItems, DashLeadTime, DashState
+from .dashboard import DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Bag", "DashDaily", "DashFlow", "DashItems", "DashLeadTime", "DashState", "Credential", "CredentialType", "Event", "HandoverBatch",
+    "ApiToken", "Bag", "DashBatch", "DashDaily", "DashFlow", "DashItems", "DashLeadTime", "DashState", "Credential", "CredentialType", "Event", "HandoverBatch",
     "Route", "Site", "Station", "Trip", "User", "WaybillRange", "metadata",
 ]

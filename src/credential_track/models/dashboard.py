@@ -43,18 +43,29 @@ class DashFlow(SQLModel, table=True):
 
 
 class DashItems(SQLModel, table=True):
-    """Items by current status and by batch, province, route and type."""
+    """Items by current status and by province, route and type."""
 
     __tablename__ = "dash_items"
     __table_args__ = (
-        UniqueConstraint("batch_id", "province", "route", "credential_type", "status", name="uq_dash_items"),
+        UniqueConstraint("province", "route", "credential_type", "status", name="uq_dash_items"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = 0
     province: str = Field(max_length=32)
     route: str = Field(max_length=8)
     credential_type: str = Field(max_length=16)
+    status: str = Field(max_length=20)
+    n: int = 0
+
+
+class DashBatch(SQLModel, table=True):
+    """Items by current status per handover batch (0: none)."""
+
+    __tablename__ = "dash_batch"
+    __table_args__ = (UniqueConstraint("batch_id", "status", name="uq_dash_batch"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = 0
     status: str = Field(max_length=20)
     n: int = 0
 
@@ -89,10 +100,12 @@ class DashLeadTime(SQLModel, table=True):
     n: int = 0
 
 
-# counting flagged items and items stuck in a status without a table scan
+# counting flagged items and items stuck in a status without a table scan;
+# SQLite uses a partial index only when the query repeats its condition
+# literally, and SQLAlchemy writes `Credential.hold == True` as "hold = 1"
 _t = Credential.__table__
-Index("ix_dash_credential_hold", _t.c.id, sqlite_where=text("hold"), postgresql_where=text("hold"))
-Index("ix_dash_credential_revoked", _t.c.id, sqlite_where=text("revoked"), postgresql_where=text("revoked"))
-Index("ix_dash_credential_intercept", _t.c.id, sqlite_where=text("intercept"),
+Index("ix_dash_credential_hold", _t.c.id, sqlite_where=text("hold = 1"), postgresql_where=text("hold"))
+Index("ix_dash_credential_revoked", _t.c.id, sqlite_where=text("revoked = 1"), postgresql_where=text("revoked"))
+Index("ix_dash_credential_intercept", _t.c.id, sqlite_where=text("intercept = 1"),
       postgresql_where=text("intercept"))
 Index("ix_dash_credential_status_updated", _t.c.status, _t.c.updated_at)

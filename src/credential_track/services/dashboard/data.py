@@ -6,6 +6,7 @@ summaries, which are derived from the events alone.
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Callable
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ...domain.status import Status
-from ...models import Credential, DashDaily, DashFlow, DashItems, DashLeadTime, HandoverBatch
+from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, HandoverBatch
 from ...models.base import utcnow
 from . import lists, summary
 
@@ -87,14 +88,14 @@ def lead_times(hist_rows) -> list[dict]:
 def dashboard(session: Session, *, now: datetime | None = None) -> dict:
     """The live dashboard: funnel, breakdowns, throughput, exceptions, lead
     times. Call summary.refresh() first to include the latest events."""
+    cached = now is None
     now = now or utcnow()
-    by_status = {s: n for s, n in session.execute(
-        select(DashItems.status, func.sum(DashItems.n)).group_by(DashItems.status)) if n}
+    by_status = {s: int(n) for s, n in session.execute(
+        select(DashBatch.status, func.sum(DashBatch.n)).group_by(DashBatch.status)) if n}
     total = sum(by_status.values())
     received_batches = select(HandoverBatch.id).where(HandoverBatch.received_at.is_not(None))
-    missing = session.execute(select(func.coalesce(func.sum(DashItems.n), 0)).where(
-        (DashItems.status == Status.registered) & DashItems.batch_id.in_(received_batches))).scalar()
-    stuck_before = now - timedelta(hours=STUCK_HOURS)
+    missing = session.execute(select(func.coalesce(func.sum(DashBatch.n), 0)).where(
+        (DashBatch.status == Status.registered) & DashBatch.batch_id.in_(received_batches))).scalar()
     exceptions = {
         "missing_at_handover": int(missing),
         "held": _count(session, Credential.hold == True),  # noqa: E712
@@ -104,8 +105,12 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "seal_mismatch": _count(session, Credential.bag_id.in_(lists.seal_mismatch_bags())),
         "delivery_failed": by_status.get(Status.delivery_failed, 0),
         "returned": by_status.get(Status.returned, 0),
-        "stuck": _count(session, Credential.status.in_(STUCK_STATUSES) & (Credential.updated_at < stuck_before)),
+        "stuck": _stuck(session, now, cached=cached),
     }
+    # a few thousand rows: one read, three breakdowns
+    dims = session.execute(
+        select(DashItems.province, DashItems.route, DashItems.credential_type, DashItems.status, DashItems.n)
+        .where(DashItems.n != 0)).all()
     now_h = summary.epoch_hour(now)
     hourly = _throughput(session, now_h - 23, now_h + 1)
     days = _daily(session, now_h - 14 * 24, now_h + 1)
@@ -115,15 +120,9 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "funnel": [{"status": s, "n": by_status.get(s, 0)} for s in FUNNEL],
         "delivered": by_status.get(Status.delivered, 0),
         "share_delivered": _share(by_status.get(Status.delivered, 0), total),
-        "by_route": _breakdown(session.execute(
-            select(DashItems.route, DashItems.status, func.sum(DashItems.n))
-            .group_by(DashItems.route, DashItems.status)).all()),
-        "by_province": _breakdown(session.execute(
-            select(DashItems.province, DashItems.status, func.sum(DashItems.n))
-            .group_by(DashItems.province, DashItems.status)).all()),
-        "by_type": _breakdown(session.execute(
-            select(DashItems.credential_type, DashItems.status, func.sum(DashItems.n))
-            .group_by(DashItems.credential_type, DashItems.status)).all()),
+        "by_route": _breakdown((r[1], r[3], r[4]) for r in dims),
+        "by_province": _breakdown((r[0], r[3], r[4]) for r in dims),
+        "by_type": _breakdown((r[2], r[3], r[4]) for r in dims),
         "exceptions": exceptions, "stuck_hours": STUCK_HOURS,
         "throughput_hourly": [{"hour": summary.hour_start(h).isoformat(), **hourly.get(h, {})}
                               for h in range(now_h - 23, now_h + 1)],
@@ -189,6 +188,25 @@ def day_figures(session: Session, day: date) -> dict:
         "lead_time": lead_times(lists.lead_time_rows(session, until=end)),
         "service": _service(session, end),
     }
+
+
+# "stuck" counts many index entries (all items idle for two days): it is
+# recounted at most once a minute per process and database
+STUCK_TTL_SECONDS = 60
+_stuck_cache: dict[str, tuple[float, int]] = {}
+
+
+def _stuck(session: Session, now: datetime, *, cached: bool) -> int:
+    key = f"{session.bind.url}#{summary.high_water(session)}"
+    clock = time.monotonic()
+    hit = _stuck_cache.get(key)
+    if cached and hit is not None and clock - hit[0] < STUCK_TTL_SECONDS:
+        return hit[1]
+    n = _count(session, Credential.status.in_(STUCK_STATUSES)
+               & (Credential.updated_at < now - timedelta(hours=STUCK_HOURS)))
+    _stuck_cache.clear()
+    _stuck_cache[key] = (clock, n)
+    return n
 
 
 def _count(session: Session, cond) -> int:

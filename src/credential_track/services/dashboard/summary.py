@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ...db import write_session
-from ...models import Credential, DashDaily, DashFlow, DashItems, DashLeadTime, DashState, Event
+from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState, Event
 
 # the expo's time zone: days and hours of the dashboard and reports are local
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -126,7 +126,7 @@ def refreshed(session: Session) -> Session:
 def rebuild(engine: Engine) -> int:
     """Empty the summary tables and fold every event again."""
     with write_session(engine) as session:
-        for model in (DashFlow, DashItems, DashDaily, DashLeadTime):
+        for model in (DashFlow, DashItems, DashBatch, DashDaily, DashLeadTime):
             session.execute(delete(model))
         session.execute(delete(DashState).where(DashState.key == MARK))
     return refresh(engine)
@@ -163,16 +163,21 @@ def _fold(session: Session, lo: int, hi: int) -> None:
         .group_by(Credential.batch_id, Credential.province, Credential.route, Credential.credential_type,
                   hour, Event.from_status, Event.to_status)).all()
     items: dict[tuple, int] = defaultdict(int)
+    batches: dict[tuple, int] = defaultdict(int)
     daily: dict[tuple, int] = defaultdict(int)
     for batch, prov, route, ctype, h, frm, to, n in rows:
         if to:
-            items[(batch, prov, route, ctype, to)] += n
+            items[(prov, route, ctype, to)] += n
+            batches[(batch, to)] += n
         if frm:
-            items[(batch, prov, route, ctype, frm)] -= n
+            items[(prov, route, ctype, frm)] -= n
+            batches[(batch, frm)] -= n
         daily[(local_day(h), route, ctype, frm, to or "")] += n
-    _upsert(session, DashItems, ["batch_id", "province", "route", "credential_type", "status"],
-            [{"batch_id": k[0], "province": k[1], "route": k[2], "credential_type": k[3], "status": k[4],
-              "n": n} for k, n in items.items() if n])
+    _upsert(session, DashItems, ["province", "route", "credential_type", "status"],
+            [{"province": k[0], "route": k[1], "credential_type": k[2], "status": k[3], "n": n}
+             for k, n in items.items() if n])
+    _upsert(session, DashBatch, ["batch_id", "status"],
+            [{"batch_id": k[0], "status": k[1], "n": n} for k, n in batches.items() if n])
     _upsert(session, DashDaily, ["day", "route", "credential_type", "from_status", "to_status"],
             [{"day": k[0], "route": k[1], "credential_type": k[2], "from_status": k[3], "to_status": k[4],
               "n": n} for k, n in daily.items()])
