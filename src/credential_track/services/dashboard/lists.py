@@ -13,7 +13,7 @@ from typing import Iterator
 from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
-from ...domain.status import Status
+from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
 from ...models.base import utcnow
 from ..errors import ServiceError
@@ -236,13 +236,17 @@ def day_exception_rows(session: Session, day: date, *, limit: int | None = None)
     delivery, came back, were held, revoked, intercepted or pulled. Rows of
     (time, kind, credential_no or scanned code, route, station, reason)."""
     start, end = summary.day_bounds(day)
-    stmt = (select(Event.at, Event.action, Event.result, Event.reason,
-                   func.coalesce(Credential.credential_no, Event.code), Credential.route, Event.station)
-            .join(Credential, Credential.id == Event.credential_id, isouter=True)
-            .where((Event.at >= start) & (Event.at < end)
-                   & ((Event.result == "rejected") | Event.action.in_(DAY_EXCEPTION_ACTIONS)))
-            .order_by(Event.at, Event.id))
+    cols = (Event.id, Event.at, Event.action, Event.result, Event.reason,
+            func.coalesce(Credential.credential_no, Event.code), Credential.route, Event.station)
+    in_day = (Event.at >= start) & (Event.at < end)
+    # two seeks on the (action, result) index rather than a scan of the day's events
+    refused = (select(*cols).join(Credential, Credential.id == Event.credential_id, isouter=True)
+               .where(Event.action.in_(sorted({a.value for a in Action} | set(DAY_EXCEPTION_ACTIONS)))
+                      & (Event.result == "rejected") & in_day))
+    flagged = (select(*cols).join(Credential, Credential.id == Event.credential_id, isouter=True)
+               .where(Event.action.in_(DAY_EXCEPTION_ACTIONS) & (Event.result == "ok") & in_day))
+    rows = sorted(list(session.execute(refused)) + list(session.execute(flagged)), key=lambda r: (r[1], r[0]))
     if limit:
-        stmt = stmt.limit(limit)
+        rows = rows[:limit]
     return [(at, (reason if result == "rejected" else action), code, route, station, action)
-            for at, action, result, reason, code, route, station in session.execute(stmt)]
+            for _id, at, action, result, reason, code, route, station in rows]
