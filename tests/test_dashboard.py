@@ -132,6 +132,8 @@ def test_past_day_report_equals_the_dashboard_as_it_was_that_day(demo, db, monke
     monkeypatch.setattr("credential_track.services.events.utcnow", lambda: late)
     for code in registered[:6]:
         do_scan(engine, code, "handover", "WS-01")
+    refused = do_scan(engine, registered[0], "handover", "WS-01")
+    assert refused.reason == "already_done"
     monkeypatch.undo()
     summary.refresh(engine)
     then = data.dashboard(db, now=late)
@@ -151,6 +153,8 @@ def test_past_day_report_equals_the_dashboard_as_it_was_that_day(demo, db, monke
     that_day = [x for x in then["throughput_daily"] if x["day"] == DEMO_DAY.isoformat()][0]
     assert rep["moves"] == {s: that_day.get(s, 0) for s in data.STAGES}
     assert rep["moves"]["handover"] >= 6
+    assert [(kind, code) for _at, kind, code, *_ in rep["appendix"] if kind == "already_done"] == \
+        [("already_done", registered[0])]
 
 
 def test_report_pdf_contains_the_chinese_headings_and_the_numbers(demo, db, tmp_path, runner):
