@@ -50,12 +50,14 @@ def _share(part: int, whole: int) -> float:
 def _breakdown(rows) -> list[dict]:
     """[(key, status, n)] → per key: total, delivered, share delivered,
     sorted by total, largest first."""
-    acc: dict[str, dict] = defaultdict(lambda: {"total": 0, "delivered": 0})
+    total: dict[str, int] = defaultdict(int)
+    delivered: dict[str, int] = defaultdict(int)
     for key, status, n in rows:
-        acc[key]["total"] += n
-        if status == Status.delivered:
-            acc[key]["delivered"] += n
-    out = [{"key": k, **v, "share": _share(v["delivered"], v["total"])} for k, v in acc.items() if v["total"]]
+        total[key] += n
+        if status == "delivered":
+            delivered[key] += n
+    out = [{"key": k, "total": t, "delivered": delivered.get(k, 0), "share": _share(delivered.get(k, 0), t)}
+           for k, t in total.items() if t]
     return sorted(out, key=lambda r: (-r["total"], r["key"]))
 
 
@@ -90,11 +92,11 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
     times. Call summary.refresh() first to include the latest events."""
     cached = now is None
     now = now or utcnow()
-    by_status = {s: int(n) for s, n in session.execute(
+    by_status = {s: int(n) for s, n in session.connection().execute(
         select(DashBatch.status, func.sum(DashBatch.n)).group_by(DashBatch.status)) if n}
     total = sum(by_status.values())
     received_batches = select(HandoverBatch.id).where(HandoverBatch.received_at.is_not(None))
-    missing = session.execute(select(func.coalesce(func.sum(DashBatch.n), 0)).where(
+    missing = session.connection().execute(select(func.coalesce(func.sum(DashBatch.n), 0)).where(
         (DashBatch.status == Status.registered) & DashBatch.batch_id.in_(received_batches))).scalar()
     exceptions = {
         "missing_at_handover": int(missing),
@@ -108,7 +110,7 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "stuck": _stuck(session, now, cached=cached),
     }
     # a few thousand rows: one read, three breakdowns
-    dims = session.execute(
+    dims = session.connection().execute(
         select(DashItems.province, DashItems.route, DashItems.credential_type, DashItems.status, DashItems.n)
         .where(DashItems.n != 0)).all()
     now_h = summary.epoch_hour(now)
@@ -127,7 +129,7 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "throughput_hourly": [{"hour": summary.hour_start(h).isoformat(), **hourly.get(h, {})}
                               for h in range(now_h - 23, now_h + 1)],
         "throughput_daily": [{"day": d, **days.get(d, {})} for d in _day_keys(now_h - 14 * 24, now_h)],
-        "lead_time": lead_times(session.execute(
+        "lead_time": lead_times(session.connection().execute(
             select(DashLeadTime.route, DashLeadTime.hours, DashLeadTime.n)).all()),
         "service": _service(session, None),
     }
@@ -139,7 +141,7 @@ def day_figures(session: Session, day: date) -> dict:
     breakdowns, exceptions and lead times, from the events alone."""
     start, end = summary.day_bounds(day)
     dn = summary.day_number(day)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(DashDaily.route, DashDaily.credential_type, DashDaily.from_status, DashDaily.to_status,
                func.sum(DashDaily.n))
         .where(DashDaily.day <= dn)
@@ -162,7 +164,7 @@ def day_figures(session: Session, day: date) -> dict:
     for per_hour in day_moves.values():
         for stage, n in per_hour.items():
             moves[stage] += n
-    refusals = {r: int(n) for r, n in session.execute(
+    refusals = {r: int(n) for r, n in session.connection().execute(
         select(DashFlow.reason, func.sum(DashFlow.n))
         .where((DashFlow.hour >= h0) & (DashFlow.hour < h1) & (DashFlow.result == "rejected"))
         .group_by(DashFlow.reason).order_by(func.sum(DashFlow.n).desc()))}
@@ -210,17 +212,17 @@ def _stuck(session: Session, now: datetime, *, cached: bool) -> int:
 
 
 def _count(session: Session, cond) -> int:
-    return session.execute(select(func.count()).select_from(Credential).where(cond)).scalar()
+    return session.connection().execute(select(func.count()).select_from(Credential).where(cond)).scalar()
 
 
 def _flow_sum(session: Session, cond) -> int:
-    return int(session.execute(select(func.coalesce(func.sum(DashFlow.n), 0)).where(cond)).scalar())
+    return int(session.connection().execute(select(func.coalesce(func.sum(DashFlow.n), 0)).where(cond)).scalar())
 
 
 def _throughput(session: Session, h0: int, h1: int) -> dict[int, dict[str, int]]:
     """{hour: {stage: items moved}} for hours in [h0, h1)."""
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    for hour, action, n in session.execute(
+    for hour, action, n in session.connection().execute(
             select(DashFlow.hour, DashFlow.action, func.sum(DashFlow.n))
             .where((DashFlow.hour >= h0) & (DashFlow.hour < h1) & (DashFlow.item == 1)
                    & (DashFlow.result == "ok") & DashFlow.action.in_(STAGES))
