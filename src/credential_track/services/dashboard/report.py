@@ -30,7 +30,7 @@ STAGE_LABEL = {
 }
 EXCEPTION_LABEL = {
     "missing_at_handover": "交接缺件 missing at handover", "held": "暂扣 held", "revoked": "已注销 revoked",
-    "intercept": "拦截 intercepted", "seal_mismatch": "封志不符 seal mismatch",
+    "intercept": "拦截 intercepted", "seal_mismatch": "封志不符（扫描次数） seal mismatches (scans)",
     "delivery_failed": "投递失败 delivery failed", "returned": "退回 returned", "stuck": "滞留 stuck",
 }
 SERVICE_LABEL = {
