@@ -31,6 +31,7 @@ from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, Das
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MARK = "events"
 CHUNK = 250_000
+ANALYZE_BACKLOG = 100_000
 
 
 def hour_expr(session_or_engine):
@@ -98,8 +99,15 @@ def refresh(engine: Engine, *, chunk: int = CHUNK) -> int:
     Returns how many events were folded. Safe to run from several processes:
     the mark row is locked while a chunk is folded."""
     with Session(engine) as session:  # the common case, without taking the write lock
-        if (session.execute(select(func.max(Event.id))).scalar() or 0) <= high_water(session):
+        backlog = (session.execute(select(func.max(Event.id))).scalar() or 0) - high_water(session)
+        if backlog <= 0:
             return 0
+    if backlog > ANALYZE_BACKLOG and engine.dialect.name == "postgresql":
+        # after a bulk load the planner's statistics may still describe empty
+        # tables, and the fold's per-item look-ups turn into scans
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE event")
+            conn.exec_driver_sql("ANALYZE credential")
     folded = 0
     while True:
         with write_session(engine) as session:
