@@ -155,8 +155,9 @@ def user_add(username: str, role: str, display_name: str, password_stdin: bool):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with write_session(get_engine()) as s:
-            user = accounts.create_user(s, username=username, password=password, role=role,
-                                        display_name=display_name)
+            from .services import users  # records the change as a user_create event
+            user = users.add_user(s, users.Manager(None, "admin", None), username=username, password=password,
+                                  role=role, display_name=display_name)
             click.echo(f"user {user.username} added with role {user.role}")
     except ServiceError as exc:
         fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
@@ -177,7 +178,8 @@ def token_create(station_code, username, name, days):
     """Create a token for a station or a user; the token is the last line printed."""
     try:
         with write_session(get_engine()) as s:
-            issued = accounts.create_token(s, station_code=station_code, username=username, name=name, days=days)
+            from .services import tokens  # records the change as a token_create event
+            issued = tokens.issue_token(s, station_code=station_code, username=username, name=name, days=days)
     except ServiceError as exc:
         fail(exc.message)
     who = f"station {station_code}" if station_code else f"user {username}"
@@ -209,6 +211,14 @@ def register_commands(app) -> None:
     for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command,
                 import_group):
         app.cli.add_command(cmd)
+    from .cli_print import print_group  # imported late: it builds on this module
+    app.cli.add_command(print_group)
+    from . import cli_import
+
+    cli_import.register(app)
+    from . import cli_security
+
+    cli_security.register(app)
     dashboard_cli.register(app)
 
 

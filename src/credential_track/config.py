@@ -12,7 +12,13 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": "CREDTRACK_COOKIE_SECURE",
     "IDLE_TIMEOUT_MINUTES": "CREDTRACK_IDLE_TIMEOUT_MINUTES",
     "ORGANIZER_NAME": "CREDTRACK_ORGANIZER_NAME",
+    "PROXY_HOPS": "CREDTRACK_PROXY_HOPS",
+    "LOGIN_MAX_FAILURES": "CREDTRACK_LOGIN_MAX_FAILURES",
+    "LOGIN_LOCK_MINUTES": "CREDTRACK_LOGIN_LOCK_MINUTES",
+    "LOGIN_RATE_LIMIT": "CREDTRACK_LOGIN_RATE_LIMIT",
+    "RATELIMIT_STORAGE_URI": "CREDTRACK_RATELIMIT_STORAGE_URI",
 }
+INT_KEYS = ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES")
 
 
 def _secret_key(instance: Path) -> str:
@@ -54,7 +60,7 @@ def from_environment(instance: Path) -> dict:
     for key, env in ENV_KEYS.items():
         if env in os.environ:
             value: object = os.environ[env]
-            if key in ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES"):
+            if key in INT_KEYS:
                 value = int(value)  # type: ignore[arg-type]
             if key == "SESSION_COOKIE_SECURE":
                 value = value in ("1", "true", "yes")

@@ -9,6 +9,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "scan": frozenset({"operator", "supervisor", "admin"}),
     # bags and trips: open a bag, create a trip, depart
     "dispatch": frozenset({"operator", "supervisor", "admin"}),
+    # waybill labels, bag labels and manifests, trip sheets, handover receipts
+    "print": frozenset({"operator", "supervisor", "admin"}),
     # items without personal data, stations, timelines
     "view_items": frozenset({"operator", "agent", "organizer", "supervisor", "admin"}),
     # hotline search (personal data masked unless revealed)
@@ -21,9 +23,32 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delivery_events": frozenset({"supervisor", "admin"}),
     # manifest imports
     "import": frozenset({"supervisor", "admin"}),
+    # handover batches: receive, scan into, close
+    "handover": frozenset({"operator", "supervisor", "admin"}),
+    # status exports and handover discrepancy lists (personal data optional, recorded)
+    "export": frozenset({"organizer", "supervisor", "admin"}),
+    # supervisor corrections at stations (undo a scan, reopen a bag, release a
+    # hold) and the incident list
+    "supervise": frozenset({"supervisor", "admin"}),
     # users, tokens, stations, configuration
     "admin": frozenset({"admin"}),
+    # the users of one's own site (supervisors) or of every site (admins)
+    "manage_users": frozenset({"supervisor", "admin"}),
+    # the audit log: every event, searchable and exportable
+    "audit": frozenset({"supervisor", "admin"}),
+    # exports that contain personal data (names, phones, addresses); each one is recorded
+    "export_pii": frozenset({"organizer", "admin"}),
 }
+
+# Roles that see personal data unmasked by default; everyone else sees it
+# masked (and, where allowed, reveals one item with a recorded reason).
+PII_ROLES = frozenset({"organizer", "admin"})
+
+# Endpoints anyone may open without logging in (the permission-table test
+# refuses every other view that carries no `.permission`).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.set_language", "static"})
+# Endpoints open to every signed-in user whatever the role.
+SIGNED_IN_ENDPOINTS = frozenset({"home.index"})
 
 ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
 
@@ -31,3 +56,25 @@ ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
 def allowed(role: str | None, permission: str) -> bool:
     """True when `role` holds `permission`."""
     return role is not None and role in PERMISSIONS[permission]
+
+
+def role_within(narrow: str, wide: str) -> bool:
+    """True when role `wide` holds every permission of role `narrow`."""
+    return all(wide in roles for roles in PERMISSIONS.values() if narrow in roles)
+
+
+def can_see_pii(role: str | None) -> bool:
+    """True when `role` sees names, phones and addresses unmasked by default.
+
+    The one masking policy: every view, API answer and export that shows
+    personal data asks this (or reveals one item with a recorded reason)."""
+    return role in PII_ROLES
+
+
+def permission_table_markdown() -> str:
+    """The permission × role table as Markdown (docs/PERMISSIONS.md embeds it)."""
+    lines = ["| permission | " + " | ".join(ROLES) + " |",
+             "|---|" + "---|" * len(ROLES)]
+    for perm, roles in PERMISSIONS.items():
+        lines.append(f"| `{perm}` | " + " | ".join("yes" if r in roles else "—" for r in ROLES) + " |")
+    return "\n".join(lines) + "\n"

@@ -2,21 +2,29 @@
 security headers — enforced here, once, for pages and API."""
 from __future__ import annotations
 
+import time
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from pathlib import PurePath
 
-from flask import abort, g, jsonify, request, session
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .db import SAFE_METHODS, get_db, get_engine, write_session
 from .models import ApiToken, Station, User
 from .models.base import utcnow
-from .permissions import allowed
+from .permissions import allowed, role_within
 from .services import accounts
+from .services.errors import ServiceError
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -77,6 +85,8 @@ def current_actor() -> Actor | None:
     secret = _bearer_secret()
     if secret:
         token = accounts.token_for_secret(get_db(), secret)
+        if token is not None and not _token_owner_ok(token):
+            token = None
         if token is not None:
             station = None
             if token.station_id is not None:
@@ -88,6 +98,17 @@ def current_actor() -> Actor | None:
         actor = Actor(current_user.id, current_user.role, None, False)
     g.actor = actor
     return actor
+
+
+def _token_owner_ok(token: ApiToken) -> bool:
+    """A user token acts only while its user is active and still holds every
+    permission of the token's role (a demoted user's old token stops working)."""
+    if token.user_id is None:
+        return True
+    user = get_db().get(User, token.user_id)
+    if user is None or not user.active:
+        return False
+    return role_within(token.role, user.role)
 
 
 def _touch_token(token: ApiToken) -> None:
@@ -151,30 +172,190 @@ def _security_headers(response):
     return response
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Session cookies are marked Secure when configured, and always when the
+    request came over HTTPS (directly, or through a proxy trusted by ProxyFix)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return True
+        try:
+            return request.is_secure
+        except RuntimeError:  # outside a request
+            return False
+
+
+IDLE_KEY = "seen"
+
+
+def _idle_timeout():
+    """Log a browser session out after IDLE_TIMEOUT_MINUTES without a request.
+
+    The last-seen time lives in the signed session cookie, so every app
+    process enforces it without shared state."""
+    if request.endpoint == "static" or _bearer_secret():
+        return None
+    now = int(time.time())
+    seen = session.get(IDLE_KEY)
+    limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    if "_user_id" in session and seen is not None and now - int(seen) > limit:
+        logout_user()
+        session.clear()
+        g.pop("actor", None)
+        if request.blueprint == "api":
+            return jsonify(error="session expired after inactivity; log in again", field="session"), 401
+        flash(_("Your session ended after a period of inactivity. Please log in again."), "error")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    if "_user_id" in session:
+        session[IDLE_KEY] = now
+    return None
+
+
+def _wants_json() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def _error_handlers(app) -> None:
+    """No stack trace ever reaches a client outside debug: JSON for the API, a
+    plain page for the web."""
+
+    @app.errorhandler(InternalServerError)
+    def _internal(exc):
+        if _wants_json():
+            return jsonify(error="internal error; it has been logged"), 500
+        return render_template("errors/500.html"), 500
+
+    for code in (400, 405, 413, 429):
+        @app.errorhandler(code)
+        def _plain(exc: HTTPException):
+            if _wants_json():
+                return jsonify(error=exc.description, field=_error_field(exc)), exc.code
+            return render_template("errors/error.html", code=exc.code, description=exc.description), exc.code
+
+
+def _error_field(exc: HTTPException) -> str | None:
+    return {413: "body", 429: "rate"}.get(exc.code) or ("csrf_token" if "CSRF" in (exc.description or "") else None)
+
+
+# What check_upload recognises: extensions per kind and a content sniffer.
+UPLOAD_KINDS = {
+    "csv": (".csv", ".txt"),
+    "xlsx": (".xlsx",),
+    "pdf": (".pdf",),
+}
+
+
+def check_upload(file, kinds=("csv", "xlsx"), *, max_bytes: int | None = None, field: str = "file") -> str:
+    """Check an uploaded file (a werkzeug FileStorage) before anything reads it.
+
+    Refuses (ServiceError naming `field`) a missing file, a name whose
+    extension is not one of `kinds`, content that does not match the
+    extension (an .xlsx that is not a zip workbook, a .csv with binary bytes,
+    a .pdf without the PDF header) and a file larger than `max_bytes`
+    (default UPLOAD_MAX_BYTES, else MAX_CONTENT_LENGTH). Returns the kind and
+    leaves the stream rewound."""
+    if file is None or not getattr(file, "filename", ""):
+        raise ServiceError("choose a file to upload", field=field)
+    name = PurePath(file.filename).name
+    suffix = PurePath(name.lower()).suffix
+    kind = next((k for k in kinds if suffix in UPLOAD_KINDS[k]), None)
+    if kind is None:
+        allowed_ext = ", ".join(e for k in kinds for e in UPLOAD_KINDS[k])
+        raise ServiceError(f"{name}: file type {suffix or '(none)'} is not accepted; use {allowed_ext}", field=field)
+    stream = file.stream
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    if max_bytes is None:
+        max_bytes = current_app.config.get("UPLOAD_MAX_BYTES") or current_app.config.get("MAX_CONTENT_LENGTH")
+    if max_bytes and size > max_bytes:
+        raise ServiceError(f"{name}: {size:,} bytes is larger than the limit of {max_bytes:,} bytes", field=field)
+    if size == 0:
+        raise ServiceError(f"{name}: the file is empty", field=field)
+    head = stream.read(65536)
+    stream.seek(0)
+    if kind == "xlsx":
+        ok = head.startswith(b"PK\x03\x04") and _is_workbook(stream)
+        stream.seek(0)
+    elif kind == "pdf":
+        ok = head.startswith(b"%PDF-")
+    else:
+        ok = b"\x00" not in head and not head.startswith((b"PK\x03\x04", b"%PDF-", b"\xd0\xcf\x11\xe0"))
+    if not ok:
+        raise ServiceError(f"{name}: the content is not a {kind} file", field=field)
+    return kind
+
+
+def _is_workbook(stream) -> bool:
+    try:
+        with zipfile.ZipFile(stream) as z:
+            return "[Content_Types].xml" in z.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _refuse_nul():
+    """NUL in a query string or form field: PostgreSQL cannot store or compare
+    it, so it is refused as malformed input before any view runs."""
+    for key, value in (request.view_args or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            if _wants_json():
+                return jsonify(error=f"{key} contains a NUL character", field=key), 400
+            abort(400, description=f"{key} contains a NUL character")
+    sources = [request.args] + ([request.form] if request.method not in ("GET", "HEAD", "OPTIONS") else [])
+    for source in sources:
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                message = f"{key.replace(chr(0), '')} contains a NUL character"
+                if _wants_json():
+                    return jsonify(error=message, field=key.replace("\x00", "")), 400
+                abort(400, description=message)
+    return None
+
+
 def _csrf_unless_token():
-    # API calls with a bearer token carry no cookie, so CSRF does not apply
-    if request.blueprint == "api" and _bearer_secret():
+    # API calls with a bearer token carry no cookie, so CSRF does not apply;
+    # an API call without a logged-in session is answered 401 by api_require
+    if request.blueprint == "api" and (_bearer_secret() or "_user_id" not in session):
         return
-    csrf.protect()
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
 
 
 def init_app(app) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("LOGIN_MAX_FAILURES", 5)
+    app.config.setdefault("LOGIN_LOCK_MINUTES", 15)
+    app.config.setdefault("LOGIN_RATE_LIMIT", "20 per minute")
+    app.config.setdefault("PROXY_HOPS", 0)
+    if app.config["PROXY_HOPS"]:
+        # behind a reverse proxy: trust its X-Forwarded-For/-Proto/-Host so that
+        # request.is_secure (Secure cookies) and the per-IP limits are right
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.session_interface = _SessionInterface()
+    _error_handlers(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.localize_callback = str  # the lazy text, in the request's language
+    app.before_request(_refuse_nul)
     app.before_request(lambda: _csrf_unless_token() if request.method not in ("GET", "HEAD", "OPTIONS") else None)
     app.after_request(_security_headers)
     app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
 
     @app.before_request
-    def _idle_timeout():
+    def _renew_session():
         # a permanent session with a lifetime: each request renews it, so an
         # idle desk or station is logged out after IDLE_TIMEOUT_MINUTES
         session.permanent = True
 
+    app.before_request(_idle_timeout)
+
 
 def set_session_version(user: User) -> None:
     session["sv"] = user.session_version
+    session[IDLE_KEY] = int(time.time())

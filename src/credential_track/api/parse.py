@@ -13,7 +13,31 @@ def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("body", "the request body must be a JSON object")
+    path = _nul_path(data, "")
+    if path is not None:
+        # PostgreSQL cannot store NUL in text: refuse it here, naming where it is
+        raise BadRequest(path or "body", f"{path or 'body'} contains a NUL character")
     return data
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string (key or value) containing NUL, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if "\x00" in str(k):
+                return sub.replace("\x00", "\\0")
+            found = _nul_path(v, sub)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _nul_path(v, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def text(data: dict, name: str, *, required: bool = True, max_len: int = 200) -> str | None:

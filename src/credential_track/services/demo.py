@@ -72,6 +72,7 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
     """Insert the demo data set into an initialised, credential-free database."""
     rng = random.Random(seed)
     gen = Generator(seed)
+    crew = Generator(seed + 1)  # drivers and escorts, apart from the holders' sequence
     now = now or utcnow()
     start = now - timedelta(days=12)
     statuses = rng.choices([s for s, _ in STATUS_SHARES], [w for _, w in STATUS_SHARES], k=credentials)
@@ -126,7 +127,7 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
             if trip is None or trip["bags"] >= TRIP_BAGS:
                 tid = trip_base + len(trips) + 1
                 trip = {"id": tid, "code": trip_code(tid), "vehicle": f"沪A·{rng.randrange(10**5):05d}",
-                        "driver": gen.name(), "escorts": f"{gen.name()}、{gen.name()}",
+                        "driver": crew.name(), "escorts": f"{crew.name()}、{crew.name()}",
                         "origin": "邮政证件分拣中心", "destination": "上海国际邮件处理中心",
                         "state": (TripState.departed if state == BagState.in_transit else TripState.arrived).value,
                         "created_at": at, "departed_at": at,

@@ -20,6 +20,13 @@ CITY_BY_PROVINCE = {
     "浙江省": ["杭州市", "宁波市", "温州市", "嘉兴市"], "山东省": ["济南市", "青岛市", "烟台市"],
     "四川省": ["成都市", "绵阳市"], "湖北省": ["武汉市", "宜昌市"], "福建省": ["福州市", "厦门市", "泉州市"],
 }
+CAPITALS = {
+    "河北省": "石家庄市", "山西省": "太原市", "内蒙古自治区": "呼和浩特市", "辽宁省": "沈阳市", "吉林省": "长春市",
+    "黑龙江省": "哈尔滨市", "安徽省": "合肥市", "江西省": "南昌市", "河南省": "郑州市", "湖南省": "长沙市",
+    "广西壮族自治区": "南宁市", "海南省": "海口市", "贵州省": "贵阳市", "云南省": "昆明市", "西藏自治区": "拉萨市",
+    "陕西省": "西安市", "甘肃省": "兰州市", "青海省": "西宁市", "宁夏回族自治区": "银川市", "新疆维吾尔自治区": "乌鲁木齐市",
+    "台湾省": "台北市", "香港特别行政区": "香港", "澳门特别行政区": "澳门",
+}
 DISTRICTS = ["城关区", "新城区", "开发区", "高新区", "中心区"]
 # Shanghai carries most of the load (the expo is there), then the east coast
 PROVINCE_WEIGHTS = {p.name: 1.0 for p in PROVINCES}
@@ -72,7 +79,7 @@ class Generator:
         if province == "上海市":
             city, district = "上海市", r.choice(self._sh_districts)
         else:
-            city = r.choice(CITY_BY_PROVINCE.get(province, [province[:2] + "市"]))
+            city = r.choice(CITY_BY_PROVINCE.get(province) or [CAPITALS[province]])
             district = r.choice(DISTRICTS)
         holder = self.name()
         foreign = ctype in ("exhibitor", "buyer") and r.random() < 0.05

@@ -20,6 +20,15 @@ class NavItem:
 # The top navigation: one entry per area, shown to roles with its permission.
 NAV: list[NavItem] = [
     NavItem("station.pick", _l("Stations"), "scan"),
+    NavItem("station.supervisor", _l("Corrections"), "supervise"),
+    NavItem("handover.index", _l("Handover"), "handover"),
+    NavItem("imports.upload_page", _l("Import"), "import"),
+    NavItem("imports.export_page", _l("Export"), "export"),
+    NavItem("audit.index", _l("Audit log"), "audit"),
+    NavItem("admin.users_page", _l("Users"), "manage_users"),
+    NavItem("admin.tokens_page", _l("Tokens"), "admin"),
+    NavItem("admin.stations_page", _l("Station settings"), "admin"),
+    NavItem("admin.config_page", _l("Configuration"), "admin"),
     NavItem("dashboard.index", _l("Dashboard"), "stats"),
     NavItem("dashboard.stations", _l("Station staffing"), "staff"),
 ]
@@ -32,11 +41,16 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import auth, dashboard, home, station
+    from . import admin, audit, auth, dashboard, handover, home, imports, printing, station
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(station.bp)
+    app.register_blueprint(printing.bp)
+    app.register_blueprint(handover.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(dashboard.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime, gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from ..db import get_db
-from ..security import LoginUser, set_session_version
-from ..services import accounts
+from ..security import LoginUser, limiter, set_session_version
+from ..services import logins
 
 bp = Blueprint("auth", __name__)
 
@@ -21,10 +21,22 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if request.method == "POST":
-        user = accounts.authenticate(get_db(), request.form.get("username", ""), request.form.get("password", ""))
+        db = get_db()
+        attempt = logins.attempt_login(
+            db, request.form.get("username", ""), request.form.get("password", ""),
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+        )
+        db.commit()  # the failure count is kept even though the login fails
+        user = attempt.user
         if user is None:
+            if attempt.locked_until is not None:
+                flash(_("Too many wrong passwords: this account is locked until %(time)s.",
+                        time=format_datetime(attempt.locked_until, "short")), "error")
+                return render_template("auth/login.html"), 429
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html"), 401
         session.clear()

@@ -1,68 +1,152 @@
-// The scan loop of every station page.
+// The scan loop of every station page (capture, acceptance, bagging, sealing,
+// loading, arrival, pull; handover uses it too).
+//
 // One input keeps the focus; each Enter is one scan with a fresh nonce.
-// Scans wait in a queue kept in localStorage and are sent strictly in order,
-// one at a time; while the server cannot be reached they stay queued (also
-// across a reload) and are re-sent with their original nonce, so nothing is
-// lost and nothing is counted twice.
+// Scans wait in a queue kept in localStorage (the source of truth, so a
+// reload or a crash loses nothing) and are sent strictly in order, one at a
+// time. While the server cannot be reached they stay queued and are re-sent
+// with their original nonce: the server answers a repeated nonce with its
+// first answer, so nothing is counted twice.
+//
+// Other page scripts hook in through window.CredTrackScan:
+//   CredTrackScan.addHandler(fn)  fn(code) returns true when it consumed the code
+//   CredTrackScan.enqueue(code, context, action)
+//   document "scan:result" event, detail {scan, body, kind}
+// Context fields: any element with class "ctx" and data-ctx="<key>" adds its
+// value to the scan's context.
 (function () {
   "use strict";
   var app = document.getElementById("scan-app");
   if (!app) { return; }
-  var station = app.dataset.station;
-  var action = app.dataset.action;
-  var endpoint = app.dataset.endpoint;
-  var lang = app.dataset.lang || "zh";
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var ds = app.dataset;
+  var station = ds.station;
+  var action = ds.action;
+  var endpoint = ds.endpoint;
+  var lang = ds.lang || "zh";
+  // refusals that stop the line (the station pages say which; other pages
+  // using the loop get the same default)
+  var stopReasons = (ds.stopReasons || "wrong_route seal_mismatch revoked on_hold").split(" ").filter(Boolean);
+  var textsEl = document.getElementById("scan-texts");
+  var texts = textsEl ? textsEl.dataset : {};
+  // pages that carry no #scan-texts (or older data-offline/data-pending
+  // attributes) still get words for every state
+  var FALLBACK = {
+    offline: ds.offline ? ds.offline + " ({n} " + (ds.pending || "") + ")" : "Server not reachable: scans are kept. Pending: {n}",
+    session: "Signed out: log in again; pending scans ({n}) are kept.",
+    queued: "Kept on this device, not sent yet ({n} pending).",
+    replayed: "answer repeated", resumed: "", noCamera: "No camera.",
+    lineStopped: "Line stopped", stopHelp: "", stopAck: "Continue (Esc)"
+  };
+  Object.keys(FALLBACK).forEach(function (k) { if (texts[k] === undefined) { texts[k] = FALLBACK[k]; } });
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
   var input = document.getElementById("scan-input");
   var form = document.getElementById("scan-form");
   var card = document.getElementById("result-card");
   var recent = document.getElementById("recent");
   var net = document.getElementById("net-status");
-  var queueKey = "credtrack.queue." + station;
+  var overlay = document.getElementById("stop-overlay") || buildOverlay();
+  // Each tab has its own queue (its id lives in sessionStorage, so it
+  // survives reloads): a scan is sent and shown by the tab it was made in.
+  // A tab that has not been seen for a while (closed, crashed) leaves its
+  // queue behind; the next tab of the station adopts it.
+  var queuePrefix = "credtrack.queue." + station + ".";
+  var tabId = sessionStorage.getItem("credtrack.tab");
+  if (!tabId) { tabId = nonce().slice(0, 12); sessionStorage.setItem("credtrack.tab", tabId); }
+  var queueKey = queuePrefix + tabId;
+  var aliveKey = "credtrack.alive." + tabId;
   var countKey = "credtrack.counts." + station;
-  var queue = load(queueKey, []);
-  var counts = load(countKey, { ok: 0, warn: 0, stop: 0 });
+  var listKey = "credtrack.recent." + station;
+  var stopKey = "credtrack.stop." + station;
+  var counts = loadFrom(sessionStorage, countKey, { ok: 0, warn: 0, stop: 0 });
+  var recentItems = loadFrom(sessionStorage, listKey, []);
+  var stopped = loadFrom(sessionStorage, stopKey, null);
+  var handlers = [];
   var sending = false;
-  var retryDelay = 1000;
-  var pendingBag = null; // seal/arrive: the bag scanned, waiting for its seal
+  var retryDelay = 500;
+  var retryTimer = null;
+  var REQUEST_TIMEOUT_MS = 15000;
+  var HEARTBEAT_MS = 3000;
+  var ORPHAN_AFTER_MS = 15000;
 
-  function load(key, fallback) {
-    try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
+  function loadFrom(store, key, fallback) {
+    try { var v = JSON.parse(store.getItem(key)); return v === null ? fallback : v; } catch (e) { return fallback; }
   }
-  function save() {
-    localStorage.setItem(queueKey, JSON.stringify(queue));
-    localStorage.setItem(countKey, JSON.stringify(counts));
+  // the stop notice, for pages whose template has none
+  function buildOverlay() {
+    var o = document.createElement("div");
+    o.id = "stop-overlay";
+    o.className = "stop-overlay";
+    o.hidden = true;
+    var box = document.createElement("div");
+    box.className = "stop-box";
+    [["div", "stop-title", "", texts.lineStopped], ["div", "stop-message", "stop-message", ""],
+     ["div", "stop-code", "stop-code", ""], ["button", "", "stop-ack", texts.stopAck]].forEach(function (d) {
+      var el = document.createElement(d[0]);
+      if (d[1]) { el.className = d[1]; }
+      if (d[2]) { el.id = d[2]; }
+      if (d[0] === "button") { el.type = "button"; }
+      el.textContent = d[3];
+      box.appendChild(el);
+    });
+    o.appendChild(box);
+    app.appendChild(o);
+    return o;
+  }
+  function readQueue() { return loadFrom(localStorage, queueKey, []); }
+  function writeQueue(q) { localStorage.setItem(queueKey, JSON.stringify(q)); }
+  function heartbeat() { localStorage.setItem(aliveKey, String(Date.now())); }
+  function adoptOrphans() {
+    var keys = [];
+    for (var i = 0; i < localStorage.length; i++) { keys.push(localStorage.key(i)); }
+    keys.forEach(function (key) {
+      if (key === queueKey) { return; }
+      var owner = key.indexOf(queuePrefix) === 0 ? key.slice(queuePrefix.length) : null;
+      var legacy = key === "credtrack.queue." + station; // one queue per station, before tabs had their own
+      if (owner === null && !legacy) { return; }
+      var seen = owner ? Number(localStorage.getItem("credtrack.alive." + owner)) || 0 : 0;
+      if (Date.now() - seen < ORPHAN_AFTER_MS) { return; }
+      var items = loadFrom(localStorage, key, []);
+      if (items.length) { writeQueue(readQueue().concat(items)); }
+      localStorage.removeItem(key);
+      if (owner) { localStorage.removeItem("credtrack.alive." + owner); }
+    });
+  }
+  function saveSession() {
+    sessionStorage.setItem(countKey, JSON.stringify(counts));
+    sessionStorage.setItem(listKey, JSON.stringify(recentItems));
+    sessionStorage.setItem(stopKey, JSON.stringify(stopped));
   }
   function nonce() {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-  function ctxValue(name) {
-    var el = document.getElementById("ctx-" + name);
-    return el ? el.value.trim() : "";
-  }
   function context() {
     var ctx = {};
-    ["bag", "trip", "seal", "waybill", "weight_g"].forEach(function (k) {
-      var v = ctxValue(k);
-      if (v) { ctx[k] = v; }
+    document.querySelectorAll(".ctx[data-ctx]").forEach(function (el) {
+      var v = (el.value || "").trim();
+      if (v) { ctx[el.dataset.ctx] = v; }
     });
     return ctx;
   }
+  function fmt(template, values) {
+    return (template || "").replace(/\{(\w+)\}/g, function (_m, k) { return values[k] === undefined ? "" : values[k]; });
+  }
 
-  // Web Audio: ok = one short high beep, warning = two beeps, stop = a low buzz.
+  // Web Audio: ok = one short high beep, warning = two mid beeps, stop = a long low buzz.
   var audio = null;
   function beep(kind) {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var plan = { ok: [[880, 0, 0.12]], warn: [[600, 0, 0.12], [600, 0.18, 0.12]], stop: [[180, 0, 0.6]] }[kind];
+      var plan = { ok: [[1320, 0, 0.09]], warn: [[660, 0, 0.12], [660, 0.2, 0.12]], stop: [[160, 0, 0.7]],
+                   queued: [[440, 0, 0.06]] }[kind];
       plan.forEach(function (p) {
         var osc = audio.createOscillator();
         var gain = audio.createGain();
         osc.type = kind === "stop" ? "square" : "sine";
         osc.frequency.value = p[0];
-        gain.gain.value = 0.2;
+        gain.gain.value = 0.25;
         osc.connect(gain); gain.connect(audio.destination);
         osc.start(audio.currentTime + p[1]);
         osc.stop(audio.currentTime + p[1] + p[2]);
@@ -75,93 +159,206 @@
     return body.reason === "already_done" ? "warn" : "stop";
   }
 
-  function show(scanItem, body) {
-    var kind = kindOf(body);
-    counts[kind] += 1;
+  // Links a result offers (print paths are fixed by the printing service).
+  function linksFor(scan, body) {
+    var links = [];
+    if (body.result !== "ok") { return links; }
+    if (scan.action === "capture" && body.item) {
+      links.push([texts.printLabel, "/print/labels/" + encodeURIComponent(body.item.credential_no) + ".pdf"]);
+    }
+    if (scan.action === "seal" && body.bag) {
+      links.push([texts.printBagLabel, "/print/bags/" + encodeURIComponent(body.bag.code) + "/label.pdf"]);
+      links.push([texts.printManifest, "/print/bags/" + encodeURIComponent(body.bag.code) + "/manifest.pdf"]);
+    }
+    return links;
+  }
+
+  function setCard(kind, message, detail, links) {
     card.className = "result-card " + kind;
     card.textContent = "";
-    var code = document.createElement("div");
-    code.className = "code";
-    code.textContent = scanItem.code + (body.item && body.item.status ? " → " + body.item.status : "");
     var msg = document.createElement("div");
     msg.className = "message";
-    msg.textContent = body.message || body.error || "";
+    msg.textContent = message;
     card.appendChild(msg);
-    card.appendChild(code);
-    card.dataset.reason = body.reason || "";
-    card.dataset.result = body.result || "";
-    var li = document.createElement("li");
-    li.className = kind;
-    li.textContent = scanItem.code + " — " + (body.message || body.error || "");
-    recent.insertBefore(li, recent.firstChild);
-    while (recent.children.length > 30) { recent.removeChild(recent.lastChild); }
-    beep(kind);
-    render();
-  }
-
-  function render() {
-    document.getElementById("count-ok").textContent = counts.ok;
-    document.getElementById("count-warn").textContent = counts.warn;
-    document.getElementById("count-stop").textContent = counts.stop;
-    document.getElementById("count-pending").textContent = queue.length;
-  }
-
-  function offline(on) {
-    net.hidden = !on;
-    if (on) { net.textContent = app.dataset.offline + " (" + queue.length + " " + app.dataset.pending + ")"; }
-    app.classList.toggle("offline", on);
-  }
-
-  function pump() {
-    if (sending || queue.length === 0) { render(); return; }
-    sending = true;
-    var item = queue[0];
-    fetch(endpoint, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": lang },
-      body: JSON.stringify(item)
-    }).then(function (resp) {
-      if (resp.status >= 500 || resp.status === 401) { throw new Error("retry"); }
-      return resp.json().then(function (body) { return { status: resp.status, body: body }; });
-    }).then(function (r) {
-      queue.shift();
-      save();
-      offline(false);
-      retryDelay = 1000;
-      if (r.status !== 200) { r.body.result = "rejected"; }
-      show(item, r.body);
-      sending = false;
-      pump();
-    }).catch(function () {
-      sending = false;
-      offline(true);
-      setTimeout(pump, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 10000);
+    if (detail) {
+      var d = document.createElement("div");
+      d.className = "code";
+      d.textContent = detail;
+      card.appendChild(d);
+    }
+    (links || []).forEach(function (l) {
+      var a = document.createElement("a");
+      a.className = "button print-link";
+      a.href = l[1];
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = l[0];
+      card.appendChild(a);
     });
   }
 
-  function enqueue(code, ctx) {
-    queue.push({ code: code, action: action, station: station, nonce: nonce(), context: ctx,
+  // A local notice (not a scan): shown on the card, never counted.
+  function notice(kind, message, detail) {
+    setCard(kind, message, detail, []);
+    card.dataset.result = "";
+    card.dataset.reason = "";
+    if (kind !== "idle") { beep(kind); }
+  }
+
+  function show(scan, body) {
+    var kind = kindOf(body);
+    counts[kind] += 1;
+    var message = body.message || body.error || "";
+    var what = scan.code;
+    if (body.item && body.item.status) { what += " → " + (texts["status_" + body.item.status] || body.item.status); }
+    if (body.bag && scan.action !== "bag" && scan.action !== "unbag") { what += " · " + body.bag.code; }
+    if (body.replayed) { what += " · " + texts.replayed; }
+    setCard(kind, message, what, linksFor(scan, body));
+    card.dataset.reason = body.reason || "";
+    card.dataset.result = body.result || "";
+    recentItems.unshift({ code: scan.code, action: scan.action, kind: kind, message: message,
+                          at: new Date().toLocaleTimeString() });
+    recentItems = recentItems.slice(0, 30);
+    if (kind === "stop" && stopReasons.indexOf(body.reason) >= 0) {
+      stopped = { reason: body.reason, message: message, code: scan.code };
+    }
+    saveSession();
+    beep(kind);
+    render();
+    document.dispatchEvent(new CustomEvent("scan:result", { detail: { scan: scan, body: body, kind: kind } }));
+  }
+
+  function render() {
+    var pending = readQueue().length;
+    document.getElementById("count-ok").textContent = counts.ok;
+    document.getElementById("count-warn").textContent = counts.warn;
+    document.getElementById("count-stop").textContent = counts.stop;
+    document.getElementById("count-pending").textContent = pending;
+    recent.textContent = "";
+    recentItems.forEach(function (r) {
+      var li = document.createElement("li");
+      li.className = r.kind;
+      li.textContent = r.at + "  " + r.code + " — " + r.message;
+      recent.appendChild(li);
+    });
+    overlay.hidden = !stopped;
+    app.classList.toggle("stopped", !!stopped);
+    if (stopped) {
+      document.getElementById("stop-message").textContent = stopped.message;
+      document.getElementById("stop-code").textContent = stopped.code;
+    }
+    if (!net.hidden) { net.textContent = fmt(net.dataset.template, { n: pending }); }
+  }
+
+  function setNet(state) {
+    // state: null (fine), "offline", "session"
+    net.hidden = !state;
+    net.dataset.state = state || "";
+    net.dataset.template = state === "session" ? texts.session : texts.offline;
+    app.classList.toggle("offline", !!state);
+    render();
+  }
+
+  function retryLater() {
+    sending = false;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(pump, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 4000);
+  }
+
+  function pump() {
+    if (sending) { return; }
+    var queue = readQueue();
+    if (queue.length === 0) { render(); return; }
+    sending = true;
+    var scan = queue[0];
+    // a server that hangs is treated like one that is down: give up on this
+    // attempt and re-send (same nonce) later
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    fetch(endpoint, {
+      method: "POST",
+      credentials: "same-origin",
+      signal: abort ? abort.signal : undefined,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": lang,
+                 "Accept": "application/json" },
+      body: JSON.stringify({ code: scan.code, action: scan.action, station: scan.station, nonce: scan.nonce,
+                             context: scan.context, scanned_at: scan.scanned_at })
+    }).then(function (resp) {
+      clearTimeout(timer);
+      var type = resp.headers.get("Content-Type") || "";
+      if (resp.status >= 500 || resp.status === 429) { throw new Error("retry"); }
+      if (type.indexOf("application/json") < 0) { return { session: true }; }
+      return resp.json().then(function (body) {
+        // 401/403, or a 400 that names no field (the CSRF check): the sign-in
+        // is gone or stale, not the scan: keep it and try again
+        if (resp.status === 401 || resp.status === 403 || (resp.status === 400 && !body.field)) {
+          return { session: true };
+        }
+        return { status: resp.status, body: body };
+      });
+    }).then(function (r) {
+      if (r.session) { setNet("session"); refreshToken(); retryDelay = 2000; retryLater(); return; }
+      // decided (or malformed, which no retry mends): drop it, by nonce, as
+      // another tab of this station may have done so already
+      writeQueue(readQueue().filter(function (q) { return q.nonce !== scan.nonce; }));
+      retryDelay = 500;
+      setNet(null);
+      if (r.status !== 200) { r.body.result = "rejected"; }
+      show(scan, r.body);
+      sending = false;
+      pump();
+    }).catch(function () {
+      clearTimeout(timer);
+      setNet("offline");
+      retryLater();
+    });
+  }
+
+  // After a new sign-in (in this or another tab) the page's CSRF token is
+  // stale: read the current one from a fresh copy of this page.
+  function refreshToken() {
+    fetch(location.href, { credentials: "same-origin" }).then(function (resp) {
+      return resp.text();
+    }).then(function (html) {
+      var m = /name="csrf-token" content="([^"]+)"/.exec(html);
+      if (m) { csrf = m[1]; }
+    }).catch(function () {});
+  }
+
+  function enqueue(code, ctx, act) {
+    var queue = readQueue();
+    queue.push({ code: code, action: act || action, station: station, nonce: nonce(), context: ctx || {},
                  scanned_at: new Date().toISOString() });
-    save();
+    writeQueue(queue);
+    if (net.dataset.state) {
+      // not confirmed yet: say the scan is kept, not that it counted
+      setCard("queued", fmt(texts.queued, { n: queue.length }), code, []);
+      beep("queued");
+    }
     render();
     pump();
   }
 
+  function clearStop() {
+    stopped = null;
+    saveSession();
+    render();
+    notice("idle", texts.resumed, "");
+    input.focus();
+  }
+
   function handle(code) {
-    var upper = code.toUpperCase();
-    // a bag or trip label scanned where a context is expected sets it
-    if ((action === "bag" || action === "unbag") && upper.indexOf("BAG-") === 0) {
-      document.getElementById("ctx-bag").value = upper; return;
+    if (stopped) {
+      // the line is stopped: nothing is taken until the operator confirms
+      beep("stop");
+      overlay.classList.remove("flash");
+      void overlay.offsetWidth;
+      overlay.classList.add("flash");
+      return;
     }
-    if (action === "load" && upper.indexOf("TRIP-") === 0) {
-      document.getElementById("ctx-trip").value = upper; return;
-    }
-    if ((action === "seal" || action === "arrive") && !ctxValue("seal")) {
-      // two-step: scan the bag, then the seal
-      if (upper.indexOf("BAG-") === 0) { pendingBag = upper; card.className = "result-card idle"; card.textContent = upper + " …"; return; }
-      if (pendingBag) { var bag = pendingBag; pendingBag = null; enqueue(bag, { seal: code }); return; }
+    for (var i = 0; i < handlers.length; i++) {
+      if (handlers[i](code)) { return; }
     }
     enqueue(code, context());
   }
@@ -172,20 +369,70 @@
     input.value = "";
     if (code) { handle(code); }
   });
-  // the scan input keeps the focus unless the operator is in a context field
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && stopped) { ev.preventDefault(); clearStop(); }
+  });
+  document.getElementById("stop-ack").addEventListener("click", clearStop);
+
+  // the scan input keeps the focus unless the operator works in a field
+  function isField(el) {
+    return el && el.classList && (el.classList.contains("ctx") || el.classList.contains("edit") ||
+      el.tagName === "SELECT" || el.tagName === "TEXTAREA");
+  }
   document.addEventListener("click", function (ev) {
-    if (!ev.target.classList.contains("ctx")) { input.focus(); }
+    if (!isField(ev.target) && ev.target.tagName !== "A" && ev.target.tagName !== "BUTTON") { input.focus(); }
   });
   input.addEventListener("blur", function () {
-    setTimeout(function () {
-      var a = document.activeElement;
-      if (!a || !a.classList || !a.classList.contains("ctx")) { input.focus(); }
-    }, 0);
+    setTimeout(function () { if (!isField(document.activeElement)) { input.focus(); } }, 0);
   });
   document.querySelectorAll(".ctx").forEach(function (el) {
     el.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); input.focus(); } });
   });
-  window.addEventListener("online", pump);
+  window.addEventListener("online", function () { retryDelay = 500; clearTimeout(retryTimer); pump(); });
+  // another tab of this station queued or sent scans
+  heartbeat();
+  adoptOrphans();
+  setInterval(function () { heartbeat(); adoptOrphans(); if (!sending) { pump(); } }, HEARTBEAT_MS);
+
+  // Camera: where the browser reads barcodes itself, codes feed the same loop.
+  var camBtn = document.getElementById("camera-btn");
+  if (camBtn && "BarcodeDetector" in window && navigator.mediaDevices) {
+    camBtn.hidden = false;
+    var video = document.getElementById("camera-view");
+    var stream = null, detector = null, last = { code: "", at: 0 };
+    var tick = function () {
+      if (!stream) { return; }
+      detector.detect(video).then(function (codes) {
+        codes.forEach(function (c) {
+          var now = Date.now();
+          if (c.rawValue && (c.rawValue !== last.code || now - last.at > 2500)) {
+            last = { code: c.rawValue, at: now };
+            handle(c.rawValue.trim());
+          }
+        });
+      }).catch(function () {}).then(function () { setTimeout(tick, 250); });
+    };
+    camBtn.addEventListener("click", function () {
+      if (stream) {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        stream = null; video.hidden = true; return;
+      }
+      detector = new window.BarcodeDetector();
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
+        stream = s; video.srcObject = s; video.hidden = false; video.play(); tick();
+      }).catch(function () { notice("stop", texts.noCamera, ""); });
+    });
+  }
+
+  window.CredTrackScan = {
+    addHandler: function (fn) { handlers.push(fn); },
+    enqueue: enqueue,
+    notice: notice,
+    focus: function () { input.focus(); },
+    texts: texts,
+    station: station,
+    action: action
+  };
   render();
   input.focus();
   pump();

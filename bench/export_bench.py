@@ -1,0 +1,107 @@
+"""Status export benchmark.
+
+Builds a SQLite database with N credentials (imported from a generated
+manifest) and a realistic spread of events (every item received, half
+captured, a tenth delivered), then exports the status of all of them to CSV
+in a child process and prints the time and its peak memory. Exits non-zero
+when the export takes longer than --max-seconds or peaks above --max-mb.
+
+    python bench/export_bench.py                  # 500,000 credentials
+    python bench/export_bench.py --rows 20000     # CI smoke run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from import_bench import generate, template_db  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[3])
+def peak_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # a forked child starts with its parent's peak: reset it (Linux)
+    open("/proc/self/clear_refs", "w").write("5")
+except OSError:
+    pass
+from credential_track.db import make_engine
+from credential_track.services import exports
+engine = make_engine(sys.argv[1])
+t0 = time.perf_counter()
+with open(sys.argv[2], "w", newline="", encoding="utf-8-sig") as f:
+    n = exports.write_csv(engine, f, exports.StatusFilter(), personal=sys.argv[4] == "1")
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n,
+                  "peak_mb": peak_mb()}))
+"""
+
+
+def build(work: Path, rows: int) -> Path:
+    from sqlalchemy import text
+
+    from credential_track.db import make_engine, writer
+    from credential_track.services.imports import import_manifest
+
+    manifest = work / "manifest.csv"
+    generate(manifest, rows)
+    db = work / "export.db"
+    template_db(db)
+    engine = make_engine(f"sqlite:///{db}")
+    assert import_manifest(engine, manifest, batch="bench").committed
+    with writer(engine).begin() as conn:
+        for action, to, where in (("handover", "received", "1 = 1"), ("capture", "captured", "id % 2 = 0"),
+                                  ("delivered", "delivered", "id % 10 = 0")):
+            conn.execute(text(
+                "INSERT INTO event (credential_id, action, result, to_status, at, details) "
+                f"SELECT id, :a, 'ok', :t, '2026-11-20 08:00:00.000000', "
+                f"CASE WHEN :a = 'delivered' THEN '{{\"event\": \"EMI\", \"location\": \"上海\"}}' END "
+                f"FROM credential WHERE {where}"), {"a": action, "t": to})
+            conn.execute(text(f"UPDATE credential SET status = :t WHERE {where}"), {"t": to})
+    engine.dispose()
+    return db
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=500_000, help="credentials (default 500000)")
+    ap.add_argument("--max-seconds", type=float, default=30.0)
+    ap.add_argument("--max-mb", type=float, default=300.0)
+    ap.add_argument("--personal", action="store_true", help="include the personal columns")
+    ap.add_argument("--workdir", type=Path, default=None)
+    args = ap.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="export-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    db = build(work, args.rows)
+    print(f"built {args.rows:,} credentials with events in {time.perf_counter() - t0:.1f}s")
+    out = work / "status.csv"
+    res = subprocess.run([sys.executable, "-c", CHILD, f"sqlite:///{db}", str(out), str(ROOT / "src"),
+                          "1" if args.personal else "0"], check=True, capture_output=True, text=True)
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    print(f"export to CSV: {r['rows']:,} rows in {r['seconds']:.2f}s ({r['rows'] / r['seconds']:,.0f} rows/s), "
+          f"{out.stat().st_size / 1e6:.1f} MB, peak {r['peak_mb']:.0f} MB")
+    ok = r["rows"] == args.rows and r["seconds"] < args.max_seconds and r["peak_mb"] < args.max_mb
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Handover batches: list, detail, receive as a whole, close, discrepancies."""
+from __future__ import annotations
+
+from flask import Response, jsonify, stream_with_context
+
+from ..db import get_db
+from ..security import api_require, current_actor
+from ..services import handover
+from . import BadRequest, bp
+from .parse import json_body, text
+
+
+@bp.get("/handover-batches")
+@api_require("handover")
+def list_handover_batches():
+    return jsonify({"batches": handover.list_batches(get_db())})
+
+
+@bp.get("/handover-batches/<ref>")
+@api_require("handover")
+def get_handover_batch(ref: str):
+    db = get_db()
+    return jsonify(handover.summary(db, handover.get_batch(db, ref), with_lists=True))
+
+
+@bp.post("/handover-batches/<ref>/receive")
+@api_require("handover")
+def receive_handover_batch(ref: str):
+    data = json_body()
+    counted = data.get("counted")
+    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+        raise BadRequest("counted", "counted must be a whole number ≥ 0")
+    actor = current_actor()
+    station = actor.station or text(data, "station", required=False, max_len=16)
+    db = get_db()
+    out = handover.receive_batch(db, ref, counted=counted, user_id=actor.user_id, station=station)
+    db.commit()
+    return jsonify(out)
+
+
+@bp.post("/handover-batches/<ref>/close")
+@api_require("handover")
+def close_handover_batch(ref: str):
+    db = get_db()
+    out = handover.close_batch(db, ref, user_id=current_actor().user_id)
+    db.commit()
+    return jsonify(out)
+
+
+@bp.get("/handover-batches/<ref>/discrepancies.csv")
+@api_require("export")
+def handover_discrepancies(ref: str):
+    db = get_db()
+    batch = handover.get_batch(db, ref)
+    return Response(stream_with_context(handover.discrepancy_csv(db, batch)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="handover-{batch.id}-discrepancies.csv"'})

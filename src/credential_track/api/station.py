@@ -1,0 +1,123 @@
+"""What the station pages read and change besides scans: the capture view
+and recipient corrections, bags, trips, the pull tray, and the supervisor's
+corrections and incident list."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..db import get_db
+from ..security import api_require, current_actor
+from ..services import capture, corrections, stations
+from ..services.errors import NotFound
+from . import BadRequest, bp
+from .parse import int_arg, json_body, obj, text
+
+
+def _station(data: dict | None = None) -> str | None:
+    """The acting station: the token's own, else the one the request names."""
+    actor = current_actor()
+    if actor.station:
+        return actor.station
+    if data is not None:
+        return text(data, "station", required=False, max_len=16)
+    return request.args.get("station") or None
+
+
+@bp.get("/station/capture/<path:code>")
+@api_require("scan")
+def station_capture_view(code: str):
+    return jsonify(capture.capture_view(get_db(), code))
+
+
+@bp.post("/station/recipient/<path:code>")
+@api_require("scan")
+def station_correct_recipient(code: str):
+    data = json_body()
+    changes = obj(data, "changes")
+    if not changes:
+        raise BadRequest("changes", "changes must name at least one field")
+    db = get_db()
+    _item, ev = corrections.correct_recipient(db, code=code, changes=changes, station=_station(data),
+                                              user_id=current_actor().user_id)
+    db.commit()
+    view = capture.capture_view(db, code)
+    view["event_id"] = ev.id if ev else None
+    return jsonify(view)
+
+
+@bp.get("/station/<station>/pull-tray")
+@api_require("scan")
+def station_pull_tray(station: str):
+    db = get_db()
+    info = stations.station_info(db, station)
+    if info is None:
+        raise NotFound(f"no station {station!r}", field="station")
+    return jsonify(stations.pull_tray(db, site=info["site"], limit=int_arg("limit", 500)))
+
+
+@bp.get("/station/<station>/bags")
+@api_require("dispatch")
+def station_open_bags(station: str):
+    return jsonify({"bags": stations.open_bags(get_db(), station=station)})
+
+
+@bp.get("/station/bags/<code>")
+@api_require("dispatch")
+def station_bag_detail(code: str):
+    return jsonify(stations.bag_detail(get_db(), code))
+
+
+@bp.get("/station/trips")
+@api_require("dispatch")
+def station_trips():
+    states = tuple(request.args.getlist("state")) or ("loading", "departed")
+    return jsonify({"trips": stations.trips(get_db(), states=states)})
+
+
+@bp.get("/incidents")
+@api_require("supervise")
+def list_incidents():
+    return jsonify({"incidents": stations.incidents(get_db(), limit=int_arg("limit", 100))})
+
+
+@bp.get("/corrections/held")
+@api_require("supervise")
+def list_held():
+    return jsonify({"items": stations.held_items(get_db())})
+
+
+@bp.post("/corrections/undo")
+@api_require("supervise")
+def post_undo():
+    data = json_body()
+    event_id = data.get("event_id")
+    if isinstance(event_id, bool) or not isinstance(event_id, int):
+        raise BadRequest("event_id", "event_id must be the number of an event")
+    db = get_db()
+    ev = corrections.undo_scan(db, event_id=event_id, reason=text(data, "reason", max_len=500),
+                               station=_station(data), user_id=current_actor().user_id)
+    db.commit()
+    return jsonify(event_id=ev.id, undoes=event_id, to_status=ev.to_status)
+
+
+@bp.post("/corrections/reopen")
+@api_require("supervise")
+def post_reopen():
+    data = json_body()
+    db = get_db()
+    bag = corrections.reopen_bag(db, code=text(data, "bag", max_len=20), reason=text(data, "reason", max_len=500),
+                                 station=_station(data), user_id=current_actor().user_id)
+    db.commit()
+    return jsonify(stations.bag_detail(db, bag.code))
+
+
+@bp.post("/corrections/release")
+@api_require("supervise")
+def post_release():
+    data = json_body()
+    db = get_db()
+    item = corrections.release_hold(db, code=text(data, "code", max_len=64),
+                                    reason=text(data, "reason", max_len=500),
+                                    station=_station(data), user_id=current_actor().user_id)
+    db.commit()
+    return jsonify(credential_no=item.credential_no, hold=item.hold, status=item.status)

@@ -1,0 +1,145 @@
+"""`credtrack print labels|bag|trip|handover`: the printed documents from the command line."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+
+from . import printing
+from .cli import Progress, fail
+from .db import get_engine
+from .services import print_data
+from .services.errors import ServiceError
+
+
+def _tz() -> str:
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", print_data.DEFAULT_TZ)
+
+
+def _write_atomically(out: Path, write) -> None:
+    """Write through a temporary file beside `out`, renamed into place on
+    success: a failed run leaves no half-written document."""
+    directory = out.parent if str(out.parent) else Path(".")
+    if not directory.is_dir():
+        fail(f"--out: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _service_error(exc: ServiceError) -> None:
+    fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+
+
+@click.group("print")
+def print_group():
+    """Print waybill labels, bag labels and manifests, trip sheets, handover receipts."""
+
+
+out_option = click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                          help="The file to write.")
+
+
+@print_group.command("labels")
+@click.argument("credential_nos", nargs=-1)
+@click.option("--batch", default=None, help="All items of a handover batch (by name).")
+@click.option("--status", default=None, help="All items in a status, e.g. captured.")
+@out_option
+@click.option("--format", "fmt", type=click.Choice(["pdf", "zpl"]), default="pdf", show_default=True)
+@with_appcontext
+def print_labels(credential_nos, batch, status, out: Path, fmt: str):
+    """Waybill labels for a batch, a status, or the given credential numbers, in one file."""
+    started = time.monotonic()
+    sender = current_app.config["ORGANIZER_NAME"]
+    with Session(get_engine()) as s:
+        try:
+            selection = print_data.select_labels(s, batch=batch, status=status,
+                                                 credentials=list(credential_nos) or None)
+        except ServiceError as exc:
+            _service_error(exc)
+        if selection.count == 0:
+            fail(f"no printable labels in {selection.description} ({selection.skipped} items without a waybill "
+                 "number, revoked or pulled)")
+        progress = Progress(selection.count, "labels")
+        rows = print_data.iter_labels(s, selection, sender=sender)
+
+        def write(f) -> None:
+            if fmt == "zpl":
+                font = current_app.config.get("ZPL_CJK_FONT", printing.zpl.DEFAULT_CJK_FONT)
+                for d in rows:
+                    f.write(printing.label_zpl(d, cjk_font=font).encode("utf-8"))
+                    progress(1)
+            else:
+                printing.write_labels(rows, f, progress=progress)
+
+        _write_atomically(out, write)
+        progress.finish()
+    skipped = f", {selection.skipped:,} skipped (no waybill, revoked or pulled)" if selection.skipped else ""
+    click.echo(f"{selection.count:,} labels ({selection.description}) written to {out} as {fmt.upper()} "
+               f"in {time.monotonic() - started:.1f}s{skipped}")
+
+
+def _document(out: Path, load, render):
+    """Load the data (a clear error if there is none), render it, write it atomically; return the data."""
+    with Session(get_engine()) as s:
+        try:
+            data = load(s)
+        except ServiceError as exc:
+            _service_error(exc)
+    pdf = render(data)
+    _write_atomically(out, lambda f: f.write(pdf))
+    return data
+
+
+@print_group.command("bag")
+@click.argument("bag_code")
+@out_option
+@click.option("--label", "label_only", is_flag=True, help="Only the bag label (100 × 150 mm), not the manifest.")
+@with_appcontext
+def print_bag(bag_code: str, out: Path, label_only: bool):
+    """The manifest of a bag (A4), or with --label its bag label."""
+    if label_only:
+        d = _document(out, lambda s: print_data.bag_label_data(s, bag_code, tz=_tz()),
+                      printing.render_bag_label)
+        click.echo(f"bag label {d.code} ({d.item_count} items) written to {out}")
+        return
+    d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code, tz=_tz()),
+                  printing.render_bag_manifest)
+    click.echo(f"bag manifest {d.code}: {len(d.items)} items, seal {d.seal_no or 'none'}, written to {out}")
+
+
+@print_group.command("trip")
+@click.argument("trip_code")
+@out_option
+@with_appcontext
+def print_trip(trip_code: str, out: Path):
+    """The trip sheet of an escorted trip (A4)."""
+    d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code, tz=_tz()),
+                  printing.render_trip_sheet)
+    items = sum(b.item_count for b in d.bags)
+    click.echo(f"trip sheet {d.code}: {len(d.bags)} bags, {items} items, written to {out}")
+
+
+@print_group.command("handover")
+@click.argument("batch")
+@out_option
+@with_appcontext
+def print_handover(batch: str, out: Path):
+    """The handover receipt of a batch (by name, or id) (A4)."""
+    organizer = current_app.config["ORGANIZER_NAME"]
+    d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer, tz=_tz()),
+                  printing.render_handover_receipt)
+    click.echo(f"handover receipt {d.batch}: expected {d.expected}, counted "
+               f"{'-' if d.counted is None else d.counted}, received {d.received}, missing {len(d.missing)}, "
+               f"extra {len(d.extra)}, written to {out}")

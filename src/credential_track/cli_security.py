@@ -1,0 +1,129 @@
+"""Security commands: backup/restore, token administration, user unlock and
+log-out-everywhere."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlmodel import Session, select
+
+from .db import get_engine, write_session
+from .models import User
+from .services import backup as backups
+from .services import tokens, users
+from .services.errors import ServiceError
+
+
+def _fail(exc: ServiceError):
+    raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@with_appcontext
+def backup_command(out: Path, force: bool):
+    """Take a consistent online copy of the database into OUT.
+
+    SQLite: the SQLite backup API, while stations keep scanning; the copy is
+    integrity-checked. PostgreSQL: pg_dump --format=custom (restore with
+    `credtrack restore` or pg_restore; see docs/OPERATIONS.md)."""
+    try:
+        result = backups.backup(get_engine(), out, overwrite=force)
+    except ServiceError as exc:
+        _fail(exc)
+    rows = f", {result.tables.get('event', 0):,} events, {result.tables.get('credential', 0):,} credentials" \
+        if result.tables else ""
+    checked = f" (integrity check {result.check_seconds:.1f}s), integrity ok" if result.tables else ""
+    click.echo(f"backup {result.path}: {result.bytes:,} bytes{rows}, {result.method}, {result.seconds:.1f}s{checked}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm that the current data is to be replaced.")
+@with_appcontext
+def restore_command(source: Path, yes: bool):
+    """Replace the database with the backup SOURCE (stop the app first)."""
+    if not yes:
+        raise click.ClickException("restore replaces every row of the current database; "
+                                   "stop the app processes and run again with --yes")
+    try:
+        result = backups.restore(get_engine(), source)
+    except ServiceError as exc:
+        _fail(exc)
+    rows = f": {result.tables.get('event', 0):,} events, {result.tables.get('credential', 0):,} credentials" \
+        if result.tables else ""
+    click.echo(f"restored {source} into the database{rows} ({result.method}, {result.seconds:.1f}s)")
+
+
+def _admin(s: Session) -> users.Manager:
+    # the command line runs with the machine owner's authority
+    return users.Manager(user_id=None, role="admin", site_id=None)
+
+
+@click.command("list")
+@click.option("--state", type=click.Choice(["active", "expired", "revoked"]), default=None)
+@with_appcontext
+def token_list(state):
+    """List tokens (prefix, owner, role, state, last use); secrets are never shown again."""
+    with Session(get_engine()) as s:
+        rows = tokens.list_tokens(s, state=state)
+    for t in rows:
+        owner = f"station {t['station']}" if t["station"] else f"user {t['user']}"
+        click.echo(f"{t['id']:>5}  {t['prefix']}…  {owner:<22} {t['role']:<11} {t['state']:<8} "
+                   f"expires {t['expires_at'] or '-'}  last used {t['last_used_at'] or 'never'}  {t['name']}")
+    click.echo(f"{len(rows)} token(s)")
+
+
+@click.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int):
+    """Revoke a token (by the id `token list` shows)."""
+    try:
+        with write_session(get_engine()) as s:
+            t = tokens.revoke_token(s, token_id, by=None)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"token {t.id} ({t.prefix}…) revoked")
+
+
+@click.command("unlock")
+@click.argument("username")
+@with_appcontext
+def user_unlock(username: str):
+    """Lift a login lockout."""
+    _user_action(username, lambda s, u: users.unlock(s, _admin(s), u.id), "unlocked")
+
+
+@click.command("logout-everywhere")
+@click.argument("username")
+@with_appcontext
+def user_logout_everywhere(username: str):
+    """End every browser session of a user."""
+    _user_action(username, lambda s, u: users.logout_everywhere(s, _admin(s), u.id), "logged out everywhere")
+
+
+def _user_action(username: str, fn, done: str) -> None:
+    try:
+        with write_session(get_engine()) as s:
+            user = s.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                raise ServiceError(f"no user {username!r}", field="user")
+            fn(s, user)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"user {username} {done}")
+
+
+def register(app) -> None:
+    from .cli import token_group, user_group
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    if "list" not in token_group.commands:
+        token_group.add_command(token_list)
+        token_group.add_command(token_revoke)
+        user_group.add_command(user_unlock)
+        user_group.add_command(user_logout_everywhere)

@@ -1,0 +1,110 @@
+"""Data capture: the recipient data an operator checks and completes before
+a waybill is bound, and what is wrong with it.
+
+The phone rules are those of the manifest import (mainland mobile
+`1[3-9]` + 9 digits, or a landline with its area code)."""
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from ..domain.codes import CodeKind, classify
+from ..domain.regions import find_province
+from ..models import Credential
+from .errors import NotFound
+
+# the recipient data is shown only for items at the capture step (received,
+# or captured and not yet accepted: a label may be reprinted)
+CAPTURE_STATUSES = frozenset({"received", "captured"})
+RECIPIENT_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
+
+_PHONE_JUNK = re.compile(r"[\s\-()（）.]")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{9,11}$")
+_POSTCODE = re.compile(r"^\d{6}$")
+# a street address names a number (门牌号) somewhere: 号, 弄, 室, 楼 or a digit
+_ADDRESS_NUMBER = re.compile(r"[0-9０-９号弄室楼栋幢]")
+_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"}
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """A mainland phone number in its stored form, else None
+    (`+86 138-1234-5678` → `13812345678`, `(021) 6888 1234` → `021-68881234`)."""
+    s = _PHONE_JUNK.sub("", raw or "")
+    if s.startswith("+86"):
+        s = s[3:]
+    elif s.startswith("0086"):
+        s = s[4:]
+    elif s.startswith("86") and len(s) == 13:
+        s = s[2:]
+    if _MOBILE.match(s):
+        return s
+    if _LANDLINE.match(s):
+        area = 3 if s[1] in "12" else 4
+        number = s[area:]
+        if 7 <= len(number) <= 8:
+            return f"{s[:area]}-{number}"
+    return None
+
+
+def recipient_problems(data: dict) -> dict[str, str]:
+    """What is wrong or missing in recipient data, by field.
+
+    The values are fixed words the page turns into text: `missing`,
+    `invalid_phone`, `unknown_province`, `incomplete_address`, `invalid_postcode`."""
+    problems: dict[str, str] = {}
+    get = lambda name: (data.get(name) or "").strip()  # noqa: E731
+    if not get("recipient_name"):
+        problems["recipient_name"] = "missing"
+    phone = get("recipient_phone")
+    if not phone:
+        problems["recipient_phone"] = "missing"
+    elif normalize_phone(phone) is None:
+        problems["recipient_phone"] = "invalid_phone"
+    province = find_province(get("province"))
+    if not get("province"):
+        problems["province"] = "missing"
+    elif province is None:
+        problems["province"] = "unknown_province"
+    if not get("city") and (province is None or province.name not in _MUNICIPALITIES):
+        problems["city"] = "missing"
+    if not get("district"):
+        problems["district"] = "missing"
+    address = get("address")
+    if not address:
+        problems["address"] = "missing"
+    elif len(address) < 5 or not _ADDRESS_NUMBER.search(address):
+        problems["address"] = "incomplete_address"
+    postcode = get("postcode")
+    if postcode and not _POSTCODE.match(postcode):
+        problems["postcode"] = "invalid_postcode"
+    return problems
+
+
+def find_item(session: Session, code: str) -> Credential | None:
+    """The item for a scanned credential number or waybill number."""
+    c = classify(code)
+    if c.kind == CodeKind.waybill:
+        return session.exec(select(Credential).where(Credential.waybill_no == c.code)).first()
+    if c.kind == CodeKind.credential:
+        return session.exec(select(Credential).where(Credential.credential_no == c.code)).first()
+    return None
+
+
+def capture_view(session: Session, code: str) -> dict:
+    """The item as the capture step shows it: status, flags and the full
+    recipient data (the operator corrects it), with its problems. Items not
+    at the capture step come without recipient data (`recipient` None)."""
+    item = find_item(session, code)
+    if item is None:
+        raise NotFound(f"no credential {code!r}", field="code")
+    recipient = None
+    if item.status in CAPTURE_STATUSES:
+        recipient = {name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}
+    return {
+        "credential_no": item.credential_no, "waybill_no": item.waybill_no, "status": item.status,
+        "route": item.route, "credential_type": item.credential_type, "holder_name": item.holder_name,
+        "organization": item.organization, "hold": item.hold, "revoked": item.revoked,
+        "recipient": recipient, "problems": recipient_problems(recipient) if recipient else {},
+    }

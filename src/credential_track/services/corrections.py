@@ -1,0 +1,263 @@
+"""Corrections: recipient data fixed at capture, and the supervisor's
+compensating actions (undo a wrong scan, reopen a sealed bag, release a
+hold).
+
+Nothing here deletes or rewrites an event: every correction is a new event
+that says what it changed, who did it and why."""
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, select
+
+from ..domain.codes import CodeKind, classify
+from ..domain.regions import find_province, route_for
+from ..domain.status import Action, BagState, Status, SystemAction, TripState, rank
+from ..models import Bag, Credential, Event, Trip
+from ..models.base import utcnow
+from . import events
+from .capture import RECIPIENT_FIELDS, normalize_phone
+from .errors import Conflict, NotFound, ServiceError
+from .scans import move_items
+
+# scans a supervisor may undo; a seal is undone by reopening the bag
+UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,
+                      Action.pull, Action.load})
+_MAX_LEN = {"recipient_name": 100, "recipient_phone": 20, "province": 32, "city": 64,
+            "district": 64, "address": 500, "postcode": 6}
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ServiceError("a reason is required", field="reason")
+    if len(text) > 500:
+        raise ServiceError("the reason is longer than 500 characters", field="reason")
+    return text
+
+
+def _lock_item(session: Session, code: str) -> Credential:
+    c = classify(code)
+    if c.kind == CodeKind.waybill:
+        stmt = select(Credential).where(Credential.waybill_no == c.code)
+    elif c.kind == CodeKind.credential:
+        stmt = select(Credential).where(Credential.credential_no == c.code)
+    else:
+        raise NotFound(f"no credential {code!r}", field="code")
+    item = session.exec(stmt.with_for_update()).first()
+    if item is None:
+        raise NotFound(f"no credential {code!r}", field="code")
+    return item
+
+
+def correct_recipient(session: Session, *, code: str, changes: dict, station: str | None = None,
+                      user_id: int | None = None) -> tuple[Credential, Event | None]:
+    """Correct an item's recipient data (at capture) with one `correct` event
+    naming every changed field with its old and new value.
+
+    The phone must be a valid mainland number and the province a known one;
+    the route follows the new province/district. Refused once the item has
+    been dispatched, and while it sits in a bag whose route the change would
+    leave. Returns the item and the event (None when nothing changed)."""
+    unknown = set(changes) - set(RECIPIENT_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ServiceError(f"{name} cannot be corrected here", field=name)
+    item = _lock_item(session, code)
+    if item.status == Status.withdrawn or rank(Status(item.status)) >= rank(Status.dispatched):
+        raise Conflict(f"item {item.credential_no} is {item.status}: its address can no longer be "
+                       "corrected at a station", field="code")
+    new: dict[str, str] = {}
+    for name, raw in changes.items():
+        if raw is not None and not isinstance(raw, str):
+            raise ServiceError(f"{name} must be text", field=name)
+        value = (raw or "").strip()
+        if len(value) > _MAX_LEN[name]:
+            raise ServiceError(f"{name} is longer than {_MAX_LEN[name]} characters", field=name)
+        if name == "recipient_phone":
+            phone = normalize_phone(value)
+            if phone is None:
+                raise ServiceError(f"{value!r} is not a mainland mobile number or a landline with "
+                                   "area code", field=name)
+            value = phone
+        elif name == "province":
+            province = find_province(value)
+            if province is None:
+                raise ServiceError(f"{value!r} is not a province of China", field=name)
+            value = province.name
+        elif name == "postcode" and value and not (len(value) == 6 and value.isdigit()):
+            raise ServiceError(f"postcode {value!r} must be 6 digits", field=name)
+        elif name in ("recipient_name", "address") and not value:
+            raise ServiceError(f"{name} must not be empty", field=name)
+        if value != (getattr(item, name) or ""):
+            new[name] = value
+    if not new:
+        return item, None
+    province = new.get("province", item.province)
+    district = new.get("district", item.district)
+    route = route_for(province, district) or item.route
+    if item.bag_id is not None and route != item.route:
+        raise Conflict(f"item {item.credential_no} is in a bag for route {item.route}; the new address "
+                       f"routes it to {route}: take it out of the bag first", field="province")
+    fields = {name: {"from": getattr(item, name), "to": value} for name, value in new.items()}
+    for name, value in new.items():
+        setattr(item, name, value)
+    if "recipient_phone" in new:
+        item.phone_last4 = new["recipient_phone"][-4:]
+    details: dict = {"fields": fields}
+    if route != item.route:
+        details["route"] = {"from": item.route, "to": route}
+        item.route = route
+    if item.waybill_no:
+        # the printed label shows the old data
+        item.label_reprint = True
+        details["label_reprint"] = True
+    item.updated_at = utcnow()
+    session.add(item)
+    ev = events.record(session, action=SystemAction.correct, credential_id=item.id,
+                       from_status=item.status, to_status=item.status, code=item.credential_no,
+                       station=station, user_id=user_id, details=details)
+    return item, ev
+
+
+def _latest_status_event_id(session: Session, credential_id: int) -> int | None:
+    """The item's latest status change that still stands (undo events and
+    the events they undid skipped)."""
+    rows = session.exec(
+        select(Event.id, Event.action, Event.details).where(
+            Event.credential_id == credential_id, Event.result == "ok",
+            Event.from_status.is_not(None), Event.to_status.is_not(None),
+            Event.from_status != Event.to_status,
+        ).order_by(Event.id.desc())
+    ).all()
+    undone: set[int] = set()
+    for ev_id, action, details in rows:
+        if action == SystemAction.undo:
+            undone.add(json.loads(details or "{}").get("undoes"))
+            continue
+        if ev_id not in undone:
+            return ev_id
+    return None
+
+
+def undo_scan(session: Session, *, event_id: int, reason: str, station: str | None = None,
+              user_id: int | None = None) -> Event:
+    """Undo an accepted scan with a compensating `undo` event; the original
+    event stays. Only the latest status change of an item can be undone (undo
+    the later ones first); a seal is undone by reopening the bag."""
+    reason = _reason(reason)
+    ev = session.get(Event, event_id)
+    if ev is None:
+        raise NotFound(f"no event {event_id}", field="event_id")
+    if ev.result != "ok":
+        raise Conflict(f"event {event_id} is a refused scan: it changed nothing", field="event_id")
+    if ev.action == Action.seal:
+        raise Conflict("a seal is undone by reopening the bag", field="event_id")
+    if ev.action not in UNDOABLE:
+        raise Conflict(f"a {ev.action} event cannot be undone here", field="event_id")
+    if ev.action == Action.load:
+        return _undo_load(session, ev, reason, station, user_id)
+    item = session.exec(select(Credential).where(Credential.id == ev.credential_id).with_for_update()).one()
+    latest = _latest_status_event_id(session, item.id)
+    if latest != ev.id or item.status != ev.to_status:
+        raise Conflict(f"item {item.credential_no} has changed since event {event_id} "
+                       f"(it is {item.status} now): undo the later change first", field="event_id")
+    bag = session.exec(select(Bag).where(Bag.id == ev.bag_id).with_for_update()).first() if ev.bag_id else None
+    if ev.action == Action.capture:
+        item.waybill_no = None
+    elif ev.action == Action.accept:
+        item.weight_g = None
+    elif ev.action == Action.bag:
+        _require_open(bag)
+        item.bag_id = None
+        bag.item_count -= 1
+    elif ev.action == Action.unbag or (ev.action == Action.pull and bag is not None):
+        _require_open(bag)
+        item.bag_id = bag.id
+        bag.item_count += 1
+    restored = ev.from_status
+    current = item.status
+    item.status = restored
+    item.updated_at = utcnow()
+    session.add(item)
+    if bag is not None:
+        session.add(bag)
+    return events.record(
+        session, action=SystemAction.undo, credential_id=item.id, bag_id=bag.id if bag else None,
+        from_status=current, to_status=restored, code=item.credential_no, station=station, user_id=user_id,
+        details={"undoes": ev.id, "undone_action": ev.action, "reason": reason},
+    )
+
+
+def _require_open(bag: Bag | None) -> None:
+    if bag is None:
+        raise Conflict("the bag of this scan no longer exists", field="event_id")
+    if bag.state != BagState.open:
+        raise Conflict(f"bag {bag.code} is {bag.state}: reopen it first", field="event_id")
+
+
+def _undo_load(session: Session, ev: Event, reason: str, station: str | None, user_id: int | None) -> Event:
+    bag = session.exec(select(Bag).where(Bag.id == ev.bag_id).with_for_update()).one()
+    trip = session.exec(select(Trip).where(Trip.id == ev.trip_id).with_for_update()).first()
+    if bag.state != BagState.loaded or bag.trip_id != ev.trip_id:
+        raise Conflict(f"bag {bag.code} is {bag.state} now: this load cannot be undone", field="event_id")
+    if trip is None or trip.state != TripState.loading:
+        raise Conflict("the trip has departed: a load cannot be undone after departure", field="event_id")
+    bag.state = BagState.sealed
+    bag.trip_id = None
+    session.add(bag)
+    return events.record(
+        session, action=SystemAction.undo, bag_id=bag.id, trip_id=trip.id, from_status=BagState.loaded.value,
+        to_status=BagState.sealed.value, code=bag.code, station=station, user_id=user_id,
+        details={"undoes": ev.id, "undone_action": ev.action, "reason": reason, "trip": trip.code},
+    )
+
+
+def reopen_bag(session: Session, *, code: str, reason: str, station: str | None = None,
+               user_id: int | None = None) -> Bag:
+    """Reopen a sealed (not yet loaded) bag: the seal is cut, the bag is open
+    again and its items go back from `dispatched` to `bagged`."""
+    reason = _reason(reason)
+    bag = session.exec(select(Bag).where(Bag.code == (code or "").strip().upper()).with_for_update()).first()
+    if bag is None:
+        raise NotFound(f"no bag {code!r}", field="bag")
+    if bag.state == BagState.open:
+        raise Conflict(f"bag {bag.code} is open already", field="bag")
+    if bag.state == BagState.loaded:
+        raise Conflict(f"bag {bag.code} is loaded on a trip: undo the load first", field="bag")
+    if bag.state != BagState.sealed:
+        raise Conflict(f"bag {bag.code} is {bag.state}: it can no longer be reopened", field="bag")
+    now = utcnow()
+    moved = move_items(session, where=(Credential.bag_id == bag.id), action=SystemAction.reopen,
+                       source=Status.dispatched, target=Status.bagged, station=station, user_id=user_id,
+                       bag_id=bag.id, at=now)
+    old_seal = bag.seal_no
+    bag.state = BagState.open
+    bag.seal_no = None
+    bag.sealed_at = None
+    bag.sealed_by = None
+    session.add(bag)
+    session.flush()
+    events.record(session, action=SystemAction.reopen, bag_id=bag.id, from_status=BagState.sealed.value,
+                  to_status=BagState.open.value, code=bag.code, station=station, user_id=user_id,
+                  details={"reason": reason, "seal": old_seal, "items": moved}, at=now)
+    return bag
+
+
+def release_hold(session: Session, *, code: str, reason: str, station: str | None = None,
+                 user_id: int | None = None) -> Credential:
+    """Clear an item's hold so that stations take it again; the hold reason
+    and the release reason go into the `release` event."""
+    reason = _reason(reason)
+    item = _lock_item(session, code)
+    if not item.hold:
+        raise Conflict(f"item {item.credential_no} is not on hold", field="code")
+    old = item.hold_reason
+    item.hold = False
+    item.hold_reason = None
+    item.updated_at = utcnow()
+    session.add(item)
+    events.record(session, action=SystemAction.release, credential_id=item.id, from_status=item.status,
+                  to_status=item.status, code=item.credential_no, station=station, user_id=user_id,
+                  details={"reason": reason, "hold_reason": old})
+    return item

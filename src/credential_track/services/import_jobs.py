@@ -1,0 +1,104 @@
+"""Manifest imports started from the upload page: a background thread per
+upload, its progress and result kept in a JSON file in the instance folder
+(readable from any app process, and written without touching the database,
+whose write lock the import holds)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from ..domain.manifest import ManifestError
+from .errors import ServiceError
+from .imports import import_manifest
+
+_SAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+_JOB = re.compile(r"^[0-9a-f]{32}$")
+
+
+def jobs_dir(root: str | Path) -> Path:
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def job_state(root: str | Path, job: str) -> dict | None:
+    """The state of a job: running (done/total rows), done (result) or failed (error)."""
+    if not _JOB.match(job):
+        return None
+    path = jobs_dir(root) / job / "state.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def rejects_path(root: str | Path, job: str) -> Path | None:
+    if not _JOB.match(job):
+        return None
+    path = jobs_dir(root) / job / "rejects.csv"
+    return path if path.exists() else None
+
+
+def start_import(engine: Engine, root: str | Path, *, filename: str, stream, batch: str | None,
+                 skip_invalid: bool, update: bool, user_id: int | None, wait: bool = False) -> str:
+    """Save the uploaded file and import it in a background thread; return the job id."""
+    name = _SAFE.sub("_", Path(filename or "manifest.csv").name).strip("._") or "manifest.csv"
+    if Path(name).suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
+        raise ServiceError("upload a CSV or XLSX file", field="file")
+    job = uuid.uuid4().hex
+    folder = jobs_dir(root) / job
+    folder.mkdir()
+    path = folder / name
+    with open(path, "wb") as f:
+        while chunk := stream.read(1 << 20):
+            f.write(chunk)
+    state_file = folder / "state.json"
+    state = {"state": "running", "file": filename, "done": 0, "total": 0, "started": time.time(),
+             "user_id": user_id}
+    _write(state_file, state)
+
+    def run() -> None:
+        last = [0.0]
+
+        def on_total(n: int) -> None:
+            state["total"] = n
+            _write(state_file, state)
+
+        def progress(n: int) -> None:
+            state["done"] += n
+            now = time.monotonic()
+            if now - last[0] > 0.5:
+                last[0] = now
+                _write(state_file, state)
+
+        try:
+            with open(folder / "rejects.csv", "w", newline="", encoding="utf-8-sig") as rejects:
+                result = import_manifest(engine, path, batch=batch or filename, skip_invalid=skip_invalid,
+                                         update=update, user_id=user_id, rejects=rejects, progress=progress,
+                                         on_total=on_total, keep_errors=200)
+            state.update(state="done", result=result.as_dict())
+        except (ManifestError, ServiceError) as exc:
+            state.update(state="failed", error=str(getattr(exc, "message", exc)))
+        except Exception as exc:  # noqa: BLE001 — reported on the page; the transaction rolled back
+            state.update(state="failed", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            path.unlink(missing_ok=True)  # the manifest holds personal data: keep only the report
+            _write(state_file, state)
+
+    thread = threading.Thread(target=run, name=f"import-{job}", daemon=True)
+    thread.start()
+    if wait:
+        thread.join()
+    return job

@@ -1,0 +1,71 @@
+"""The credtrack command line."""
+import json
+
+from sqlmodel import Session, func, select
+
+from credential_track.models import Credential, Event, Station, User
+
+
+def test_init_is_idempotent(runner, engine):
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    assert "0 stations added" in first.output  # the fixture database is seeded already
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Station)).one() == 17
+
+
+def test_demo_builds_every_status_and_is_deterministic(runner, engine):
+    r = runner.invoke(args=["demo", "--credentials", "1500", "--seed", "7"])
+    assert r.exit_code == 0, r.output
+    assert "1,500 credentials" in r.output and "admin / admin-demo-2026" in r.output
+    with Session(engine) as s:
+        statuses = set(s.exec(select(Credential.status)))
+        first = s.exec(select(Credential.holder_name).order_by(Credential.id).limit(5)).all()
+        per_item = s.exec(select(func.count()).select_from(Event).where(Event.credential_id == 1)).one()
+    assert statuses >= {"registered", "received", "captured", "accepted", "bagged", "dispatched",
+                        "in_transit", "arrived", "out_for_delivery", "delivered"}
+    assert per_item >= 1
+    again = runner.invoke(args=["demo", "--credentials", "1500"])
+    assert "already present" in again.output
+    from credential_track.services.synthetic import Generator
+    gen = Generator(7)
+    assert [gen.person(i).holder_name for i in range(1, 6)] == first
+
+
+def test_demo_status_matches_last_event(runner, engine):
+    runner.invoke(args=["demo", "--credentials", "500"])
+    with Session(engine) as s:
+        last = s.exec(select(Event.credential_id, func.max(Event.id)).where(Event.credential_id.is_not(None))
+                      .group_by(Event.credential_id)).all()
+        last_to = {cid: s.get(Event, eid).to_status for cid, eid in last}
+        for c in s.exec(select(Credential)):
+            assert last_to[c.id] == c.status
+
+
+def test_user_add_and_token_create(runner, engine):
+    r = runner.invoke(args=["user", "add", "li", "--role", "agent", "--password-stdin"], input="a-long-password\n")
+    assert r.exit_code == 0, r.output
+    with Session(engine) as s:
+        assert s.exec(select(User).where(User.username == "li")).one().role == "agent"
+    short = runner.invoke(args=["user", "add", "wu", "--role", "agent", "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "at least" in short.output
+    tok = runner.invoke(args=["token", "create", "--station", "WS-05"])
+    assert tok.exit_code == 0
+    secret = tok.output.strip().splitlines()[-1]
+    assert secret.startswith("ct_")
+    bad = runner.invoke(args=["token", "create", "--station", "WS-99"])
+    assert bad.exit_code != 0 and "WS-99" in bad.output
+
+
+def test_token_from_cli_works_on_the_api(runner, client):
+    secret = runner.invoke(args=["token", "create", "--station", "WS-01"]).output.strip().splitlines()[-1]
+    r = client.get("/api/v1/stations", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 200
+
+
+def test_stats_json(runner):
+    runner.invoke(args=["demo", "--credentials", "300"])
+    r = runner.invoke(args=["stats", "--json"])
+    data = json.loads(r.output)
+    assert data["total"] == 300
+    assert sum(data["by_status"].values()) == sum(data["by_route"].values()) == sum(data["by_type"].values()) == 300

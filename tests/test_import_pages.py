@@ -1,0 +1,88 @@
+"""The upload page, the export download and the handover station page."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlmodel import Session, func, select
+
+from credential_track.models import Event
+
+from .test_import_manifest import EN, row
+
+
+def manifest_bytes(rows) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(EN)
+    w.writerows(rows)
+    return buf.getvalue().encode("gbk")
+
+
+def upload(client, auth, rows, **form):
+    data = {"csrf_token": auth.csrf, "file": (io.BytesIO(manifest_bytes(rows)), "清单.csv"), **form}
+    return client.post("/imports/", data=data, content_type="multipart/form-data")
+
+
+def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
+    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    resp = upload(client, auth, [row("P1"), row("P2", post="1")], skip_invalid="1", batch="第一批")
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'id="n-new">1<', page) and re.search(r'id="n-rejected">1<', page)
+    assert "必须是6位数字" in page  # the row message, translated by its key
+    rejects = re.search(r'href="(/imports/jobs/[0-9a-f]+/rejects.csv)"', page).group(1)
+    with client.get(rejects) as resp:
+        body = resp.get_data(as_text=True)
+    assert "3,postcode,1,must be 6 digits" in body
+
+
+def test_upload_with_an_invalid_row_imports_nothing(app, tmp_path, client, auth, engine):
+    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    client.post("/lang/en", data={"csrf_token": auth.csrf})
+    resp = upload(client, auth, [row("Q1"), row("Q2", prov="火星")])
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "nothing was imported" in page
+    assert "is not a province, municipality or region of China" in page
+    job = resp.headers["Location"].rsplit("/", 1)[1]
+    assert client.get(f"/imports/jobs/{job}.json").get_json()["state"] == "done"
+
+
+def test_organizer_may_export_but_not_import(app, tmp_path, client, auth, engine):
+    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    upload(client, auth, [row("E1"), row("E2")])
+    client.post("/logout", data={"csrf_token": auth.csrf})
+    auth.login("organizer")
+    assert client.get("/imports/").status_code == 403
+    plain = client.get("/exports/status").get_data(as_text=True).lstrip("\ufeff")
+    lines = list(csv.reader(io.StringIO(plain)))
+    assert lines[0][:4] == ["credential_no", "credential_type", "batch", "status"]
+    assert [r[0] for r in lines[1:]] == ["E1", "E2"] and "holder_name" not in lines[0]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.action == "export")) == 0
+    with client.get("/exports/status?personal=1&format=xlsx") as personal:
+        assert personal.status_code == 200 and personal.data[:2] == b"PK"
+    with Session(engine) as s:
+        ev = s.exec(select(Event).where(Event.action == "export")).one()
+        assert '"personal": true' in ev.details and ev.user_id is not None
+
+
+def test_handover_page_runs_the_scan_loop_for_its_batch(app, tmp_path, client, auth):
+    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    upload(client, auth, [row("H1")], batch="box")
+    auth.login("operator")
+    page = client.get("/handover/1?station=WS-01").get_data(as_text=True)
+    assert 'data-action="handover"' in page and 'data-station="WS-01"' in page
+    assert page.index("js/handover.js") < page.index("js/scan.js")
+    resp = client.post("/handover/1/receive", data={"counted": "1", "csrf_token": auth.csrf})
+    assert resp.status_code == 302
+    after = client.get("/handover/1").get_data(as_text=True)
+    assert 'id="hb-received">1<' in after
+    client.post("/handover/1/close", data={"csrf_token": auth.csrf})
+    closed = client.get("/handover/1").get_data(as_text=True)
+    assert "scan-app" not in closed
