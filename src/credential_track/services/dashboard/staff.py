@@ -49,7 +49,8 @@ def station_view(session: Session, *, now: datetime | None = None, hours: int = 
     since = now - timedelta(hours=hours)
     last = session.execute(
         select(Event.station, Event.user_id, func.max(Event.at), func.count())
-        .where((Event.at >= since) & Event.station.is_not(None) & Event.user_id.is_not(None))
+        .where((Event.at >= since) & Event.station.is_not(None) & Event.user_id.is_not(None)
+               & Event.action.in_(SCAN_ACTIONS))  # not token or station settings changes
         .group_by(Event.station, Event.user_id)).all()
     users = {u.id: u for u in session.execute(
         select(User).where(User.id.in_({r[1] for r in last}))).scalars()} if last else {}
