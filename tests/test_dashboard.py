@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta, timezone
@@ -251,6 +252,9 @@ def test_organizer_sees_dashboard_lists_exports_and_report(demo, client, auth):
     pdf = client.get(f"/dashboard/report.pdf?date={DEMO_DAY.isoformat()}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert client.get("/dashboard/items?sort=nope").status_code == 400
+    with Session(demo) as s:
+        kinds = [json.loads(d)["kind"] for d in s.execute(select(Event.details).where(Event.action == "export").order_by(Event.id)).scalars()]
+    assert kinds == ["dashboard_items_csv", "dashboard_items_xlsx", "daily_report_pdf"]  # the audit log
     assert client.get("/dashboard/stations").status_code == 403
 
 

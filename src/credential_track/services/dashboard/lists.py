@@ -176,6 +176,8 @@ def _cell(v):
         return v.astimezone(summary.LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, bool):
         return "1" if v else "0"
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v  # a spreadsheet must not run a manifest's text as a formula
     return "" if v is None else v
 
 
