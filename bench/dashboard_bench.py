@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -64,14 +64,10 @@ def indexed_dashboard(session: Session) -> dict:
     for name, cols in (("by_status", [c.status]), ("by_route", [c.route, c.status]),
                        ("by_province", [c.province, c.status]), ("by_type", [c.credential_type, c.status])):
         out[name] = session.execute(select(*cols, func.count()).group_by(*cols)).all()
-    now_h = summary.epoch_hour(summary.utcnow()) if hasattr(summary, "utcnow") else None
-    since = time.time() - 14 * 86400
-    from datetime import datetime, timezone
-
+    since = datetime.fromtimestamp(time.time() - 14 * 86400, timezone.utc)
     out["throughput"] = session.execute(
-        select(Event.action, func.count()).where(Event.at >= datetime.fromtimestamp(since, timezone.utc))
+        select(Event.action, func.count()).where(Event.at >= since)
         .where(Event.result == "ok").group_by(Event.action)).all()
-    del now_h
     return out
 
 

@@ -253,7 +253,8 @@ def test_organizer_sees_dashboard_lists_exports_and_report(demo, client, auth):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert client.get("/dashboard/items?sort=nope").status_code == 400
     with Session(demo) as s:
-        kinds = [json.loads(d)["kind"] for d in s.execute(select(Event.details).where(Event.action == "export").order_by(Event.id)).scalars()]
+        details = s.execute(select(Event.details).where(Event.action == "export").order_by(Event.id)).scalars()
+        kinds = [json.loads(d)["kind"] for d in details]
     assert kinds == ["dashboard_items_csv", "dashboard_items_xlsx", "daily_report_pdf"]  # the audit log
     assert client.get("/dashboard/stations").status_code == 403
 

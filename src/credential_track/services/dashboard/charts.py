@@ -33,7 +33,8 @@ def share_bars(rows: list[dict], *, label=lambda r: r["key"], href=None, width: 
         w = max(1, round((width - lw - 110) * r["total"] / top))
         title = escape(f'{label(r)}: {r["total"]:,} · {100 * r["share"]:.1f}%')
         bar = (f'<text x="{lw - 6}" y="{y + bh - 4}" text-anchor="end" class="lbl">{escape(str(label(r)))}</text>'
-               f'<rect x="{lw}" y="{y}" width="{w}" height="{bh}" fill="{r.get("fill") or fill or shade(r["share"])}"><title>{title}</title></rect>'
+               f'<rect x="{lw}" y="{y}" width="{w}" height="{bh}" fill="{r.get("fill") or fill or shade(r["share"])}">'
+               f'<title>{title}</title></rect>'
                f'<text x="{lw + w + 4}" y="{y + bh - 4}" class="val">{r["total"]:,} · {100 * r["share"]:.0f}%</text>')
         out.append(f'<a href="{escape(href(r))}">{bar}</a>' if href else bar)
     out.append("</svg>")
