@@ -123,12 +123,13 @@ def test_log_out_everywhere_ends_every_session_of_the_user(app, engine, auth):
     phone, desk = app.test_client(), app.test_client()
     for c in (phone, desk):
         assert _login(c, "twodevices").status_code == 302
-        assert c.get("/").status_code == 200
+        assert c.get("/desk/").status_code == 200
     auth.login("admin")
     r = auth.client.post(f"/admin/users/{uid}/logout", data={"csrf_token": auth.csrf})
     assert r.status_code == 302
     for c in (phone, desk):
-        assert c.get("/").status_code == 302
+        r = c.get("/desk/")
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
 
 
 def test_session_cookie_is_httponly_samesite_and_not_secure_over_plain_http(engine, client):

@@ -70,7 +70,7 @@ def test_a_display_name_with_markup_is_escaped_in_the_top_bar(client, engine):
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
     client.post("/login", data={"username": "marked", "password": PASSWORD, "csrf_token": token})
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert XSS[0] not in home and "&lt;script&gt;" in home
 
 

@@ -117,21 +117,29 @@ def serve_command(host: str, port: int, workers: int, threads: int, debug: bool)
     if debug:
         current_app.run(host=host, port=port, debug=True, use_reloader=False)
         return
-    from gunicorn.app.base import BaseApplication
-
     from . import create_app
+
+    run_gunicorn(create_app, gunicorn_settings(host=host, port=port, workers=workers, threads=threads))
+
+
+def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> dict:
+    """The server settings of `credtrack serve` (bench/baseline_app.py serves
+    its bare endpoint with the same ones, so the two compare fairly)."""
+    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+            "accesslog": "-", "timeout": 120}
+
+
+def run_gunicorn(app_factory, settings: dict) -> None:
+    """Serve the WSGI app made by `app_factory` with gunicorn."""
+    from gunicorn.app.base import BaseApplication
 
     class _App(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 120)
+            for key, value in settings.items():
+                self.cfg.set(key, value)
 
         def load(self):
-            return create_app()
+            return app_factory()
 
     _App().run()
 
@@ -219,6 +227,9 @@ def register_commands(app) -> None:
     from . import cli_security
 
     cli_security.register(app)
+    from .service_cli import register as register_service
+
+    register_service(app, import_group)
     dashboard_cli.register(app)
 
 

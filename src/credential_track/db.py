@@ -7,6 +7,10 @@ says so.
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -18,6 +22,7 @@ from sqlmodel import Session, create_engine
 from . import event_order
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+WAIT_SECONDS = 30  # as long as SQLite's busy timeout
 
 
 def normalize_url(url: str) -> str:
@@ -48,10 +53,23 @@ def make_engine(url: str, **kw) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        gate = WriteGate(make_url(url).database)
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode == "IMMEDIATE":
+                gate.enter(conn)
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+            except BaseException:
+                gate.leave(conn)
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _on_end(conn):
+            gate.leave(conn)
 
         return engine
     kw.setdefault("pool_pre_ping", True)
@@ -60,6 +78,71 @@ def make_engine(url: str, **kw) -> Engine:
     engine = create_engine(url, **kw)
     event_order.install(engine)
     return engine
+
+
+class WriteGate:
+    """Queue SQLite writers instead of letting them poll.
+
+    SQLite admits one writer; the others wait in its busy handler, which
+    sleeps 1…100 ms between attempts, so under load the lock often sits free
+    while every waiter sleeps, and unlucky writers wait for seconds. Writers
+    of this process queue on a thread lock (handed on at once), and the
+    processes of one server on an advisory file lock next to the database
+    (polled every 0.2…5 ms). Both waits are bounded by the busy timeout;
+    past it, or for writers that do not pass through here (another tool on
+    the same file), SQLite's busy handler decides as before."""
+
+    def __init__(self, database: str | None):
+        self._thread_lock = threading.Lock()
+        self._path = f"{database}-writelock" if database and database != ":memory:" else None
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def enter(self, conn) -> None:
+        if not self._thread_lock.acquire(timeout=WAIT_SECONDS):
+            return  # fall back on SQLite's busy timeout
+        try:
+            fd = self._file()
+            if fd is not None and not self._flock(fd):
+                self._thread_lock.release()
+                return  # a long writer elsewhere (an import): SQLite's busy timeout decides
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        conn.info["write_gate"] = True
+
+    @staticmethod
+    def _flock(fd: int) -> bool:
+        """The file lock, waiting at most WAIT_SECONDS (polling at 0.2…5 ms:
+        far finer than SQLite's busy handler, and bounded like it)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        delay = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(delay)
+                delay = min(delay * 2, 0.005)
+
+    def leave(self, conn) -> None:
+        if not conn.info.pop("write_gate", False):
+            return
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
 
 
 def is_sqlite(engine_or_session) -> bool:
@@ -85,6 +168,13 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A short read-only session of its own, outside the request's transaction."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
 
 
 def get_engine() -> Engine:

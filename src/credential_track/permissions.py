@@ -15,6 +15,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_items": frozenset({"operator", "agent", "organizer", "supervisor", "admin"}),
     # hotline search (personal data masked unless revealed)
     "lookup": frozenset({"agent", "organizer", "supervisor", "admin"}),
+    # personal data in full without a reveal
+    "view_pii": frozenset({"organizer", "admin"}),
+    # the hotline desk: calls, tickets, outreach queue, holds from a ticket
+    "desk": frozenset({"agent", "supervisor", "admin"}),
+    # reveal an item's personal data after confirming the caller (recorded)
+    "reveal": frozenset({"agent", "supervisor", "admin"}),
+    # decide intercept requests (re-address or pickup after dispatch)
+    "intercept": frozenset({"supervisor", "admin"}),
     # counts and the dashboard
     "stats": frozenset({"organizer", "supervisor", "admin"}),
     # the station and staff view: scans per station, who works where
@@ -46,7 +54,8 @@ PII_ROLES = frozenset({"organizer", "admin"})
 
 # Endpoints anyone may open without logging in (the permission-table test
 # refuses every other view that carries no `.permission`).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.set_language", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.set_language", "static",
+                              "track.form", "track.answer"})
 # Endpoints open to every signed-in user whatever the role.
 SIGNED_IN_ENDPOINTS = frozenset({"home.index"})
 

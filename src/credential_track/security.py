@@ -16,10 +16,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import update
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .db import SAFE_METHODS, get_db, get_engine, write_session
+from .db import SAFE_METHODS, get_db, get_engine, read_session, write_session
 from .models import ApiToken, Station, User
 from .models.base import utcnow
 from .permissions import allowed, role_within
@@ -44,7 +45,10 @@ class Actor:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    user = get_db().get(User, int(user_id))
+    # read outside the request's write transaction: on SQLite that one holds
+    # the write lock, which authentication has no need of
+    with read_session() as rs:
+        user = rs.get(User, int(user_id))
     if user is None or not user.active:
         return None
     if session.get("sv") != user.session_version:
@@ -84,14 +88,17 @@ def current_actor() -> Actor | None:
     actor = None
     secret = _bearer_secret()
     if secret:
-        token = accounts.token_for_secret(get_db(), secret)
-        if token is not None and not _token_owner_ok(token):
-            token = None
-        if token is not None:
+        # authentication reads outside the request's write transaction, so a
+        # scan holds SQLite's write lock only for the scan itself
+        with read_session() as rs:
+            token = accounts.token_for_secret(rs, secret)
+            if token is not None and not _token_owner_ok(rs, token):
+                token = None
             station = None
-            if token.station_id is not None:
-                st = get_db().get(Station, token.station_id)
+            if token is not None and token.station_id is not None:
+                st = rs.get(Station, token.station_id)
                 station = st.code if st else None
+        if token is not None:
             _touch_token(token)
             actor = Actor(token.user_id, token.role, station, True)
     elif current_user.is_authenticated:
@@ -100,12 +107,12 @@ def current_actor() -> Actor | None:
     return actor
 
 
-def _token_owner_ok(token: ApiToken) -> bool:
+def _token_owner_ok(rs, token: ApiToken) -> bool:
     """A user token acts only while its user is active and still holds every
     permission of the token's role (a demoted user's old token stops working)."""
     if token.user_id is None:
         return True
-    user = get_db().get(User, token.user_id)
+    user = rs.get(User, token.user_id)
     if user is None or not user.active:
         return False
     return role_within(token.role, user.role)
@@ -120,8 +127,8 @@ def _touch_token(token: ApiToken) -> None:
     if token.last_used_at is not None and now - token.last_used_at < timedelta(minutes=1):
         return
     if request.method not in SAFE_METHODS:
-        token.last_used_at = now
-        get_db().add(token)
+        # saved with the request's own commit
+        get_db().execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         return
     with write_session(get_engine()) as s:
         tok = s.get(ApiToken, token.id)
@@ -350,8 +357,10 @@ def init_app(app) -> None:
     @app.before_request
     def _renew_session():
         # a permanent session with a lifetime: each request renews it, so an
-        # idle desk or station is logged out after IDLE_TIMEOUT_MINUTES
-        session.permanent = True
+        # idle desk or station is logged out after IDLE_TIMEOUT_MINUTES.
+        # Token requests carry no session and get no cookie.
+        if not _bearer_secret():
+            session.permanent = True
 
     app.before_request(_idle_timeout)
 

@@ -28,14 +28,16 @@ def record(
     scanned_at: datetime | None = None,
     details: dict | None = None,
     at: datetime | None = None,
+    response: str | None = None,
 ) -> Event:
-    """Append one event (flushed, not committed) and return it."""
+    """Append one event (flushed, not committed) and return it. `response`
+    is the JSON answer a scan gave, kept for replays of its nonce."""
     ev = Event(
         action=action, result=result, reason=reason, credential_id=credential_id,
         bag_id=bag_id, trip_id=trip_id, from_status=from_status, to_status=to_status,
         code=code, station=station, user_id=user_id, nonce=nonce, scanned_at=scanned_at,
         details=json.dumps(details, ensure_ascii=False) if details else None,
-        at=at or utcnow(),
+        at=at or utcnow(), response=response,
     )
     session.add(ev)
     session.flush()

@@ -29,6 +29,8 @@ NAV: list[NavItem] = [
     NavItem("admin.tokens_page", _l("Tokens"), "admin"),
     NavItem("admin.stations_page", _l("Station settings"), "admin"),
     NavItem("admin.config_page", _l("Configuration"), "admin"),
+    NavItem("desk.index", _l("Hotline desk"), "desk"),
+    NavItem("desk.intercepts", _l("Intercepts"), "intercept"),
     NavItem("dashboard.index", _l("Dashboard"), "stats"),
     NavItem("dashboard.stations", _l("Station staffing"), "staff"),
 ]
@@ -41,7 +43,7 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, audit, auth, dashboard, handover, home, imports, printing, station
+    from . import admin, audit, auth, dashboard, desk, handover, home, imports, printing, station, track
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -51,6 +53,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(imports.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(track.bp)
     app.register_blueprint(dashboard.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 

@@ -16,5 +16,7 @@ def index():
     role = current_user.role
     if role == "operator":
         return redirect(url_for("station.pick"))
+    if role == "agent":
+        return redirect(url_for("desk.index"))
     stats = queries.stats(get_db()) if role in ("organizer", "supervisor", "admin") else None
     return render_template("home/index.html", role=role, stats=stats)

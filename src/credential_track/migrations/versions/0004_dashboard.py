@@ -1,7 +1,7 @@
 """dashboard: summary tables folded from the events, indexes for flag counts
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-28 11:11:13.583865
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision: str = "0004"
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -290,9 +290,10 @@
       if (resp.status >= 500 || resp.status === 429) { throw new Error("retry"); }
       if (type.indexOf("application/json") < 0) { return { session: true }; }
       return resp.json().then(function (body) {
-        // 401/403, or a 400 that names no field (the CSRF check): the sign-in
-        // is gone or stale, not the scan: keep it and try again
-        if (resp.status === 401 || resp.status === 403 || (resp.status === 400 && !body.field)) {
+        // 401/403, or a 400 from the CSRF check (no field, or csrf_token):
+        // the sign-in is gone or stale, not the scan: keep it and try again
+        if (resp.status === 401 || resp.status === 403 ||
+            (resp.status === 400 && (!body.field || body.field === "csrf_token"))) {
           return { session: true };
         }
         return { status: resp.status, body: body };

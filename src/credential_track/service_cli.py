@@ -1,0 +1,106 @@
+"""Customer-service commands: `credtrack outreach sweep`, `credtrack notify
+send`, `credtrack import delivery-events FILE`."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .db import get_engine, write_session
+from .services import delivery, notify, outreach
+
+CHUNK = 500
+
+
+@click.group("outreach")
+def outreach_group():
+    """Proactive outreach: the rules that queue calls before holders call."""
+
+
+@outreach_group.command("sweep")
+@with_appcontext
+def outreach_sweep():
+    """Run every outreach rule over all items (safe to run from cron)."""
+    try:
+        settings = outreach.OutreachSettings.from_config(current_app.config)
+    except ValueError as exc:
+        raise click.ClickException(f"OUTREACH_STUCK_HOURS: {exc}") from None
+    started = time.monotonic()
+    with write_session(get_engine()) as s:
+        result = outreach.sweep(s, settings=settings)
+    created = result["created"]
+    click.echo(f"outreach sweep: {sum(created.values())} tasks created ("
+               + ", ".join(f"{k} {v}" for k, v in created.items())
+               + f"), {result['closed']} closed, {result['notifications_queued']} notifications queued "
+               f"in {time.monotonic() - started:.2f}s")
+
+
+@click.group("notify")
+def notify_group():
+    """Milestone messages to holders (the outbox)."""
+
+
+@notify_group.command("send")
+@click.option("--limit", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@with_appcontext
+def notify_send(limit: int):
+    """Send the due messages of the outbox through NOTIFY_BACKEND."""
+    cfg = current_app.config
+    try:
+        sender = notify.load_sender(cfg.get("NOTIFY_BACKEND"),
+                                    outbox_path=cfg.get("NOTIFY_OUTBOX_FILE")
+                                    or Path(current_app.instance_path) / "outbox.jsonl")
+    except (ValueError, ImportError, AttributeError) as exc:
+        raise click.ClickException(f"NOTIFY_BACKEND: {exc}") from None
+    with write_session(get_engine()) as s:
+        out = notify.send_due(s, sender, base_url=cfg.get("PUBLIC_BASE_URL", ""), limit=limit)
+    click.echo(f"notify: {out['sent']} sent, {out['failed']} failed (will retry), {out['gave_up']} given up")
+
+
+@click.command("delivery-events")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_delivery_events(path: str):
+    """Import EMS delivery events from a CSV (waybill,event,at,location,reason)
+    or JSON file. A malformed row stops the import before anything is written."""
+    rows: list[tuple[int, delivery.DeliveryInput]] = []
+    problems: list[str] = []
+    try:
+        for n, raw in delivery.read_file(path):
+            try:
+                rows.append((n, delivery.check_event(raw)))
+            except delivery.EventFieldError as exc:
+                problems.append(f"row {n}: {exc.field or 'row'}: {exc.message}")
+    except delivery.EventFieldError as exc:
+        raise click.ClickException(f"{path}: {exc.message}") from None
+    if problems:
+        shown = "\n".join(problems[:50])
+        more = f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise click.ClickException(f"{len(problems)} malformed rows, nothing imported:\n{shown}{more}")
+    totals: dict[str, int] = {}
+    refused: list[str] = []
+    engine = get_engine()
+    settings = outreach.OutreachSettings.from_config(current_app.config)
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        with write_session(engine) as s:
+            results = delivery.apply_events(s, [ev for _n, ev in chunk], settings=settings)
+        for (n, _ev), res in zip(chunk, results):
+            totals[res["result"]] = totals.get(res["result"], 0) + 1
+            if res["result"] == "rejected":
+                refused.append(f"row {n}: waybill {res['waybill']}: {res.get('reason')}")
+    for line in refused[:50]:
+        click.echo(line, err=True)
+    click.echo(f"delivery events: {len(rows)} read, " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())))
+    if refused:
+        raise click.ClickException(f"{len(refused)} events refused (see above); the others were applied")
+
+
+def register(app, import_group) -> None:
+    """Attach the customer-service commands to the CLI."""
+    import_group.add_command(import_delivery_events)
+    app.cli.add_command(outreach_group)
+    app.cli.add_command(notify_group)

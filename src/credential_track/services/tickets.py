@@ -1,0 +1,494 @@
+"""Hotline calls, tickets and the actions an agent takes from a ticket.
+
+Every action on an item (change of address, hold, release, self-pickup)
+goes through the domain rules and is recorded as an event; the ticket keeps
+a note pointing at that event.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..domain.regions import normalize_province, route_for
+from ..domain.status import Status, SystemAction, rank
+from ..models import (
+    Call, Credential, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
+)
+from ..models.base import utcnow
+from . import events, notify
+from .errors import Conflict, NotFound, ServiceError
+from .lookup import item_by_no
+
+CATEGORIES = ("where_is_it", "address_change", "wrong_data", "lost_damaged", "complaint", "other")
+PRIORITIES = ("urgent", "high", "normal", "low")
+STATES = ("open", "pending", "resolved", "closed")
+# allowed state changes; resolved can be reopened, closed is final
+STATE_CHANGES = {
+    "open": {"pending", "resolved"},
+    "pending": {"open", "resolved"},
+    "resolved": {"open", "closed"},
+    "closed": set(),
+}
+ACTIVE = ("open", "pending")
+# before acceptance the item is still ours to change; from acceptance on it
+# carries an EMS label and a change needs a supervisor (intercept request)
+EDITABLE = {Status.registered, Status.received, Status.captured}
+GONE = {Status.delivered, Status.withdrawn}
+AT_SITE = {Status.received, Status.captured, Status.accepted, Status.bagged}
+ADDRESS_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
+
+
+@dataclass
+class TicketSettings:
+    """SLA per priority (hours until due), configurable as TICKET_SLA_HOURS."""
+
+    sla_hours: dict[str, float] = field(default_factory=lambda: {
+        "urgent": 2, "high": 8, "normal": 24, "low": 72})
+
+    @classmethod
+    def from_config(cls, config) -> "TicketSettings":
+        s = cls()
+        s.sla_hours.update(config.get("TICKET_SLA_HOURS") or {})
+        return s
+
+
+def _station(session: Session, code: str | None, kind: str, name: str) -> str:
+    st = session.exec(select(Station).where(Station.code == (code or ""))).first()
+    if st is None or st.kind != kind:
+        raise ServiceError(f"{name} must be a {kind} station code, got {code!r}", field=name)
+    return st.code
+
+
+def _text(value: str | None, name: str, *, max_len: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ServiceError(f"{name} is required", field=name)
+    if len(value) > max_len:
+        raise ServiceError(f"{name} is longer than {max_len} characters", field=name)
+    return value
+
+
+# ---- calls ----------------------------------------------------------------
+
+def log_call(session: Session, *, line: str, desk: str, agent_id: int | None, category: str,
+             caller_number: str = "", credential_no: str | None = None, outcome: str = "",
+             duration_s: int = 0, started_at: datetime | None = None) -> Call:
+    """Log one hotline call (line, desk, agent, caller, item, category,
+    outcome, duration)."""
+    if category not in CATEGORIES:
+        raise ServiceError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+    if not isinstance(duration_s, int) or not 0 <= duration_s <= 24 * 3600:
+        raise ServiceError("duration must be between 0 and 86400 seconds", field="duration_s")
+    item = item_by_no(session, credential_no) if credential_no else None
+    call = Call(line=_station(session, line, "hotline", "line"), desk=_station(session, desk, "desk", "desk"),
+                agent_id=agent_id, caller_number=_text(caller_number, "caller_number", max_len=32),
+                credential_id=item.id if item else None, category=category,
+                outcome=_text(outcome, "outcome", max_len=500), duration_s=duration_s,
+                started_at=started_at or utcnow())
+    session.add(call)
+    session.flush()
+    return call
+
+
+def recent_calls(session: Session, *, agent_id: int | None = None, limit: int = 50) -> list[Call]:
+    stmt = select(Call)
+    if agent_id is not None:
+        stmt = stmt.where(Call.agent_id == agent_id)
+    return list(session.exec(stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)))
+
+
+# ---- tickets --------------------------------------------------------------
+
+def open_ticket(session: Session, *, category: str, subject: str, priority: str = "normal",
+                created_by: int | None, desk: str | None = None, caller_number: str = "",
+                credential_nos: list[str] | tuple[str, ...] = (), call_id: int | None = None,
+                assignee_id: int | None = None, note: str = "", now: datetime | None = None,
+                settings: TicketSettings | None = None) -> Ticket:
+    """Open a ticket, due by the SLA of its priority; link items and the call."""
+    if category not in CATEGORIES:
+        raise ServiceError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+    if priority not in PRIORITIES:
+        raise ServiceError(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
+    settings = settings or TicketSettings()
+    now = now or utcnow()
+    ticket = Ticket(
+        category=category, priority=priority, subject=_text(subject, "subject", max_len=200, required=True),
+        caller_number=_text(caller_number, "caller_number", max_len=32),
+        desk=_station(session, desk, "desk", "desk") if desk else None,
+        assignee_id=assignee_id if assignee_id is not None else created_by, created_by=created_by,
+        created_at=now, updated_at=now, due_at=now + timedelta(hours=settings.sla_hours[priority]),
+    )
+    session.add(ticket)
+    session.flush()
+    for no in credential_nos:
+        link_item(session, ticket_id=ticket.id, credential_no=no)
+    if call_id is not None:
+        call = session.get(Call, call_id)
+        if call is None:
+            raise NotFound(f"no call {call_id}", field="call_id")
+        call.ticket_id = ticket.id
+        session.add(call)
+    if note.strip():
+        add_note(session, ticket_id=ticket.id, user_id=created_by, body=note)
+    session.flush()
+    return ticket
+
+
+def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> Ticket:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    ticket = session.exec(stmt).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}", field="ticket")
+    return ticket
+
+
+def link_item(session: Session, *, ticket_id: int, credential_no: str) -> Credential:
+    """Link an item to a ticket (once)."""
+    item = item_by_no(session, credential_no.strip())
+    have = session.exec(select(TicketItem.id).where(TicketItem.ticket_id == ticket_id,
+                                                    TicketItem.credential_id == item.id)).first()
+    if have is None:
+        session.add(TicketItem(ticket_id=ticket_id, credential_id=item.id))
+        session.flush()
+    return item
+
+
+def ticket_items(session: Session, ticket_id: int) -> list[Credential]:
+    return list(session.exec(select(Credential).join(TicketItem, TicketItem.credential_id == Credential.id)
+                             .where(TicketItem.ticket_id == ticket_id).order_by(Credential.id)))
+
+
+def add_note(session: Session, *, ticket_id: int, user_id: int | None, body: str, kind: str = "note",
+             event_id: int | None = None) -> TicketNote:
+    """Append to a ticket's history."""
+    body = _text(body, "note", max_len=4000, required=True)
+    n = TicketNote(ticket_id=ticket_id, user_id=user_id, body=body, kind=kind, event_id=event_id)
+    session.add(n)
+    ticket = session.get(Ticket, ticket_id)
+    ticket.updated_at = utcnow()
+    session.add(ticket)
+    session.flush()
+    return n
+
+
+def notes(session: Session, ticket_id: int) -> list[tuple[TicketNote, str | None]]:
+    return list(session.exec(select(TicketNote, User.username).join(User, User.id == TicketNote.user_id,
+                                                                    isouter=True)
+                             .where(TicketNote.ticket_id == ticket_id).order_by(TicketNote.id)))
+
+
+def set_state(session: Session, *, ticket_id: int, state: str, user_id: int | None,
+              now: datetime | None = None) -> Ticket:
+    """Move a ticket open → pending → resolved → closed (resolved may be
+    reopened; closed is final)."""
+    if state not in STATES:
+        raise ServiceError(f"state must be one of {', '.join(STATES)}", field="state")
+    now = now or utcnow()
+    ticket = get_ticket(session, ticket_id, lock=True)
+    if state not in STATE_CHANGES[ticket.state]:
+        raise Conflict(f"a {ticket.state} ticket cannot become {state}", field="state")
+    old = ticket.state
+    ticket.state = state
+    ticket.updated_at = now
+    if state == "resolved":
+        ticket.resolved_at = now
+    elif state == "closed":
+        ticket.closed_at = now
+    elif state == "open":
+        ticket.resolved_at = None
+    session.add(ticket)
+    session.add(TicketNote(ticket_id=ticket.id, user_id=user_id, kind="state", body=f"{old} → {state}", at=now))
+    session.flush()
+    return ticket
+
+
+def assign(session: Session, *, ticket_id: int, assignee: str | None, desk: str | None,
+           user_id: int | None) -> Ticket:
+    """Give a ticket to an agent (by user name) and/or a desk queue."""
+    ticket = get_ticket(session, ticket_id, lock=True)
+    if assignee:
+        u = session.exec(select(User).where(User.username == assignee, User.active == True)).first()  # noqa: E712
+        if u is None:
+            raise ServiceError(f"no active user {assignee!r}", field="assignee")
+        ticket.assignee_id = u.id
+    if desk:
+        ticket.desk = _station(session, desk, "desk", "desk")
+    session.add(ticket)
+    session.add(TicketNote(ticket_id=ticket.id, user_id=user_id, kind="assign",
+                           body=f"{assignee or '-'} @ {ticket.desk or '-'}"))
+    session.flush()
+    return ticket
+
+
+def is_overdue(ticket: Ticket, now: datetime | None = None) -> bool:
+    return ticket.state in ACTIVE and ticket.due_at < (now or utcnow())
+
+
+def ticket_queue(session: Session, *, view: str = "mine", user_id: int | None = None, desk: str | None = None,
+                 limit: int = 200, now: datetime | None = None) -> list[Ticket]:
+    """Tickets for a queue: `mine` (assigned to the user), `desk` (a desk's),
+    `overdue` (past their SLA), `all` active, `done` (resolved/closed)."""
+    now = now or utcnow()
+    stmt = select(Ticket)
+    if view == "done":
+        stmt = stmt.where(Ticket.state.in_(("resolved", "closed"))).order_by(Ticket.updated_at.desc())
+    else:
+        stmt = stmt.where(Ticket.state.in_(ACTIVE))
+        if view == "mine":
+            stmt = stmt.where(Ticket.assignee_id == user_id)
+        elif view == "desk":
+            stmt = stmt.where(Ticket.desk == desk)
+        elif view == "overdue":
+            stmt = stmt.where(Ticket.due_at < now)
+        elif view != "all":
+            raise ServiceError("view must be mine, desk, overdue, all or done", field="view")
+        stmt = stmt.order_by(Ticket.due_at, Ticket.id)
+    return list(session.exec(stmt.limit(limit)))
+
+
+def queue_counts(session: Session, *, user_id: int | None, now: datetime | None = None) -> dict[str, int]:
+    now = now or utcnow()
+    active = Ticket.state.in_(ACTIVE)
+    return {
+        "mine": session.exec(select(func.count()).where(active, Ticket.assignee_id == user_id)).one(),
+        "overdue": session.exec(select(func.count()).where(active, Ticket.due_at < now)).one(),
+        "all": session.exec(select(func.count()).where(active)).one(),
+    }
+
+
+# ---- actions on items from a ticket ------------------------------------------
+
+def _ticket_item(session: Session, ticket_id: int, credential_no: str) -> tuple[Ticket, Credential]:
+    ticket = get_ticket(session, ticket_id)
+    if ticket.state == "closed":
+        raise Conflict("the ticket is closed", field="ticket")
+    link_item(session, ticket_id=ticket.id, credential_no=credential_no)
+    return ticket, item_by_no(session, credential_no.strip(), lock=True)
+
+
+def _action_note(session, ticket: Ticket, user_id, body: str, event_id: int) -> None:
+    session.add(TicketNote(ticket_id=ticket.id, user_id=user_id, kind="action", body=body, event_id=event_id))
+    ticket.updated_at = utcnow()
+    session.add(ticket)
+
+
+def _checked_address(session: Session, fields: dict) -> dict:
+    out = {}
+    for name in ADDRESS_FIELDS:
+        value = fields.get(name)
+        if value is None or str(value).strip() == "":
+            continue
+        out[name] = _text(str(value), name, max_len={"address": 500, "postcode": 6, "recipient_phone": 20}
+                          .get(name, 100))
+    if not out:
+        raise ServiceError("give at least one field of the new address", field="address")
+    if "province" in out:
+        province = normalize_province(out["province"])
+        if province is None:
+            raise ServiceError(f"unknown province {out['province']!r}", field="province")
+        out["province"] = province
+    if "recipient_phone" in out:
+        phone = out["recipient_phone"].replace(" ", "").replace("-", "")
+        if not phone.isdigit() or not 7 <= len(phone) <= 15:
+            raise ServiceError(f"phone {out['recipient_phone']!r} is not a phone number", field="recipient_phone")
+        out["recipient_phone"] = phone
+    if "postcode" in out and not (out["postcode"].isdigit() and len(out["postcode"]) == 6):
+        raise ServiceError(f"postcode {out['postcode']!r} must be 6 digits", field="postcode")
+    return out
+
+
+def _apply_address(session: Session, item: Credential, changes: dict) -> dict:
+    """Write new address fields onto the item; returns the old values."""
+    old = {k: getattr(item, k) for k in changes}
+    for k, v in changes.items():
+        setattr(item, k, v)
+    if "recipient_phone" in changes:
+        item.phone_last4 = changes["recipient_phone"][-4:]
+    if "province" in changes or "district" in changes:
+        route = route_for(item.province, item.district)
+        if route is None or session.get(Route, route) is None:
+            raise ServiceError(f"no route for {item.province} {item.district}", field="province")
+        item.route = route
+    item.contact_problem = None  # the holder just gave us their data
+    if item.waybill_no:
+        item.label_reprint = True
+    item.updated_at = utcnow()
+    session.add(item)
+    return old
+
+
+def change_address(session: Session, *, ticket_id: int, credential_no: str, fields: dict,
+                   user_id: int | None, station: str | None = None) -> dict:
+    """Change where an item goes. Before acceptance the item is updated (and
+    its label flagged for reprint if one was printed): an `update` event.
+    From acceptance on it is on its way: an intercept request for a
+    supervisor and an `intercept` event. Delivered or withdrawn: refused."""
+    ticket, item = _ticket_item(session, ticket_id, credential_no)
+    changes = _checked_address(session, fields)
+    status = Status(item.status)
+    if status in GONE:
+        raise Conflict(f"the item is {status.value}: its address cannot change", field="credential_no")
+    if status in EDITABLE:
+        old = _apply_address(session, item, changes)
+        ev = events.record(session, action=SystemAction.update.value, credential_id=item.id,
+                           from_status=item.status, to_status=item.status, code=item.credential_no,
+                           station=station, user_id=user_id,
+                           details={"ticket": ticket.id, "changed": sorted(changes), "old": old,
+                                    "label_reprint": item.label_reprint})
+        _action_note(session, ticket, user_id, f"address changed ({', '.join(sorted(changes))})"
+                     + ("; label to reprint" if item.label_reprint else ""), ev.id)
+        session.flush()
+        return {"result": "updated", "event_id": ev.id, "label_reprint": item.label_reprint}
+    req = _intercept(session, ticket, item, "readdress", changes, user_id, station)
+    return {"result": "intercept_requested", "event_id": req[1], "request_id": req[0].id}
+
+
+def _intercept(session, ticket: Ticket, item: Credential, kind: str, details: dict, user_id, station):
+    req = InterceptRequest(credential_id=item.id, ticket_id=ticket.id, kind=kind,
+                           details=json.dumps(details, ensure_ascii=False), requested_by=user_id)
+    session.add(req)
+    session.flush()
+    item.intercept = True
+    item.updated_at = utcnow()
+    session.add(item)
+    ev = events.record(session, action=SystemAction.intercept.value, credential_id=item.id,
+                       from_status=item.status, to_status=item.status, code=item.credential_no,
+                       station=station, user_id=user_id,
+                       details={"ticket": ticket.id, "kind": kind, "request": req.id})
+    _action_note(session, ticket, user_id, f"intercept requested ({kind}), request #{req.id}", ev.id)
+    session.flush()
+    return req, ev.id
+
+
+def hold(session: Session, *, ticket_id: int, credential_no: str, reason: str, user_id: int | None,
+         station: str | None = None) -> dict:
+    """Put an item on hold (refused at every station until released)."""
+    ticket, item = _ticket_item(session, ticket_id, credential_no)
+    reason = _text(reason, "reason", max_len=500, required=True)
+    if item.hold:
+        raise Conflict("the item is already on hold", field="credential_no")
+    if Status(item.status) in GONE:
+        raise Conflict(f"the item is {item.status}: nothing to hold", field="credential_no")
+    ev = _set_hold(session, item, True, reason, user_id, station, {"ticket": ticket.id, "reason": reason})
+    _action_note(session, ticket, user_id, f"hold: {reason}", ev.id)
+    session.flush()
+    return {"result": "held", "event_id": ev.id}
+
+
+def release(session: Session, *, ticket_id: int, credential_no: str, user_id: int | None,
+            station: str | None = None) -> dict:
+    """Release a held item."""
+    ticket, item = _ticket_item(session, ticket_id, credential_no)
+    if not item.hold:
+        raise Conflict("the item is not on hold", field="credential_no")
+    ev = _set_hold(session, item, False, None, user_id, station,
+                   {"ticket": ticket.id, "was": item.hold_reason})
+    _action_note(session, ticket, user_id, "released", ev.id)
+    session.flush()
+    return {"result": "released", "event_id": ev.id}
+
+
+def _set_hold(session, item: Credential, on: bool, reason, user_id, station, details) -> object:
+    item.hold, item.hold_reason = on, reason
+    item.updated_at = utcnow()
+    session.add(item)
+    return events.record(session, action=(SystemAction.hold if on else SystemAction.release).value,
+                         credential_id=item.id, from_status=item.status, to_status=item.status,
+                         code=item.credential_no, station=station, user_id=user_id, details=details)
+
+
+PICKUP_REASON = "self_pickup"
+
+
+def arrange_self_pickup(session: Session, *, ticket_id: int, credential_no: str, user_id: int | None,
+                        station: str | None = None) -> dict:
+    """The holder collects the item in person. Not yet dispatched: the item
+    is held for pickup (a `hold` event) and, if it is at our site, the holder
+    is told it is ready. Dispatched: an intercept request (pickup)."""
+    ticket, item = _ticket_item(session, ticket_id, credential_no)
+    status = Status(item.status)
+    if status in GONE:
+        raise Conflict(f"the item is {status.value}: it cannot be picked up", field="credential_no")
+    if item.revoked:
+        raise Conflict("the credential is revoked", field="credential_no")
+    if rank(status) < rank(Status.dispatched):
+        if item.hold and item.hold_reason == PICKUP_REASON:
+            raise Conflict("self-pickup is already arranged", field="credential_no")
+        ev = _set_hold(session, item, True, PICKUP_REASON, user_id, station,
+                       {"ticket": ticket.id, "kind": PICKUP_REASON, "was": item.hold_reason})
+        _action_note(session, ticket, user_id, "self-pickup arranged: item held for pickup", ev.id)
+        queued = 0
+        if status in AT_SITE:
+            queued = notify.queue(session, kind="ready_for_pickup", credential_ids=[item.id])
+        session.flush()
+        return {"result": "held_for_pickup", "event_id": ev.id, "notified": bool(queued)}
+    req, ev_id = _intercept(session, ticket, item, "self_pickup", {}, user_id, station)
+    return {"result": "intercept_requested", "event_id": ev_id, "request_id": req.id}
+
+
+# ---- intercept requests (supervisors) ------------------------------------------
+
+def intercept_requests(session: Session, *, state: str = "open", limit: int = 200):
+    return list(session.exec(select(InterceptRequest, Credential)
+                             .join(Credential, Credential.id == InterceptRequest.credential_id)
+                             .where(InterceptRequest.state == state)
+                             .order_by(InterceptRequest.requested_at, InterceptRequest.id).limit(limit)))
+
+
+def decide_intercept(session: Session, *, request_id: int, done: bool, user_id: int | None, note: str = "",
+                     station: str | None = None) -> dict:
+    """A supervisor closes an intercept request: `done` (the item was
+    stopped; a re-address is applied to it) or refused. Either way the item's
+    intercept flag is cleared with an `update` event, unless it is revoked."""
+    req = session.exec(select(InterceptRequest).where(InterceptRequest.id == request_id)
+                       .with_for_update()).first()
+    if req is None:
+        raise NotFound(f"no intercept request {request_id}", field="request")
+    if req.state != "open":
+        raise Conflict("this request has been decided", field="request")
+    item = session.exec(select(Credential).where(Credential.id == req.credential_id).with_for_update()).one()
+    details: dict = {"request": req.id, "decision": "done" if done else "refused"}
+    if done and req.kind == "readdress":
+        changes = json.loads(req.details or "{}")
+        details["old"] = _apply_address(session, item, changes)
+        details["changed"] = sorted(changes)
+    if not item.revoked:
+        item.intercept = False
+    item.updated_at = utcnow()
+    session.add(item)
+    ev = events.record(session, action=SystemAction.update.value, credential_id=item.id,
+                       from_status=item.status, to_status=item.status, code=item.credential_no,
+                       station=station, user_id=user_id, details=details)
+    req.state = "done" if done else "refused"
+    req.decided_by, req.decided_at = user_id, utcnow()
+    req.decision_note = _text(note, "note", max_len=500)
+    session.add(req)
+    if req.ticket_id:
+        _action_note(session, session.get(Ticket, req.ticket_id), user_id,
+                     f"intercept request #{req.id} {req.state}", ev.id)
+    session.flush()
+    return {"result": req.state, "event_id": ev.id}
+
+
+# ---- saved replies --------------------------------------------------------------
+
+def saved_replies(session: Session) -> list[SavedReply]:
+    return list(session.exec(select(SavedReply).order_by(SavedReply.title)))
+
+
+def add_saved_reply(session: Session, *, title: str, body_zh: str, body_en: str = "") -> SavedReply:
+    """A reusable answer agents can drop into a note."""
+    title = _text(title, "title", max_len=100, required=True)
+    if session.exec(select(SavedReply.id).where(SavedReply.title == title)).first() is not None:
+        raise Conflict(f"a saved reply named {title!r} exists", field="title")
+    r = SavedReply(title=title, body_zh=_text(body_zh, "body_zh", max_len=2000, required=True),
+                   body_en=_text(body_en, "body_en", max_len=2000))
+    session.add(r)
+    session.flush()
+    return r

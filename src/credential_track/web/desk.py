@@ -1,0 +1,255 @@
+"""The hotline desk: search, item with timeline and reveal, call log,
+tickets, the outreach queue, intercept requests for supervisors."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+
+from ..db import get_db
+from ..models import Call, OutreachTask, Ticket, TicketItem, User
+from ..permissions import allowed
+from ..security import page_require
+from ..service_text import JINJA_GLOBALS
+from ..services import lookup, outreach, queries, tickets
+from ..services.errors import ServiceError
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+@bp.app_context_processor
+def _service_words():
+    return JINJA_GLOBALS
+
+
+def _fail(exc: ServiceError) -> None:
+    flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
+
+
+def _desk() -> str:
+    return session.get("desk", "CS-1")
+
+
+def _line() -> str:
+    return session.get("line", "HL-1")
+
+
+def _reveal_minutes() -> int:
+    return int(current_app.config.get("REVEAL_MINUTES", lookup.REVEAL_MINUTES))
+
+
+def _back(default: str):
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+@bp.get("/")
+@page_require("desk")
+def index():
+    q = request.args.get("q", "").strip()
+    found = None
+    if q:
+        try:
+            found = lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
+                                  reveal_minutes=_reveal_minutes())
+        except ServiceError as exc:
+            _fail(exc)
+    stations = queries.stations(get_db())
+    db = get_db()
+    return render_template(
+        "desk/index.html", q=q, found=found, desk=_desk(), line=_line(),
+        desks=[s["code"] for s in stations if s["kind"] == "desk"],
+        lines=[s["code"] for s in stations if s["kind"] == "hotline"],
+        counts=tickets.queue_counts(db, user_id=current_user.id), outreach_counts=outreach.counts(db),
+    )
+
+
+@bp.get("/results")
+@page_require("desk")
+def results():
+    """The result table alone, for the search box's search-as-you-type."""
+    q = request.args.get("q", "").strip()
+    found = None
+    if q:
+        try:
+            found = lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
+                                  reveal_minutes=_reveal_minutes())
+        except ServiceError:
+            found = None
+    return render_template("desk/_results.html", q=q, found=found)
+
+
+@bp.post("/position")
+@page_require("desk")
+def set_position():
+    codes = {s["code"]: s["kind"] for s in queries.stations(get_db())}
+    if codes.get(request.form.get("desk")) == "desk":
+        session["desk"] = request.form["desk"]
+    if codes.get(request.form.get("line")) == "hotline":
+        session["line"] = request.form["line"]
+    return redirect(url_for("desk.index"))
+
+
+@bp.get("/item/<credential_no>")
+@page_require("desk")
+def item(credential_no: str):
+    db = get_db()
+    try:
+        detail = queries.credential_detail(db, credential_no)
+    except ServiceError:
+        flash(_("No item with this credential number."), "error")
+        return redirect(url_for("desk.index"))
+    row = lookup.item_by_no(db, credential_no)
+    shown = lookup.may_see_pii(current_user.role) or bool(
+        lookup.revealed_ids(db, user_id=current_user.id, credential_ids=[row.id], minutes=_reveal_minutes()))
+    linked = db.exec(select(Ticket).join(TicketItem, TicketItem.ticket_id == Ticket.id)
+                     .where(TicketItem.credential_id == row.id).order_by(Ticket.id.desc())).all()
+    tasks = db.exec(select(OutreachTask).where(OutreachTask.credential_id == row.id)
+                    .order_by(OutreachTask.id.desc())).all()
+    return render_template("desk/item.html", item=lookup.lookup_item(row, show_pii=shown), detail=detail,
+                           tickets=linked, tasks=tasks, desk=_desk(), line=_line(),
+                           categories=tickets.CATEGORIES, may_reveal=allowed(current_user.role, "reveal"))
+
+
+@bp.post("/item/<credential_no>/reveal")
+@page_require("reveal")
+def reveal(credential_no: str):
+    db = get_db()
+    try:
+        lookup.reveal(db, credential_no=credential_no, user_id=current_user.id,
+                      reason=request.form.get("reason", ""), station=_desk())
+        db.commit()
+    except ServiceError as exc:
+        db.rollback()
+        _fail(exc)
+    return redirect(url_for("desk.item", credential_no=credential_no))
+
+
+def _int(name: str, default: int = 0) -> int:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ServiceError(_("%(name)s must be a whole number", name=name), field=name)
+    return int(raw)
+
+
+@bp.post("/calls")
+@page_require("desk")
+def log_call():
+    db = get_db()
+    no = request.form.get("credential_no", "").strip() or None
+    try:
+        minutes, seconds = _int("minutes"), _int("seconds")
+        call = tickets.log_call(
+            db, line=request.form.get("line") or _line(), desk=request.form.get("desk") or _desk(),
+            agent_id=current_user.id, category=request.form.get("category", ""),
+            caller_number=request.form.get("caller_number", ""), credential_no=no,
+            outcome=request.form.get("outcome", ""), duration_s=minutes * 60 + seconds)
+        ticket = None
+        if request.form.get("open_ticket"):
+            ticket = tickets.open_ticket(
+                db, category=call.category, subject=request.form.get("subject") or call.outcome or call.category,
+                priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=call.desk,
+                caller_number=call.caller_number, credential_nos=[no] if no else [], call_id=call.id,
+                settings=tickets.TicketSettings.from_config(current_app.config))
+        db.commit()
+    except ServiceError as exc:
+        db.rollback()
+        _fail(exc)
+        return _back(url_for("desk.index"))
+    flash(_("Call logged."), "ok")
+    if ticket is not None:
+        return redirect(url_for("desk.ticket", ticket_id=ticket.id))
+    return _back(url_for("desk.index"))
+
+
+@bp.get("/calls")
+@page_require("desk")
+def calls():
+    mine = request.args.get("all") is None
+    db = get_db()
+    rows = tickets.recent_calls(db, agent_id=current_user.id if mine else None, limit=100)
+    return render_template("desk/calls.html", calls=rows, mine=mine, names=_item_numbers(db, rows),
+                           users=_usernames(db, {c.agent_id for c in rows}))
+
+
+def _item_numbers(db, calls: list[Call]) -> dict[int, str]:
+    from ..models import Credential
+
+    ids = {c.credential_id for c in calls if c.credential_id}
+    if not ids:
+        return {}
+    return dict(db.exec(select(Credential.id, Credential.credential_no).where(Credential.id.in_(ids))).all())
+
+
+def _usernames(db, ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.exec(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+# ---- outreach -------------------------------------------------------------------
+
+@bp.get("/outreach")
+@page_require("desk")
+def outreach_queue():
+    state = request.args.get("state", "open")
+    rule = request.args.get("rule") or None
+    db = get_db()
+    try:
+        rows = outreach.queue(db, state=state, rule=rule, user_id=current_user.id)
+    except ServiceError as exc:
+        _fail(exc)
+        return redirect(url_for("desk.outreach_queue"))
+    return render_template("desk/outreach.html", rows=rows, state=state, rule=rule, rules=outreach.RULES,
+                           outcomes=outreach.OUTCOMES, counts=outreach.counts(db),
+                           users=_usernames(db, {t.claimed_by for t, _i in rows}),
+                           now=datetime.now(timezone.utc))
+
+
+def _outreach_post(work):
+    db = get_db()
+    try:
+        work(db)
+        db.commit()
+    except ServiceError as exc:
+        db.rollback()
+        _fail(exc)
+    return _back(url_for("desk.outreach_queue"))
+
+
+@bp.post("/outreach/<int:task_id>/claim")
+@page_require("desk")
+def outreach_claim(task_id: int):
+    return _outreach_post(lambda db: outreach.claim(db, task_id=task_id, user_id=current_user.id))
+
+
+@bp.post("/outreach/<int:task_id>/outcome")
+@page_require("desk")
+def outreach_outcome(task_id: int):
+    def work(db):
+        retry = None
+        raw = request.form.get("retry_at", "").strip()
+        if raw:
+            try:
+                retry = datetime.fromisoformat(raw)
+            except ValueError:
+                raise ServiceError(_("The retry time is not a date and time."), field="retry_at") from None
+            if retry.tzinfo is None:  # the form's local time: China
+                from datetime import timedelta
+                retry = retry.replace(tzinfo=timezone(timedelta(hours=8)))
+        outreach.record_outcome(db, task_id=task_id, user_id=current_user.id,
+                                outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
+                                retry_at=retry, settings=outreach.OutreachSettings.from_config(current_app.config))
+    return _outreach_post(work)
+
+
+# the ticket, saved-reply and intercept pages live in desk_tickets.py
+from . import desk_tickets  # noqa: E402,F401

@@ -1,0 +1,28 @@
+"""The public self-service tracking page: credential number + the phone's
+last four digits → status, waybill and timeline, nothing personal."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from ..db import get_db
+from ..security import limiter
+from ..services import lookup
+
+bp = Blueprint("track", __name__, url_prefix="/track")
+
+
+def _limit() -> str:
+    return current_app.config.get("TRACK_RATE_LIMIT", "10 per minute;50 per hour")
+
+
+@bp.get("/")
+def form():
+    return render_template("track/index.html", no=request.args.get("no", ""), result=None, asked=False)
+
+
+@bp.post("/")
+@limiter.limit(_limit, methods=["POST"])
+def answer():
+    no = request.form.get("credential_no", "").strip()
+    result = lookup.track(get_db(), credential_no=no, last4=request.form.get("last4", ""))
+    return render_template("track/index.html", no=no, result=result, asked=True)
