@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlmodel import Session, select
 
-from . import migrate
+from . import dashboard_cli, migrate
 from .db import get_engine, write_session
 from .models import Credential, User
 from .services import accounts, queries
@@ -96,6 +96,9 @@ def demo_command(n: int, seed: int):
         progress = Progress(n, "demo")
         result = build_demo(engine, credentials=n, seed=seed, progress=progress)
         progress.finish()
+        from .services.dashboard.summary import refresh
+
+        refresh(engine)  # the dashboard's summaries, so that its first view is quick
         click.echo(f"demo: {result['credentials']:,} credentials, {result['bags']:,} bags, "
                    f"{result['trips']:,} trips, {result['events']:,} events in {time.monotonic() - started:.1f}s")
     click.echo("demo accounts (user / password): " + "; ".join(f"{u} / {p}" for u, _r, _n, p in DEMO_USERS))
@@ -232,6 +235,7 @@ def register_commands(app) -> None:
     from .service_cli import register as register_service
 
     register_service(app, import_group)
+    dashboard_cli.register(app)
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from . import event_order
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 WAIT_SECONDS = 30  # as long as SQLite's busy timeout
 
@@ -73,7 +75,9 @@ def make_engine(url: str, **kw) -> Engine:
     kw.setdefault("pool_pre_ping", True)
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
-    return create_engine(url, **kw)
+    engine = create_engine(url, **kw)
+    event_order.install(engine)
+    return engine
 
 
 class WriteGate:

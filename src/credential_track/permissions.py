@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "intercept": frozenset({"supervisor", "admin"}),
     # counts and the dashboard
     "stats": frozenset({"organizer", "supervisor", "admin"}),
+    # the station and staff view: scans per station, who works where
+    "staff": frozenset({"supervisor", "admin"}),
     # EMS delivery events
     "delivery_events": frozenset({"supervisor", "admin"}),
     # manifest imports

@@ -3,6 +3,7 @@ from sqlmodel import SQLModel
 
 from .org import ApiToken, CredentialType, Route, Site, Station, User
 from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
+from .dashboard import DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState
 from .service import (
     Call, DeliveryEvent, InterceptRequest, Notification, NotificationAttempt, OutreachAttempt,
     OutreachTask, SavedReply, Ticket, TicketItem, TicketNote,
@@ -11,7 +12,8 @@ from .service import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Bag", "Call", "DeliveryEvent", "InterceptRequest", "Notification",
-    "NotificationAttempt", "OutreachAttempt", "OutreachTask", "SavedReply", "Ticket", "TicketItem", "TicketNote", "Credential", "CredentialType", "Event", "HandoverBatch",
-    "Route", "Site", "Station", "Trip", "User", "WaybillRange", "metadata",
+    "ApiToken", "Bag", "Call", "Credential", "CredentialType", "DashBatch", "DashDaily", "DashFlow", "DashItems",
+    "DashLeadTime", "DashState", "DeliveryEvent", "Event", "HandoverBatch", "InterceptRequest", "Notification",
+    "NotificationAttempt", "OutreachAttempt", "OutreachTask", "Route", "SavedReply", "Site", "Station", "Ticket",
+    "TicketItem", "TicketNote", "Trip", "User", "WaybillRange", "metadata",
 ]

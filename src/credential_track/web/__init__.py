@@ -31,6 +31,8 @@ NAV: list[NavItem] = [
     NavItem("admin.config_page", _l("Configuration"), "admin"),
     NavItem("desk.index", _l("Hotline desk"), "desk"),
     NavItem("desk.intercepts", _l("Intercepts"), "intercept"),
+    NavItem("dashboard.index", _l("Dashboard"), "stats"),
+    NavItem("dashboard.stations", _l("Station staffing"), "staff"),
 ]
 
 
@@ -41,7 +43,7 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, audit, auth, desk, handover, home, imports, printing, station, track
+    from . import admin, audit, auth, dashboard, desk, handover, home, imports, printing, station, track
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -53,6 +55,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(track.bp)
+    app.register_blueprint(dashboard.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)

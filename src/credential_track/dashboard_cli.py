@@ -1,0 +1,81 @@
+"""`credtrack report daily` and `credtrack dashboard refresh|rebuild`."""
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+
+from .db import get_engine
+
+
+def _day(value: str | None) -> date:
+    from .services.dashboard import report
+
+    if not value:
+        return report.default_day()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint="--date") from None
+
+
+@click.group("report")
+def report_group():
+    """Reports for the organizer."""
+
+
+@report_group.command("daily")
+@click.option("--date", "day", help="Local day YYYY-MM-DD (default: yesterday).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The PDF to write.")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, writable=True),
+              help="The XLSX to write (default: next to the PDF).")
+@with_appcontext
+def daily_command(day: str | None, out: str, xlsx: str | None):
+    """The daily feedback report of a day as PDF and XLSX, from the events."""
+    from .services.dashboard import report, summary
+
+    d = _day(day)
+    started = time.monotonic()
+    engine = get_engine()
+    summary.refresh(engine)
+    with Session(engine) as s:
+        rep = report.report_data(s, d)
+    pdf_path = Path(out)
+    xlsx_path = Path(xlsx) if xlsx else pdf_path.with_suffix(".xlsx")
+    for p in (pdf_path, xlsx_path):
+        if not p.parent.is_dir():
+            raise click.ClickException(f"no such folder: {p.parent}")
+    pdf_path.write_bytes(report.build_pdf(rep, organizer=current_app.config.get("ORGANIZER_NAME", "")))
+    with report.build_xlsx(rep) as f:
+        xlsx_path.write_bytes(f.read())
+    click.echo(f"daily report {d.isoformat()}: {rep['total']:,} items, {rep['delivered']:,} delivered, "
+               f"{len(rep['appendix']):,} exception rows -> {pdf_path}, {xlsx_path} "
+               f"in {time.monotonic() - started:.1f}s")
+
+
+@click.group("dashboard")
+def dashboard_group():
+    """The dashboard's summary tables."""
+
+
+@dashboard_group.command("refresh")
+@click.option("--rebuild", is_flag=True, help="Empty the summaries and fold every event again.")
+@with_appcontext
+def refresh_command(rebuild: bool):
+    """Fold new events into the dashboard's summaries."""
+    from .services.dashboard import summary
+
+    started = time.monotonic()
+    n = (summary.rebuild if rebuild else summary.refresh)(get_engine())
+    click.echo(f"dashboard summaries: {n:,} events folded in {time.monotonic() - started:.1f}s")
+
+
+def register(app) -> None:
+    app.cli.add_command(report_group)
+    app.cli.add_command(dashboard_group)

@@ -1,0 +1,1 @@
+"""The organizer's dashboard, drill-down lists, daily report and change feed."""
