@@ -18,6 +18,7 @@ from ...domain.status import Status
 from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, HandoverBatch
 from ...models.base import utcnow
 from . import lists, summary
+from ..desk_summary import desk_summary
 
 # the main chain shown as the funnel, then the delivery outcomes
 FUNNEL = [s.value for s in (
@@ -36,7 +37,7 @@ EXCEPTIONS = lists.EXCEPTIONS
 # {"open_tickets": int, "tickets_sla_breached": int, "outreach_open": int,
 #  "outreach_sla_breached": int, "outreach_done": int} to show them; while it
 # is None the dashboard and the report say the section is not connected.
-service_source: Callable[[Session, datetime | None], dict] | None = None
+service_source: Callable[[Session, datetime | None], dict] | None = desk_summary
 
 
 def _service(session: Session, until: datetime | None) -> dict | None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from pathlib import Path
 
 from sqlmodel import Session
 
+from ...printing.fonts import font_name
 from . import data, lists, summary
 
-FONT_NAME = "CredTrackCJK"
-FALLBACK_FONTS = [Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")]
 APPENDIX_PDF_ROWS = 2000
 
 # bilingual labels: the report goes to Chinese and foreign readers alike
@@ -55,22 +53,8 @@ TYPE_LABEL = {"exhibitor": "展商 exhibitor", "buyer": "采购商 buyer", "medi
 
 
 def cjk_font() -> str:
-    """Register a CJK TrueType font for reportlab once and return its name:
-    a font vendored under credential_track/fonts/ (*.ttf, *.ttc) first, then
-    the system's WenQuanYi Micro Hei."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
-        return FONT_NAME
-    vendored = Path(__file__).resolve().parents[2] / "fonts"
-    candidates = sorted(vendored.glob("*.tt[fc]")) if vendored.is_dir() else []
-    for path in candidates + FALLBACK_FONTS:
-        if path.exists():
-            kw = {"subfontIndex": 0} if path.suffix == ".ttc" else {}
-            pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), **kw))
-            return FONT_NAME
-    raise RuntimeError("no CJK TrueType font found: add one under credential_track/fonts/")
+    """The embedded CJK TrueType font every PDF of the application uses."""
+    return font_name()
 
 
 def report_data(session: Session, day: date) -> dict:
