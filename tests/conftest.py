@@ -7,6 +7,7 @@ it once, truncates and re-seeds it before each test, and drops it at the end.
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -89,6 +90,9 @@ def app(db_url, tmp_path):
         "TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret",
     })
     yield app
+    # a streamed response a test did not read to the end still holds its
+    # connection in a suspended generator: finish those before disposing
+    gc.collect()
     app.extensions["credtrack_engine"].dispose()
 
 

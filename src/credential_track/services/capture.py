@@ -10,6 +10,7 @@ import re
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
+from ..domain.manifest import normalize_phone
 from ..domain.regions import find_province
 from ..models import Credential
 from .errors import NotFound
@@ -19,33 +20,10 @@ from .errors import NotFound
 CAPTURE_STATUSES = frozenset({"received", "captured"})
 RECIPIENT_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
 
-_PHONE_JUNK = re.compile(r"[\s\-()（）.]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{9,11}$")
 _POSTCODE = re.compile(r"^\d{6}$")
 # a street address names a number (门牌号) somewhere: 号, 弄, 室, 楼 or a digit
 _ADDRESS_NUMBER = re.compile(r"[0-9０-９号弄室楼栋幢]")
 _MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"}
-
-
-def normalize_phone(raw: str | None) -> str | None:
-    """A mainland phone number in its stored form, else None
-    (`+86 138-1234-5678` → `13812345678`, `(021) 6888 1234` → `021-68881234`)."""
-    s = _PHONE_JUNK.sub("", raw or "")
-    if s.startswith("+86"):
-        s = s[3:]
-    elif s.startswith("0086"):
-        s = s[4:]
-    elif s.startswith("86") and len(s) == 13:
-        s = s[2:]
-    if _MOBILE.match(s):
-        return s
-    if _LANDLINE.match(s):
-        area = 3 if s[1] in "12" else 4
-        number = s[area:]
-        if 7 <= len(number) <= 8:
-            return f"{s[:area]}-{number}"
-    return None
 
 
 def recipient_problems(data: dict) -> dict[str, str]:

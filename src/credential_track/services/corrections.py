@@ -16,7 +16,8 @@ from ..domain.status import Action, BagState, Status, SystemAction, TripState, r
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from . import events
-from .capture import RECIPIENT_FIELDS, normalize_phone
+from ..domain.manifest import normalize_phone
+from .capture import RECIPIENT_FIELDS
 from .errors import Conflict, NotFound, ServiceError
 from .scans import move_items
 
