@@ -212,6 +212,10 @@ def handover_data(session: Session, batch: str | int, *, organizer: str, extra: 
     `registered`), missing = its items still `registered`. `extra` are the
     credential numbers received that the manifest lacks (from reconciliation)."""
     b = find_batch(session, batch)
+    if extra is None:
+        from .handover import extra_items  # reconciliation: scanned into this batch, not in its manifest
+
+        extra = [e.credential_no or e.code for e in extra_items(session, b)]
     missing = list(session.exec(select(Credential.credential_no).where(
         (Credential.batch_id == b.id) & (Credential.status == Status.registered.value)).order_by(Credential.id)))
     received = session.exec(select(func.count()).select_from(Credential).where(
