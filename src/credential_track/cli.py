@@ -99,6 +99,11 @@ def demo_command(n: int, seed: int):
         from .services.dashboard.summary import refresh
 
         refresh(engine)  # the dashboard's summaries, so that its first view is quick
+        from .services import outreach
+
+        with write_session(engine) as s:  # the desk's proactive queue, as cron would fill it
+            swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_config(current_app.config))
+        click.echo(f"outreach: {sum(swept['created'].values()):,} tasks queued")
         click.echo(f"demo: {result['credentials']:,} credentials, {result['bags']:,} bags, "
                    f"{result['trips']:,} trips, {result['events']:,} events in {time.monotonic() - started:.1f}s")
     click.echo("demo accounts (user / password): " + "; ".join(f"{u} / {p}" for u, _r, _n, p in DEMO_USERS))

@@ -40,6 +40,7 @@ STEP_ACTION = {
 BAG_STATE = {
     S.bagged: BagState.open, S.dispatched: BagState.sealed, S.in_transit: BagState.in_transit,
 }
+FINAL = {S.delivered, S.returned, S.withdrawn}
 BAG_SIZE = 100
 TRIP_BAGS = 20
 CHUNK = 20_000
@@ -153,6 +154,12 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
                 for _ in path[1:]:
                     t = min(now - timedelta(minutes=5), t + timedelta(seconds=rng.uniform(1800, 20 * 3600)))
                     times.append(t)
+                if status not in FINAL and len(path) > 1:
+                    # an item still on its way moved last a few hours ago, as on
+                    # a live day, not days ago (it would count as stuck)
+                    shift = now - timedelta(seconds=rng.uniform(600, 6 * 3600)) - times[-1]
+                    if shift > timedelta(0):
+                        times = [x + shift for x in times]
                 bag = None
                 bstate = _bag_state(status)
                 if bstate is not None:
