@@ -5,6 +5,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..db import get_db
+from ..domain.status import Status
 from ..services import queries
 
 bp = Blueprint("home", __name__)
@@ -19,4 +20,7 @@ def index():
     if role == "agent":
         return redirect(url_for("desk.index"))
     stats = queries.stats(get_db()) if role in ("organizer", "supervisor", "admin") else None
-    return render_template("home/index.html", role=role, stats=stats)
+    # the chain's order, not the alphabet's
+    by_status = [(s.value, stats["by_status"][s.value]) for s in Status if s.value in stats["by_status"]] \
+        if stats else []
+    return render_template("home/index.html", role=role, stats=stats, by_status=by_status)
