@@ -24,23 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from import_bench import generate, template_db  # noqa: E402
+from import_bench import CHILD_PROLOGUE, generate, template_db  # noqa: E402
 
-CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, sys.argv[3])
-def peak_mb():
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-try:  # a forked child starts with its parent's peak: reset it (Linux)
-    open("/proc/self/clear_refs", "w").write("5")
-except OSError:
-    pass
+CHILD = CHILD_PROLOGUE + r"""
 from credential_track.db import make_engine
 from credential_track.services import exports
 engine = make_engine(sys.argv[1])

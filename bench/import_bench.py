@@ -102,7 +102,8 @@ from import_bench import baseline
 print(json.dumps({"seconds": baseline(Path(sys.argv[1]), Path(sys.argv[2]))}))
 """
 
-CHILD = r"""
+# the start of every measured child process: its own peak memory, reset
+CHILD_PROLOGUE = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[3])
 def peak_mb():
@@ -117,6 +118,9 @@ try:  # a forked child starts with its parent's peak: reset it (Linux)
     open("/proc/self/clear_refs", "w").write("5")
 except OSError:
     pass
+"""
+
+CHILD = CHILD_PROLOGUE + r"""
 from credential_track.db import make_engine
 from credential_track.services.imports import import_manifest
 engine = make_engine(sys.argv[1])
