@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
@@ -34,6 +35,13 @@ NAV: list[NavItem] = [
     NavItem("dashboard.index", _l("Dashboard"), "stats"),
     NavItem("dashboard.stations", _l("Station staffing"), "staff"),
 ]
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go back to after a form, else `default` (never another site)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default
 
 
 def nav_items() -> list[NavItem]:

@@ -1,8 +1,6 @@
 """Log in, log out, switch language."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, gettext as _
 from flask_login import login_required, login_user, logout_user
@@ -10,14 +8,13 @@ from flask_login import login_required, login_user, logout_user
 from ..db import get_db
 from ..security import LoginUser, limiter, set_session_version
 from ..services import logins
+from . import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/"):
-        return target
-    return url_for("home.index")
+    return safe_next(target, url_for("home.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from ..security import page_require
 from ..service_text import JINJA_GLOBALS
 from ..services import lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
+from . import safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -41,11 +42,16 @@ def _reveal_minutes() -> int:
     return int(current_app.config.get("REVEAL_MINUTES", lookup.REVEAL_MINUTES))
 
 
+def _search(q: str):
+    """The hotline search for the signed-in agent (None for an empty box)."""
+    if not q:
+        return None
+    return lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
+                         reveal_minutes=_reveal_minutes())
+
+
 def _back(default: str):
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request.form.get("next"), default))
 
 
 @bp.get("/")
@@ -53,12 +59,10 @@ def _back(default: str):
 def index():
     q = request.args.get("q", "").strip()
     found = None
-    if q:
-        try:
-            found = lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
-                                  reveal_minutes=_reveal_minutes())
-        except ServiceError as exc:
-            _fail(exc)
+    try:
+        found = _search(q)
+    except ServiceError as exc:
+        _fail(exc)
     stations = queries.stations(get_db())
     db = get_db()
     return render_template(
@@ -74,13 +78,10 @@ def index():
 def results():
     """The result table alone, for the search box's search-as-you-type."""
     q = request.args.get("q", "").strip()
-    found = None
-    if q:
-        try:
-            found = lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
-                                  reveal_minutes=_reveal_minutes())
-        except ServiceError:
-            found = None
+    try:
+        found = _search(q)
+    except ServiceError:
+        found = None
     return render_template("desk/_results.html", q=q, found=found)
 
 
