@@ -100,3 +100,86 @@ def test_concurrent_writers_all_commit(engine):
         t.join()
     assert not errors
     assert reload(engine, item.credential_no).weight_g == 60
+
+
+# The optimistic path reads outside the write transaction and writes with a
+# conditional UPDATE. These tests change the row between its read and its
+# write (from inside the decision, as another station would), and the scan
+# must then be decided again under lock.
+
+def _meanwhile(monkeypatch, engine, change):
+    """Run `change(engine)` once, after the optimistic path read the item and
+    before it writes (the moment another station's scan could land)."""
+    real = scans.next_status
+    done = []
+
+    def spy(action, status):
+        if not done:
+            done.append(True)
+            change(engine)
+        return real(action, status)
+
+    monkeypatch.setattr(scans, "next_status", spy)
+    return done
+
+
+def test_item_moved_meanwhile_gives_already_done_and_one_event(engine, monkeypatch):
+    with write_session(engine) as s:
+        item = make_credential(s)
+    done = _meanwhile(monkeypatch, engine, lambda e: _scan(e, item.credential_no, "handover", "WS-02", nonce()))
+    out = _scan(engine, item.credential_no, "handover", "WS-01", nonce())
+    assert done and (out.result, out.reason) == ("rejected", "already_done")
+    with Session(engine) as s:
+        oks = s.exec(select(func.count()).select_from(Event).where(
+            Event.credential_id == item.id, Event.action == "handover", Event.result == "ok")).one()[0]
+    assert oks == 1
+    assert reload(engine, item.credential_no).status == "received"
+
+
+def test_item_rerouted_meanwhile_is_refused_by_the_bag(engine, monkeypatch):
+    from .factories import open_bag
+
+    with write_session(engine) as s:
+        item = make_credential(s, status="accepted")  # Shanghai, Pudong
+    bag = open_bag(engine, item.route)
+
+    def reroute(e):
+        with write_session(e) as s:
+            s.execute(text("UPDATE credential SET route = 'BJ' WHERE id = :id"), {"id": item.id})
+
+    done = _meanwhile(monkeypatch, engine, reroute)
+    out = _scan(engine, item.credential_no, "bag", "WS-07", nonce(), bag=bag)
+    assert done and (out.result, out.reason) == ("rejected", "wrong_route")
+    after = reload(engine, item.credential_no)
+    assert (after.status, after.bag_id) == ("accepted", None)
+
+
+def test_bag_sealed_meanwhile_keeps_the_item_out(engine, monkeypatch):
+    from .factories import open_bag
+
+    with write_session(engine) as s:
+        first = make_credential(s, status="accepted")
+        item = make_credential(s, status="accepted")
+    bag = open_bag(engine, item.route)
+    assert _scan(engine, first.credential_no, "bag", "WS-07", nonce(), bag=bag).result == "ok"
+    done = _meanwhile(monkeypatch, engine,
+                      lambda e: _scan(e, bag, "seal", "WS-07", nonce(), seal="SEAL-000000777"))
+    out = _scan(engine, item.credential_no, "bag", "WS-07", nonce(), bag=bag)
+    assert done and (out.result, out.reason) == ("rejected", "bag_sealed")
+    assert reload(engine, item.credential_no).bag_id is None
+    assert out.bag["item_count"] == 1
+
+
+def test_optimistic_answer_matches_the_row(engine):
+    with write_session(engine) as s:
+        item = make_credential(s, status="received")
+    out = _scan(engine, item.credential_no, "accept", "WS-06", nonce(), weight_g="52")
+    # accept needs a captured item: refused, decided under lock
+    assert (out.result, out.reason) == ("rejected", "wrong_stage")
+    with write_session(engine) as s:
+        s.execute(text("UPDATE credential SET status = 'captured', waybill_no = 'EE123456785CN' WHERE id = :id"),
+                  {"id": item.id})
+    out = _scan(engine, "EE123456785CN", "accept", "WS-06", nonce(), weight_g="52")
+    row = reload(engine, item.credential_no)
+    assert out.result == "ok" and out.item["status"] == row.status == "accepted"
+    assert row.weight_g == 52 and out.item["waybill_no"] == "EE123456785CN"

@@ -130,7 +130,7 @@ def test_past_day_report_equals_the_dashboard_as_it_was_that_day(demo, db, monke
                                .limit(12)).scalars().all()
     # scans late on the day of the report (21:30 in Shanghai)...
     late = DEMO_NOW + timedelta(hours=1, minutes=30)
-    monkeypatch.setattr("credential_track.services.events.utcnow", lambda: late)
+    monkeypatch.setattr("credential_track.services.scans.utcnow", lambda: late)
     for code in registered[:6]:
         do_scan(engine, code, "handover", "WS-01")
     refused = do_scan(engine, registered[0], "handover", "WS-01")

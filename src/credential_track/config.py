@@ -17,6 +17,7 @@ ENV_KEYS = {
     "LOGIN_LOCK_MINUTES": "CREDTRACK_LOGIN_LOCK_MINUTES",
     "LOGIN_RATE_LIMIT": "CREDTRACK_LOGIN_RATE_LIMIT",
     "RATELIMIT_STORAGE_URI": "CREDTRACK_RATELIMIT_STORAGE_URI",
+    "CACHE_SECONDS": "CREDTRACK_CACHE_SECONDS",
 }
 INT_KEYS = ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES")
 
@@ -40,6 +41,10 @@ def defaults(instance: Path) -> dict:
         "DATABASE_URL": f"sqlite:///{instance / 'credtrack.db'}",
         "DEFAULT_WEIGHT_G": 45,
         "IDLE_TIMEOUT_MINUTES": 30,
+        # tokens and stations read in the last seconds are taken from memory;
+        # a change made by another server process is seen within this time
+        # (services/recent.py)
+        "CACHE_SECONDS": 2.0,
         "ORGANIZER_NAME": "进博会证件管理中心",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -62,6 +67,8 @@ def from_environment(instance: Path) -> dict:
             value: object = os.environ[env]
             if key in INT_KEYS:
                 value = int(value)  # type: ignore[arg-type]
+            if key == "CACHE_SECONDS":
+                value = float(value)  # type: ignore[arg-type]
             if key == "SESSION_COOKIE_SECURE":
                 value = value in ("1", "true", "yes")
             out[key] = value

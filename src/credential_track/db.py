@@ -58,6 +58,8 @@ def make_engine(url: str, **kw) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            if mode == "NONE":
+                return  # reads one statement at a time, each its own snapshot
             if mode == "IMMEDIATE":
                 gate.enter(conn)
             try:
@@ -151,10 +153,19 @@ def is_sqlite(engine_or_session) -> bool:
 
 
 def writer(engine: Engine) -> Engine:
-    """The same engine, but its transactions take the write lock up front."""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(sqlite_begin="IMMEDIATE")
-    return engine
+    """The same engine, but its transactions take the write lock up front.
+    Its `credtrack_reader` is an engine for reads that stay outside any
+    write transaction (the scan service's optimistic path); on SQLite it
+    opens no transaction at all, each statement reading its own snapshot."""
+    if engine.dialect.name != "sqlite":
+        engine.credtrack_reader = engine
+        return engine
+    cached = engine.__dict__.get("credtrack_writer")
+    if cached is None:
+        cached = engine.execution_options(sqlite_begin="IMMEDIATE")
+        cached.credtrack_reader = engine.execution_options(sqlite_begin="NONE")
+        engine.credtrack_writer = cached
+    return cached
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from .db import SAFE_METHODS, get_db, get_engine, read_session, write_session
 from .models import ApiToken, Station, User
 from .models.base import utcnow
 from .permissions import allowed, role_within
-from .services import accounts
+from .services import accounts, recent
 from .services.errors import ServiceError
 
 login_manager = LoginManager()
@@ -90,15 +90,14 @@ def current_actor() -> Actor | None:
     if secret:
         # authentication reads outside the request's write transaction, so a
         # scan holds SQLite's write lock only for the scan itself
-        with read_session() as rs:
-            token = accounts.actor_for_secret(rs, secret)
+        token = current_app.extensions["credtrack_tokens"].lookup(get_engine().connect, secret)
         if token is not None and token.user_id is not None and not (
                 token.user_active and role_within(token.role, token.user_role)):
             # a user token acts only while its user is active and still holds
             # every permission of the token's role
             token = None
         if token is not None:
-            _touch_token(token.token_id, token.last_used_at)
+            _touch_token(token.token_id, token.last_used_at, secret)
             actor = Actor(token.user_id, token.role, token.station, True)
     elif current_user.is_authenticated:
         actor = Actor(current_user.id, current_user.role, None, False)
@@ -106,7 +105,7 @@ def current_actor() -> Actor | None:
     return actor
 
 
-def _touch_token(token_id: int, last_used_at) -> None:
+def _touch_token(token_id: int, last_used_at, secret: str) -> None:
     """Record when a token was last used (at most once a minute per token).
 
     A state-changing request already holds the write transaction (g.db) and
@@ -114,6 +113,7 @@ def _touch_token(token_id: int, last_used_at) -> None:
     now = utcnow()
     if last_used_at is not None and now - last_used_at < timedelta(minutes=1):
         return
+    current_app.extensions["credtrack_tokens"].touched(secret, now)
     if request.method not in SAFE_METHODS:
         # saved with the request's own commit
         get_db().execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
@@ -178,6 +178,13 @@ class _SessionInterface(SecureCookieSessionInterface):
             return request.is_secure
         except RuntimeError:  # outside a request
             return False
+
+    def open_session(self, app, request):
+        # a token request has no session (its answer sets no cookie): an
+        # empty one, without reading or verifying any cookie
+        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 IDLE_KEY = "seen"
@@ -289,6 +296,9 @@ def _is_workbook(stream) -> bool:
         return False
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _refuse_nul():
     """NUL in a query string or form field: PostgreSQL cannot store or compare
     it, so it is refused as malformed input before any view runs."""
@@ -297,7 +307,8 @@ def _refuse_nul():
             if _wants_json():
                 return jsonify(error=f"{key} contains a NUL character", field=key), 400
             abort(400, description=f"{key} contains a NUL character")
-    sources = [request.args] + ([request.form] if request.method not in ("GET", "HEAD", "OPTIONS") else [])
+    has_form = request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in FORM_TYPES
+    sources = [request.args] + ([request.form] if has_form else [])
     for source in sources:
         for key, values in source.lists():
             if "\x00" in key or any("\x00" in v for v in values):
@@ -330,6 +341,8 @@ def init_app(app) -> None:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = _SessionInterface()
+    recent.SECONDS = float(app.config["CACHE_SECONDS"])
+    app.extensions["credtrack_tokens"] = accounts.TokenCache()
     _error_handlers(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -338,6 +351,7 @@ def init_app(app) -> None:
     from .api import bp as api_bp
 
     limiter.exempt(api_bp)
+    _skip_limiter_for(app, "api")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to open this page.")
@@ -356,6 +370,24 @@ def init_app(app) -> None:
             session.permanent = True
 
     app.before_request(_idle_timeout)
+
+
+def _skip_limiter_for(app, blueprint: str) -> None:
+    """Let requests of an exempt blueprint pass the limiter's before-request
+    check without it resolving and evaluating limits (a scan station sends
+    hundreds of requests a minute). Left as it is if the limiter registers
+    its check differently."""
+    funcs = app.before_request_funcs.setdefault(None, [])
+    check = getattr(limiter, "_check_request_limit", None)
+    if check is None or check not in funcs:
+        return
+
+    def _check_unless_exempt():
+        if request.blueprint != blueprint:
+            return check()
+        return None
+
+    funcs[funcs.index(check)] = _check_unless_exempt
 
 
 def set_session_version(user: User) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import ApiToken, Station, User
 from ..models.base import utcnow
+from . import recent
 from .errors import NotFound, ServiceError
 
 ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
@@ -109,27 +110,64 @@ class TokenActor:
     user_role: str | None
     user_active: bool | None
     last_used_at: datetime | None
+    expires_at: datetime | None = None
 
 
-def actor_for_secret(session: Session, secret: str, now: datetime | None = None) -> TokenActor | None:
+def _actor_query():
+    from sqlalchemy import bindparam, select as sa_select
+
+    return (sa_select(ApiToken.id, ApiToken.role, ApiToken.user_id, Station.code, User.role, User.active,
+                      ApiToken.last_used_at, ApiToken.revoked_at, ApiToken.expires_at)
+            .select_from(ApiToken)
+            .outerjoin(Station, Station.id == ApiToken.station_id)
+            .outerjoin(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
+_ACTOR_QUERY = _actor_query()
+
+
+def actor_for_secret(conn, secret: str, now: datetime | None = None) -> TokenActor | None:
     """The live token for a presented secret with its station code and its
-    user's state, in one query (this runs on every API request)."""
-    from sqlalchemy import select as sa_select
-
-    row = session.execute(
-        sa_select(ApiToken.id, ApiToken.role, ApiToken.user_id, Station.code, User.role, User.active,
-                  ApiToken.last_used_at, ApiToken.revoked_at, ApiToken.expires_at)
-        .select_from(ApiToken)
-        .outerjoin(Station, Station.id == ApiToken.station_id)
-        .outerjoin(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _hash_token(secret))
-    ).first()
+    user's state, in one query built once (this runs on every API request).
+    `conn` is a Connection or a Session."""
+    row = conn.execute(_ACTOR_QUERY, {"token_hash": _hash_token(secret)}).first()
     now = now or utcnow()
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    return TokenActor(row[0], row[1], row[2], row[3], row[4], row[5], row.last_used_at)
+    return TokenActor(row[0], row[1], row[2], row[3], row[4], row[5], row.last_used_at, row.expires_at)
+
+
+class TokenCache:
+    """Tokens this process looked up a moment ago (see services/recent.py):
+    a station scanning all day is not looked up on every scan. Expiry is
+    checked on every hit."""
+
+    def __init__(self, seconds: float | None = None):
+        self._recent = recent.Recent(seconds)
+
+    def lookup(self, conn_factory, secret: str, now: datetime | None = None) -> TokenActor | None:
+        """The live token for `secret`: from memory, else from the database
+        through a connection from `conn_factory()`."""
+        now = now or utcnow()
+        key = _hash_token(secret)
+        actor = self._recent.get(key)
+        if actor is not None:
+            return None if actor.expires_at is not None and actor.expires_at <= now else actor
+        generation = self._recent.generation()
+        with conn_factory() as conn:
+            actor = actor_for_secret(conn, secret, now)
+        self._recent.put(key, actor, generation)
+        return actor
+
+    def touched(self, secret: str, at: datetime) -> None:
+        """The token's last use was just recorded as `at`."""
+        key = _hash_token(secret)
+        actor = self._recent.get(key)
+        if actor is not None:
+            self._recent.update(key, replace(actor, last_used_at=at))
 
 
 def token_for_secret(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, func, insert, literal, null, select as sa_select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, literal, null, select as sa_select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify, is_domestic_waybill, is_valid_s10, make_s10, normalize_code
@@ -28,7 +31,7 @@ from ..domain.status import (
 )
 from ..models import Bag, Credential, Event, Station, Trip, WaybillRange
 from ..models.base import utcnow
-from . import events
+from . import recent
 from .errors import Forbidden, ServiceError
 
 ITEM_ACTIONS = {Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag, Action.pull}
@@ -100,6 +103,81 @@ def station_by_code(session: Session, code: str) -> Station | None:
     return session.exec(select(Station).where(Station.code == code)).first()
 
 
+# The scan path runs on every scan, so it speaks SQLAlchemy Core on the
+# session's connection with statements built once: no ORM objects, no unit
+# of work, and the write lock held for a handful of short statements.
+_C = Credential.__table__
+_B = Bag.__table__
+_T = Trip.__table__
+_E = Event.__table__
+_R = WaybillRange.__table__
+_ITEM_COLUMNS = (_C.c.id, _C.c.credential_no, _C.c.waybill_no, _C.c.status, _C.c.route,
+                 _C.c.credential_type, _C.c.hold, _C.c.revoked, _C.c.bag_id)
+_BAG_COLUMNS = (_B.c.id, _B.c.code, _B.c.route, _B.c.state, _B.c.item_count, _B.c.seal_no, _B.c.trip_id)
+_SQL = {
+    "station": sa_select(Station.__table__.c.id, Station.__table__.c.code, Station.__table__.c.actions)
+    .where(Station.__table__.c.code == bindparam("code")),
+    "item_by_waybill": sa_select(*_ITEM_COLUMNS).where(_C.c.waybill_no == bindparam("code")).with_for_update(),
+    "item_by_no": sa_select(*_ITEM_COLUMNS).where(_C.c.credential_no == bindparam("code")).with_for_update(),
+    "item_id_by_waybill": sa_select(_C.c.id).where(_C.c.waybill_no == bindparam("code")),
+    "bag_by_code": sa_select(*_BAG_COLUMNS).where(_B.c.code == bindparam("code")).with_for_update(),
+    "bag_by_id": sa_select(*_BAG_COLUMNS).where(_B.c.id == bindparam("id")).with_for_update(),
+    "bag_by_seal": sa_select(_B.c.id).where(_B.c.seal_no == bindparam("seal")),
+    "bag_count": update(_B).where(_B.c.id == bindparam("b_id"))
+    .values(item_count=_B.c.item_count + bindparam("delta")),
+    "bag_blocked": sa_select(_C.c.revoked, _C.c.hold).where(
+        _C.c.bag_id == bindparam("bag_id"), (_C.c.revoked == True) | (_C.c.hold == True)).limit(1),  # noqa: E712
+    "bags_left": sa_select(func.count()).select_from(_B).where(
+        _B.c.trip_id == bindparam("trip_id"), _B.c.state != BagState.arrived.value),
+    "trip_by_code": sa_select(_T.c.id, _T.c.code, _T.c.state).where(_T.c.code == bindparam("code")).with_for_update(),
+    "ranges": sa_select(_R.c.id, _R.c.prefix, _R.c.country, _R.c.next, _R.c.last)
+    .where(_R.c.station_id == bindparam("station_id"), _R.c.next <= _R.c.last)
+    .order_by(_R.c.id).with_for_update(),
+    "range_next": update(_R).where(_R.c.id == bindparam("r_id")).values(next=bindparam("next")),
+    "event": insert(_E),
+    # the optimistic path: reads outside the write transaction, then one
+    # conditional UPDATE that holds only if nothing it decided on changed
+    "item_read_by_waybill": sa_select(*_ITEM_COLUMNS).where(_C.c.waybill_no == bindparam("code")),
+    "item_read_by_no": sa_select(*_ITEM_COLUMNS).where(_C.c.credential_no == bindparam("code")),
+    "bag_read": sa_select(*_BAG_COLUMNS).where(_B.c.code == bindparam("code")),
+    "item_move": update(_C).where(
+        _C.c.id == bindparam("c_id"), _C.c.status == bindparam("from_status"), _C.c.route == bindparam("c_route"),
+        _C.c.revoked == False, _C.c.hold == False).returning(*_ITEM_COLUMNS),  # noqa: E712
+    "bag_add": update(_B).where(
+        _B.c.id == bindparam("b_id"), _B.c.state == BagState.open.value, _B.c.route == bindparam("c_route"))
+    .values(item_count=_B.c.item_count + 1).returning(*_BAG_COLUMNS),
+    # SET takes the columns of the parameters given
+    "item_update": update(_C).where(_C.c.id == bindparam("c_id")),
+    "bag_update": update(_B).where(_B.c.id == bindparam("b_id")),
+}
+
+
+@dataclass(slots=True)
+class _Item:
+    """The columns of an item a scan decides on (and answers with)."""
+
+    id: int
+    credential_no: str
+    waybill_no: str | None
+    status: str
+    route: str
+    credential_type: str
+    hold: bool
+    revoked: bool
+    bag_id: int | None
+
+
+@dataclass(slots=True)
+class _Bag:
+    id: int
+    code: str
+    route: str
+    state: str
+    item_count: int
+    seal_no: str | None
+    trip_id: int | None
+
+
 @dataclass(frozen=True)
 class _StationRow:
     id: int
@@ -107,10 +185,8 @@ class _StationRow:
     action_list: list[str]
 
 
-def _station_row(session: Session, code: str) -> _StationRow | None:
-    # a plain row, not an ORM object: this runs on every scan
-    row = session.execute(
-        sa_select(Station.id, Station.code, Station.actions).where(Station.code == code)).first()
+def _station_row(conn: Connection, code: str) -> _StationRow | None:
+    row = conn.execute(_SQL["station"], {"code": code}).first()
     return _StationRow(row[0], row[1], row[2].split()) if row else None
 
 
@@ -123,13 +199,15 @@ def scan(session: Session, req: ScanRequest, *, acting_station: str | None = Non
         raise ServiceError(f"unknown action {req.action!r}", field="action")
     if acting_station is not None and acting_station != req.station:
         raise Forbidden(f"this token acts for station {acting_station}, not {req.station}", field="station")
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the scan reads the database, not the session
     for attempt in range(5):
         try:
             # No look-up of the nonce first: replays are rare, and the unique
             # nonce makes the event insert fail for one, which is then
             # rolled back and answered from the stored event. That keeps a
             # query out of the write transaction of every other scan.
-            return _decide(session, req, default_weight_g)
+            return _try_optimistic(session, req, default_weight_g) or _decide(session, req, default_weight_g)
         except IntegrityError:
             # the nonce was used before (a replay, or a concurrent request
             # with it that won the race): answer as the first time
@@ -164,48 +242,147 @@ def _replay(session: Session, nonce: str) -> ScanOutcome | None:
     )
 
 
+# Item scans that need nothing but the item (and, for bagging, the bag) and
+# that are expected to succeed: the common case at every station.
+OPTIMISTIC_ACTIONS = {Action.handover, Action.accept, Action.bag}
+
+
+def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome | None:
+    """The scan as the busy path does it: station, item and bag are read
+    outside the write transaction; the write transaction is one conditional
+    UPDATE of the item (it holds only if status, route and flags are what
+    the decision read), for bagging one of the bag (still open, same route),
+    and the event. None when the scan needs the full path: anything but an
+    expected `ok`, a capture, or a row that changed in between (the full path
+    then decides again under lock, so a race still gets exactly one `ok`)."""
+    reader = getattr(session.get_bind(), "credtrack_reader", None)
+    if reader is None or req.action not in OPTIMISTIC_ACTIONS or session.in_transaction():
+        return None
+    code = normalize_code(req.code)
+    kind = classify(code).kind
+    if kind not in (CodeKind.waybill, CodeKind.credential):
+        return None
+    bag_code = _ctx(req, "bag").upper()
+    if (req.action == Action.bag) != bool(bag_code):
+        return None
+    stations = recent.on(reader, "credtrack_stations")
+    station = stations.get(req.station)
+    with reader.connect() as rc:
+        if station is None:
+            generation = stations.generation()
+            station = _station_row(rc, req.station)
+            stations.put(req.station, station, generation)
+        if station is None or req.action not in station.action_list:
+            return None
+        row = rc.execute(_SQL["item_read_by_waybill" if kind == CodeKind.waybill else "item_read_by_no"],
+                         {"code": code}).first()
+        brow = rc.execute(_SQL["bag_read"], {"code": bag_code}).first() if bag_code else None
+    if row is None or (bag_code and brow is None):
+        return None
+    item = _Item(*row)
+    if item.revoked or item.hold:
+        return None
+    try:
+        target = next_status(req.action, item.status)
+    except TransitionRefused:
+        return None
+    details: dict = {}
+    now = utcnow()
+    params = {"c_id": item.id, "from_status": item.status, "c_route": item.route, "status": target.value,
+              "updated_at": now}
+    bag = None
+    if req.action == Action.accept:
+        weight = (req.context or {}).get("weight_g")
+        params["weight_g"] = details["weight_g"] = int(weight) if weight not in (None, "") else default_weight_g
+    elif req.action == Action.bag:
+        bag = _Bag(*brow)
+        if bag.state != BagState.open or bag.route != item.route:
+            return None
+        params["bag_id"] = bag.id
+    conn = session.connection()
+    moved = conn.execute(_SQL["item_move"], params).first()
+    if moved is not None and bag is not None:
+        added = conn.execute(_SQL["bag_add"], {"b_id": bag.id, "c_route": item.route}).first()
+        bag = _Bag(*added) if added is not None else None
+        moved = moved if bag is not None else None
+    if moved is None:
+        session.rollback()
+        return None
+    item = _Item(*moved)
+    outcome = ScanOutcome("ok", None, item_summary(item), None, bag=bag_summary(bag))
+    outcome.event_id = _record(
+        conn, req, station, code, outcome, credential_id=item.id, bag_id=bag.id if bag else None,
+        from_status=params["from_status"], to_status=target.value,
+        details={**_context_details(req), **details} or None)
+    values = {k: params[k] for k in ("status", "updated_at", "weight_g", "bag_id") if k in params}
+    _sync_session(session, item, bag, values, {"item_count": bag.item_count} if bag else None)
+    return outcome
+
+
 def _decide(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome:
-    station = _station_row(session, req.station)
+    conn = session.connection()
+    station = _station_row(conn, req.station)
     if station is None:
         raise ServiceError(f"unknown station {req.station!r}", field="station")
     code = normalize_code(req.code)
-    item: Credential | None = None
-    bag: Bag | None = None
+    item: _Item | None = None
+    bag: _Bag | None = None
     changes: dict = {}
+    details = _context_details(req)
     try:
         if req.action not in station.action_list:
             raise _Refused(Reason.not_allowed_here)
         if req.action in ITEM_ACTIONS:
-            item, bag, changes = _item_scan(session, req, station, code, default_weight_g)
+            item, bag, changes = _item_scan(conn, req, station, code, default_weight_g)
         else:
-            bag, changes = _bag_scan(session, req, station, code)
+            bag, changes = _bag_scan(session, conn, req, station, code)
     except _Refused as refusal:
         item = refusal.item or item
         bag = refusal.bag or bag
         outcome = ScanOutcome("rejected", refusal.reason.value, item_summary(item), None,
                               bag=bag_summary(bag), detail=refusal.detail)
-        ev = events.record(
-            session, action=req.action, result="rejected", reason=refusal.reason.value,
-            credential_id=item.id if item else None, bag_id=bag.id if bag else None,
-            from_status=item.status if item else None, to_status=item.status if item else None,
-            code=code[:64], station=station.code, user_id=req.user_id, nonce=req.nonce,
-            scanned_at=req.scanned_at, details=_context_details(req), response=_stored_response(outcome),
-        )
-        outcome.event_id = ev.id
+        outcome.event_id = _record(
+            conn, req, station, code, outcome, credential_id=item.id if item else None,
+            bag_id=bag.id if bag else None, from_status=item.status if item else None,
+            to_status=item.status if item else None, details=details or None)
         return outcome
 
     outcome = ScanOutcome("ok", None, item_summary(item), None, bag=bag_summary(bag),
                           detail=changes.get("detail"))
-    ev = events.record(
-        session, action=req.action, credential_id=item.id if item else None,
+    outcome.event_id = _record(
+        conn, req, station, code, outcome, credential_id=item.id if item else None,
         bag_id=bag.id if bag else None, trip_id=changes.get("trip_id"),
-        from_status=changes.get("from"), to_status=changes.get("to"), code=code[:64],
-        station=station.code, user_id=req.user_id, nonce=req.nonce, scanned_at=req.scanned_at,
-        details={**_context_details(req), **changes.get("details", {})} or None,
-        response=_stored_response(outcome),
-    )
-    outcome.event_id = ev.id
+        from_status=changes.get("from"), to_status=changes.get("to"),
+        details={**details, **changes.get("details", {})} or None)
+    _sync_session(session, item, bag, changes.get("item_values"), changes.get("bag_values"))
     return outcome
+
+
+def _record(conn: Connection, req: ScanRequest, station: _StationRow, code: str, outcome: ScanOutcome,
+            *, details: dict | None, **columns) -> int:
+    """Append the scan's event, with the answer kept for replays; its id."""
+    result = conn.execute(_SQL["event"], {
+        "action": req.action, "result": outcome.result, "reason": outcome.reason, "code": code[:64],
+        "station": station.code, "user_id": req.user_id, "nonce": req.nonce, "scanned_at": req.scanned_at,
+        "at": utcnow(), "details": json.dumps(details, ensure_ascii=False) if details else None,
+        "response": _stored_response(outcome), "trip_id": None, **columns,
+    })
+    return result.inserted_primary_key[0]
+
+
+def _sync_session(session: Session, item: _Item | None, bag: _Bag | None,
+                  item_values: dict | None, bag_values: dict | None) -> None:
+    """Objects of the caller's session that the scan changed behind the ORM's
+    back get the new values, as an ORM update would have given them."""
+    if not session.identity_map:
+        return
+    for model, row, values in ((Credential, item, item_values), (Bag, bag, bag_values)):
+        if row is None or not values:
+            continue
+        obj = session.identity_map.get(identity_key(model, row.id))
+        if obj is not None:
+            for key, value in values.items():
+                set_committed_value(obj, key, value)
 
 
 def _context_details(req: ScanRequest) -> dict:
@@ -227,38 +404,43 @@ def _ctx(req: ScanRequest, key: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _lock_item(session: Session, code: str) -> Credential | None:
+def _lock_item(conn: Connection, code: str) -> _Item | None:
     """Find an item by waybill or credential number and lock its row."""
     c = classify(code)
     if c.kind == CodeKind.invalid_waybill:
         raise _Refused(Reason.invalid_waybill)
     if c.kind == CodeKind.waybill:
-        stmt = select(Credential).where(Credential.waybill_no == c.code)
+        stmt = _SQL["item_by_waybill"]
     elif c.kind == CodeKind.credential:
-        stmt = select(Credential).where(Credential.credential_no == c.code)
+        stmt = _SQL["item_by_no"]
     else:
         return None
-    return session.exec(stmt.with_for_update()).first()
+    row = conn.execute(stmt, {"code": c.code}).first()
+    return _Item(*row) if row else None
 
 
-def _lock_bag(session: Session, code: str) -> Bag | None:
-    return session.exec(select(Bag).where(Bag.code == code.strip().upper()).with_for_update()).first()
+def _lock_bag(conn: Connection, code: str | None = None, bag_id: int | None = None) -> _Bag | None:
+    if bag_id is not None:
+        row = conn.execute(_SQL["bag_by_id"], {"id": bag_id}).first()
+    else:
+        row = conn.execute(_SQL["bag_by_code"], {"code": code.strip().upper()}).first()
+    return _Bag(*row) if row else None
 
 
-def _item_scan(session, req, station, code, default_weight_g):
+def _item_scan(conn: Connection, req, station, code, default_weight_g):
     bag = None
     if req.action in (Action.bag, Action.unbag):
         if not _ctx(req, "bag"):
             raise _Refused(Reason.missing_context)
         # lock order everywhere: bag before item
-        bag = _lock_bag(session, _ctx(req, "bag"))
+        bag = _lock_bag(conn, _ctx(req, "bag"))
         if bag is None:
             raise _Refused(Reason.unknown_code)
-    item = _lock_item(session, code)
+    item = _lock_item(conn, code)
     if item is None:
         raise _Refused(Reason.unknown_code, bag=bag)
     if req.action == Action.pull and item.bag_id is not None:
-        bag = session.exec(select(Bag).where(Bag.id == item.bag_id).with_for_update()).first()
+        bag = _lock_bag(conn, bag_id=item.bag_id)
     try:
         check_flags(req.action, revoked=item.revoked, hold=item.hold)
         target = next_status(req.action, item.status)
@@ -266,160 +448,157 @@ def _item_scan(session, req, station, code, default_weight_g):
         raise _Refused(refused.reason, item=item, bag=bag) from None
 
     changes: dict = {"from": item.status, "to": target.value, "details": {}}
+    values: dict = {}
+    bag_delta = 0
     if req.action == Action.capture:
         waybill = _ctx(req, "waybill")
         if waybill:
             waybill = normalize_code(waybill)
             if not (is_valid_s10(waybill) or is_domestic_waybill(waybill)):
                 raise _Refused(Reason.invalid_waybill, item=item)
-            other = session.exec(select(Credential.id).where(Credential.waybill_no == waybill)).first()
+            other = conn.execute(_SQL["item_id_by_waybill"], {"code": waybill}).scalar()
             if other is not None and other != item.id:
                 raise _Refused(Reason.waybill_in_use, item=item)
         else:
-            waybill = _allocate_waybill(session, station)
+            waybill = _allocate_waybill(conn, station)
             if waybill is None:
                 raise _Refused(Reason.missing_context, item=item)
             changes["details"]["allocated"] = True
-        item.waybill_no = waybill
+        values["waybill_no"] = waybill
         changes["detail"] = waybill
         changes["details"]["waybill"] = waybill
     elif req.action == Action.accept:
         weight = (req.context or {}).get("weight_g")
-        item.weight_g = int(weight) if weight not in (None, "") else default_weight_g
-        changes["details"]["weight_g"] = item.weight_g
+        values["weight_g"] = int(weight) if weight not in (None, "") else default_weight_g
+        changes["details"]["weight_g"] = values["weight_g"]
     elif req.action == Action.bag:
         if bag.state != BagState.open:
             raise _Refused(_bag_closed_reason(bag), item=item, bag=bag)
         if bag.route != item.route:
             raise _Refused(Reason.wrong_route, item=item, bag=bag, detail=item.route)
-        item.bag_id = bag.id
-        bag.item_count += 1
+        values["bag_id"], bag_delta = bag.id, 1
     elif req.action == Action.unbag:
         if item.bag_id != bag.id:
             raise _Refused(Reason.wrong_stage, item=item, bag=bag)
         if bag.state != BagState.open:
             raise _Refused(_bag_closed_reason(bag), item=item, bag=bag)
-        item.bag_id = None
-        bag.item_count -= 1
+        values["bag_id"], bag_delta = None, -1
     elif req.action == Action.pull and bag is not None:
         if bag.state != BagState.open:
             raise _Refused(_bag_closed_reason(bag), item=item, bag=bag)
-        item.bag_id = None
-        bag.item_count -= 1
-    item.status = target.value
-    item.updated_at = utcnow()
-    session.add(item)
-    if bag is not None:
-        session.add(bag)
-    # flushed with the event, in one round
+        values["bag_id"], bag_delta = None, -1
+    values["status"] = target.value
+    values["updated_at"] = utcnow()
+    conn.execute(_SQL["item_update"], {"c_id": item.id, **values})
+    for key in ("waybill_no", "status", "bag_id"):
+        if key in values:
+            setattr(item, key, values[key])
+    changes["item_values"] = values
+    if bag_delta:
+        conn.execute(_SQL["bag_count"], {"b_id": bag.id, "delta": bag_delta})
+        bag.item_count += bag_delta
+        changes["bag_values"] = {"item_count": bag.item_count}
     return item, bag, changes
 
 
-def _bag_closed_reason(bag: Bag) -> Reason:
+def _bag_closed_reason(bag: _Bag) -> Reason:
     return Reason.bag_sealed if bag.state == BagState.sealed else Reason.bag_not_open
 
 
-def _allocate_waybill(session: Session, station: Station) -> str | None:
+def _allocate_waybill(conn: Connection, station: _StationRow) -> str | None:
     """The next unused S10 number from the station's range(s)."""
-    ranges = session.exec(
-        select(WaybillRange).where(WaybillRange.station_id == station.id,
-                                   WaybillRange.next <= WaybillRange.last)
-        .order_by(WaybillRange.id).with_for_update()
-    ).all()
-    for rng in ranges:
-        while rng.next <= rng.last:
-            number = make_s10(rng.prefix, rng.next, rng.country)
-            rng.next += 1
-            session.add(rng)
+    for r_id, prefix, country, next_no, last in conn.execute(_SQL["ranges"], {"station_id": station.id}).all():
+        while next_no <= last:
+            number = make_s10(prefix, next_no, country)
+            next_no += 1
             # a pre-printed label may already carry this number: skip it
-            if session.exec(select(Credential.id).where(Credential.waybill_no == number)).first() is None:
+            if conn.execute(_SQL["item_id_by_waybill"], {"code": number}).first() is None:
+                conn.execute(_SQL["range_next"], {"r_id": r_id, "next": next_no})
                 return number
+        conn.execute(_SQL["range_next"], {"r_id": r_id, "next": next_no})
     return None
 
 
-def _bag_scan(session: Session, req: ScanRequest, station: Station, code: str):
+def _bag_scan(session: Session, conn: Connection, req: ScanRequest, station: _StationRow, code: str):
     c = classify(code)
     if c.kind != CodeKind.bag:
         if c.kind == CodeKind.invalid_waybill:
             raise _Refused(Reason.invalid_waybill)
         # an item scanned where a bag is expected: name it for the operator
-        item = _find_item(session, code)
-        raise _Refused(Reason.unknown_code if item is None else Reason.wrong_stage, item=item)
+        raise _Refused(Reason.unknown_code if (item := _find_item(conn, code)) is None else Reason.wrong_stage,
+                       item=item)
     if req.action == Action.seal and not _ctx(req, "seal"):
         raise _Refused(Reason.missing_context)
     if req.action == Action.load and not _ctx(req, "trip"):
         raise _Refused(Reason.missing_context)
     if req.action == Action.arrive and not _ctx(req, "seal"):
         raise _Refused(Reason.missing_context)
-    bag = _lock_bag(session, c.code)
+    bag = _lock_bag(conn, c.code)
     if bag is None:
         raise _Refused(Reason.unknown_code)
     if req.action == Action.seal:
-        return bag, _seal(session, req, station, bag)
-    if req.action == Action.load:
-        return bag, _load(session, req, bag)
-    return bag, _arrive(session, req, station, bag)
+        changes = _seal(session, conn, req, station, bag)
+    elif req.action == Action.load:
+        changes = _load(conn, req, bag)
+    else:
+        changes = _arrive(session, conn, req, station, bag)
+    values = changes.pop("bag_values")
+    conn.execute(_SQL["bag_update"], {"b_id": bag.id, **values})
+    for key in ("state", "seal_no", "trip_id"):
+        if key in values:
+            setattr(bag, key, values[key])
+    changes["bag_values"] = values
+    return bag, changes
 
 
-def _find_item(session: Session, code: str) -> Credential | None:
+def _find_item(conn: Connection, code: str) -> _Item | None:
     c = classify(code)
-    if c.kind == CodeKind.waybill:
-        return session.exec(select(Credential).where(Credential.waybill_no == c.code)).first()
-    if c.kind == CodeKind.credential:
-        return session.exec(select(Credential).where(Credential.credential_no == c.code)).first()
-    return None
+    if c.kind not in (CodeKind.waybill, CodeKind.credential):
+        return None
+    stmt = _SQL["item_by_waybill"] if c.kind == CodeKind.waybill else _SQL["item_by_no"]
+    row = conn.execute(stmt, {"code": c.code}).first()
+    return _Item(*row) if row else None
 
 
-def _seal(session, req, station, bag: Bag) -> dict:
+def _seal(session, conn, req, station, bag: _Bag) -> dict:
     if bag.state != BagState.open:
         raise _Refused(Reason.already_done, bag=bag)
     seal_no = _ctx(req, "seal").upper()
     if bag.item_count == 0:
         raise _Refused(Reason.wrong_stage, bag=bag)
-    taken = session.exec(select(Bag.id).where(Bag.seal_no == seal_no)).first()
-    if taken is not None:
+    if conn.execute(_SQL["bag_by_seal"], {"seal": seal_no}).first() is not None:
         # the same physical seal cannot close two bags
         raise _Refused(Reason.seal_mismatch, bag=bag, detail=seal_no)
-    blocked = session.exec(
-        select(Credential.revoked, Credential.hold).where(
-            Credential.bag_id == bag.id, (Credential.revoked == True) | (Credential.hold == True)  # noqa: E712
-        )
-    ).first()
+    blocked = conn.execute(_SQL["bag_blocked"], {"bag_id": bag.id}).first()
     if blocked is not None:
         raise _Refused(Reason.revoked if blocked[0] else Reason.on_hold, bag=bag)
     now = utcnow()
     moved = move_items(session, where=(Credential.bag_id == bag.id), action=Action.seal,
                        source=Status.bagged, target=Status.dispatched, station=station.code,
                        user_id=req.user_id, bag_id=bag.id, at=now)
-    bag.state = BagState.sealed
-    bag.seal_no = seal_no
-    bag.sealed_at = now
-    bag.sealed_by = req.user_id
-    session.add(bag)
-    session.flush()
     return {"from": BagState.open.value, "to": BagState.sealed.value,
-            "details": {"seal": seal_no, "items": moved}}
+            "details": {"seal": seal_no, "items": moved},
+            "bag_values": {"state": BagState.sealed.value, "seal_no": seal_no, "sealed_at": now,
+                           "sealed_by": req.user_id}}
 
 
-def _load(session, req, bag: Bag) -> dict:
-    trip = session.exec(select(Trip).where(Trip.code == _ctx(req, "trip").upper()).with_for_update()).first()
+def _load(conn, req, bag: _Bag) -> dict:
+    trip = conn.execute(_SQL["trip_by_code"], {"code": _ctx(req, "trip").upper()}).first()
     if trip is None:
         raise _Refused(Reason.unknown_code, bag=bag)
+    trip_id, trip_code, trip_state = trip
     if bag.state == BagState.open:
         raise _Refused(Reason.wrong_stage, bag=bag)
     if bag.state != BagState.sealed:
-        raise _Refused(Reason.already_done if bag.trip_id == trip.id else Reason.wrong_stage, bag=bag)
-    if trip.state != TripState.loading:
+        raise _Refused(Reason.already_done if bag.trip_id == trip_id else Reason.wrong_stage, bag=bag)
+    if trip_state != TripState.loading:
         raise _Refused(Reason.trip_not_loading, bag=bag)
-    bag.state = BagState.loaded
-    bag.trip_id = trip.id
-    session.add(bag)
-    session.flush()
-    return {"from": BagState.sealed.value, "to": BagState.loaded.value, "trip_id": trip.id,
-            "details": {"trip": trip.code}}
+    return {"from": BagState.sealed.value, "to": BagState.loaded.value, "trip_id": trip_id,
+            "details": {"trip": trip_code},
+            "bag_values": {"state": BagState.loaded.value, "trip_id": trip_id}}
 
 
-def _arrive(session, req, station, bag: Bag) -> dict:
+def _arrive(session, conn, req, station, bag: _Bag) -> dict:
     if bag.state == BagState.arrived:
         raise _Refused(Reason.already_done, bag=bag)
     if bag.state != BagState.in_transit:
@@ -431,21 +610,15 @@ def _arrive(session, req, station, bag: Bag) -> dict:
     moved = move_items(session, where=(Credential.bag_id == bag.id), action=Action.arrive,
                        source=Status.in_transit, target=Status.arrived, station=station.code,
                        user_id=req.user_id, bag_id=bag.id, at=now)
-    bag.state = BagState.arrived
-    bag.arrived_at = now
-    session.add(bag)
-    session.flush()
     if bag.trip_id is not None:
-        remaining = session.exec(
-            select(func.count()).select_from(Bag).where(Bag.trip_id == bag.trip_id, Bag.state != BagState.arrived)
-        ).one()
-        if remaining == 0:
-            trip = session.get(Trip, bag.trip_id)
-            trip.state = TripState.arrived
-            trip.arrived_at = now
-            session.add(trip)
+        # this bag is the last of its trip still on the way: the trip has arrived
+        left = conn.execute(_SQL["bags_left"], {"trip_id": bag.trip_id}).scalar()
+        if left == 1:
+            conn.execute(update(_T).where(_T.c.id == bag.trip_id)
+                         .values(state=TripState.arrived.value, arrived_at=now))
     return {"from": BagState.in_transit.value, "to": BagState.arrived.value, "trip_id": bag.trip_id,
-            "details": {"seal": seal_read, "items": moved}}
+            "details": {"seal": seal_read, "items": moved},
+            "bag_values": {"state": BagState.arrived.value, "arrived_at": now}}
 
 
 def move_items(session: Session, *, where, action: str, source: Status, target: Status,
