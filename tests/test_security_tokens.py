@@ -140,3 +140,20 @@ def test_token_commands_list_without_secret_and_revoke(runner, engine):
     with Session(engine) as s:
         assert s.get(ApiToken, tid).revoked_at is not None
     assert runner.invoke(args=["token", "revoke", "999999"]).exit_code != 0
+
+
+def test_a_revocation_made_by_another_process_is_seen_within_the_cache_time(client, engine, monkeypatch):
+    from sqlalchemy import update
+
+    from credential_track.services import recent
+
+    _tid, secret = _user_token(engine, "agent", "elsewhere")
+    assert client.get("/api/v1/stations", headers=_bearer(secret)).status_code == 200
+    # another server process revokes it: nothing in this process hears of it
+    with engine.begin() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.token_hash == accounts._hash_token(secret))
+                     .values(revoked_at=utcnow()))
+    assert client.get("/api/v1/stations", headers=_bearer(secret)).status_code == 200  # still in memory
+    later = recent.time.monotonic() + recent.SECONDS + 0.01
+    monkeypatch.setattr(recent.time, "monotonic", lambda: later)
+    assert client.get("/api/v1/stations", headers=_bearer(secret)).status_code == 401

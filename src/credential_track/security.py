@@ -114,14 +114,12 @@ def _touch_token(token_id: int, last_used_at, secret: str) -> None:
     if last_used_at is not None and now - last_used_at < timedelta(minutes=1):
         return
     current_app.extensions["credtrack_tokens"].touched(secret, now)
+    touch = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
     if request.method not in SAFE_METHODS:
-        # saved with the request's own commit
-        get_db().execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        get_db().execute(touch)  # saved with the request's own commit
         return
     with write_session(get_engine()) as s:
-        tok = s.get(ApiToken, token_id)
-        tok.last_used_at = now
-        s.add(tok)
+        s.execute(touch)
 
 
 def api_require(permission: str):
