@@ -54,6 +54,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def own_cpu_seconds() -> float:
+    """CPU time (user + system) of this process so far: the load clients."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextmanager
 def database(kind: str, db_url: str | None = None, workdir: Path | None = None) -> Iterator[tuple[str, bool]]:
     """(url, created): the given URL as it is, or a fresh database of `kind`
@@ -141,6 +149,24 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise SystemExit(f"server did not answer on port {self.port} within {timeout}s; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the live processes of the
+        server's process group (Linux /proc; 0.0 elsewhere)."""
+        if not self.proc:
+            return 0.0
+        total = 0
+        for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # process group id
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         """SIGKILL the whole process group: master and every worker."""

@@ -410,6 +410,15 @@ def run_baseline(port: int, ids: list[int], *, clients: int, duration: float) ->
             "p99_ms": round(percentile(allv, 99), 1), "errors": sum(errors)}
 
 
+def cpu_per_request(srv, before: tuple[float, float], requests: int) -> dict:
+    """Server and client CPU milliseconds per request since `before`
+    (server CPU, own CPU): a figure the machine's other load disturbs less
+    than requests per second."""
+    n = max(requests, 1)
+    return {"server_cpu_ms": round(1000 * (srv.cpu_seconds() - before[0]) / n, 2),
+            "client_cpu_ms": round(1000 * (common.own_cpu_seconds() - before[1]) / n, 2)}
+
+
 def delete_baseline_events(db_url: str) -> int:
     from sqlalchemy import text
 
@@ -489,20 +498,25 @@ def run(args, db_url: str, workdir: Path) -> int:
         srv = common.baseline_server(db_url, workdir, port, args.workers, args.threads, workdir / "baseline.log")
         srv.start()
         try:
+            cpu = (srv.cpu_seconds(), common.own_cpu_seconds())
             baseline = run_baseline(port, [i[0] for i in work.items], clients=args.clients,
                                     duration=args.baseline_duration)
+            baseline.update(cpu_per_request(srv, cpu, baseline["requests"]))
         finally:
             srv.stop()
         delete_baseline_events(db_url)
         print(f"baseline (UPDATE + INSERT): {baseline['requests_per_s']:,.0f} req/s, "
-              f"p50 {baseline['p50_ms']} ms, p99 {baseline['p99_ms']} ms, {baseline['errors']} errors")
+              f"p50 {baseline['p50_ms']} ms, p99 {baseline['p99_ms']} ms, {baseline['errors']} errors; "
+              f"CPU per request: server {baseline['server_cpu_ms']} ms, clients {baseline['client_cpu_ms']} ms")
 
     port = common.free_port()
     srv = common.credtrack_server(db_url, workdir, port, args.workers, args.threads, workdir / "server.log")
     srv.start()
     try:
+        cpu = (srv.cpu_seconds(), common.own_cpu_seconds())
         records, fig = run_scans(port, tokens, work, clients=args.clients, duration=args.duration,
                                  bag_size=args.bag_size, trip_bags=args.trip_bags, seed=args.seed)
+        fig.update(cpu_per_request(srv, cpu, fig["scans"] + fig["other_requests"]))
     finally:
         srv.stop()
     records_path = workdir / "records.jsonl"
@@ -513,9 +527,14 @@ def run(args, db_url: str, workdir: Path) -> int:
           f"p50 {fig['p50_ms']} ms, p99 {fig['p99_ms']} ms, max {fig['max_ms']} ms; "
           f"{fig['ok']:,} ok, {fig['rejected']:,} refused, {fig['replays']:,} replays, {fig['races']:,} races; "
           f"{fig['other_requests']:,} bag/trip/depart requests (p99 {fig['other_p99_ms']} ms)")
+    print(f"CPU per request (scans and bag/trip/depart): server {fig['server_cpu_ms']} ms, "
+          f"clients {fig['client_cpu_ms']} ms")
     ratio = fig["scans_per_s"] / baseline["requests_per_s"] if baseline else None
+    cpu_ratio = None
     if ratio is not None:
-        print(f"ratio vs baseline: {ratio:.2f}")
+        cpu_ratio = ((baseline["server_cpu_ms"] + baseline["client_cpu_ms"])
+                     / max(fig["server_cpu_ms"] + fig["client_cpu_ms"], 1e-9))
+        print(f"ratio vs baseline: {ratio:.2f} (CPU per request, server and clients: {cpu_ratio:.2f})")
 
     problems, stats = check_run(db_url, records)
     print(f"consistency: {stats}")
@@ -546,7 +565,11 @@ def run(args, db_url: str, workdir: Path) -> int:
     metrics = {"backend": backend, "items": n_items, "scans_per_s": fig["scans_per_s"],
                "p50_ms": fig["p50_ms"], "p99_ms": fig["p99_ms"],
                "baseline_per_s": baseline["requests_per_s"] if baseline else None,
-               "ratio": round(ratio, 3) if ratio is not None else None, "scans": fig["scans"],
+               "ratio": round(ratio, 3) if ratio is not None else None,
+               "cpu_ratio": round(cpu_ratio, 3) if cpu_ratio is not None else None,
+               "server_cpu_ms": fig["server_cpu_ms"],
+               "baseline_server_cpu_ms": baseline["server_cpu_ms"] if baseline else None,
+               "scans": fig["scans"],
                "ok": fig["ok"], "rejected": fig["rejected"], "replays": fig["replays"], "races": fig["races"],
                "consistency_failures": len(problems)}
     print(common.result_line("load", metrics, not misses))

@@ -102,59 +102,76 @@ def test_concurrent_writers_all_commit(engine):
     assert reload(engine, item.credential_no).weight_g == 60
 
 
-# The optimistic path reads outside the write transaction and writes with a
-# conditional UPDATE. These tests change the row between its read and its
-# write (from inside the decision, as another station would), and the scan
-# must then be decided again under lock.
+# The optimistic path writes a scan expected to succeed at once, as one
+# conditional UPDATE (two for bagging) and the event; when a condition does not
+# hold it keeps nothing and the full path decides under lock.
 
-def _meanwhile(monkeypatch, engine, change):
-    """Run `change(engine)` once, after the optimistic path read the item and
-    before it writes (the moment another station's scan could land)."""
-    real = scans.next_status
-    done = []
+def _count_full_path(monkeypatch) -> list:
+    calls: list = []
+    real = scans._decide
 
-    def spy(action, status):
-        if not done:
-            done.append(True)
-            change(engine)
-        return real(action, status)
+    def spy(*args, **kwargs):
+        calls.append(args[1].action)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(scans, "next_status", spy)
-    return done
+    monkeypatch.setattr(scans, "_decide", spy)
+    return calls
 
 
-def test_item_moved_meanwhile_gives_already_done_and_one_event(engine, monkeypatch):
+def test_the_common_scans_never_take_the_full_path(engine, monkeypatch):
+    from .factories import open_bag
+
     with write_session(engine) as s:
         item = make_credential(s)
-    done = _meanwhile(monkeypatch, engine, lambda e: _scan(e, item.credential_no, "handover", "WS-02", nonce()))
-    out = _scan(engine, item.credential_no, "handover", "WS-01", nonce())
-    assert done and (out.result, out.reason) == ("rejected", "already_done")
+    bag = open_bag(engine, item.route)
+    full = _count_full_path(monkeypatch)
+    assert _scan(engine, item.credential_no, "handover", "WS-01", nonce()).result == "ok"
+    with write_session(engine) as s:
+        s.execute(text("UPDATE credential SET status = 'captured', waybill_no = 'EE123456785CN' WHERE id = :id"),
+                  {"id": item.id})
+    out = _scan(engine, "EE123456785CN", "accept", "WS-06", nonce(), weight_g="52")
+    assert out.result == "ok" and out.item["status"] == "accepted" and out.item["waybill_no"] == "EE123456785CN"
+    out = _scan(engine, "EE123456785CN", "bag", "WS-07", nonce(), bag=bag)
+    assert out.result == "ok" and out.bag["item_count"] == 1 and out.item["bag_id"] is not None
+    assert full == []
+    row = reload(engine, item.credential_no)
+    assert (row.status, row.weight_g, row.bag_id) == ("bagged", 52, out.item["bag_id"])
+
+
+def test_a_repeated_scan_falls_back_and_is_already_done_with_one_event(engine, monkeypatch):
+    with write_session(engine) as s:
+        item = make_credential(s)
+    full = _count_full_path(monkeypatch)
+    assert _scan(engine, item.credential_no, "handover", "WS-01", nonce()).result == "ok"
+    out = _scan(engine, item.credential_no, "handover", "WS-02", nonce())
+    assert (out.result, out.reason) == ("rejected", "already_done") and full == ["handover"]
     with Session(engine) as s:
         oks = s.exec(select(func.count()).select_from(Event).where(
             Event.credential_id == item.id, Event.action == "handover", Event.result == "ok")).one()[0]
     assert oks == 1
-    assert reload(engine, item.credential_no).status == "received"
 
 
-def test_item_rerouted_meanwhile_is_refused_by_the_bag(engine, monkeypatch):
+def test_a_bag_counted_for_an_item_that_cannot_go_in_keeps_its_count(engine, monkeypatch):
     from .factories import open_bag
 
     with write_session(engine) as s:
-        item = make_credential(s, status="accepted")  # Shanghai, Pudong
-    bag = open_bag(engine, item.route)
+        not_ready = make_credential(s, status="captured")
+        elsewhere = make_credential(s, status="accepted", province="北京市", district="")
+    bag = open_bag(engine, not_ready.route)
+    full = _count_full_path(monkeypatch)
+    # the bag's UPDATE goes through, the item's does not: both are undone
+    out = _scan(engine, not_ready.credential_no, "bag", "WS-07", nonce(), bag=bag)
+    assert (out.result, out.reason) == ("rejected", "wrong_stage") and out.bag["item_count"] == 0
+    out = _scan(engine, elsewhere.credential_no, "bag", "WS-07", nonce(), bag=bag)
+    assert (out.result, out.reason, out.detail) == ("rejected", "wrong_route", "BJ") and out.bag["item_count"] == 0
+    assert full == ["bag", "bag"]
+    for item in (not_ready, elsewhere):
+        assert reload(engine, item.credential_no).bag_id is None
+    with Session(engine) as s:
+        assert s.exec(text("SELECT item_count FROM bag WHERE code = :c").bindparams(c=bag)).one()[0] == 0
 
-    def reroute(e):
-        with write_session(e) as s:
-            s.execute(text("UPDATE credential SET route = 'BJ' WHERE id = :id"), {"id": item.id})
 
-    done = _meanwhile(monkeypatch, engine, reroute)
-    out = _scan(engine, item.credential_no, "bag", "WS-07", nonce(), bag=bag)
-    assert done and (out.result, out.reason) == ("rejected", "wrong_route")
-    after = reload(engine, item.credential_no)
-    assert (after.status, after.bag_id) == ("accepted", None)
-
-
-def test_bag_sealed_meanwhile_keeps_the_item_out(engine, monkeypatch):
+def test_a_sealed_bag_takes_nothing_more(engine):
     from .factories import open_bag
 
     with write_session(engine) as s:
@@ -162,24 +179,18 @@ def test_bag_sealed_meanwhile_keeps_the_item_out(engine, monkeypatch):
         item = make_credential(s, status="accepted")
     bag = open_bag(engine, item.route)
     assert _scan(engine, first.credential_no, "bag", "WS-07", nonce(), bag=bag).result == "ok"
-    done = _meanwhile(monkeypatch, engine,
-                      lambda e: _scan(e, bag, "seal", "WS-07", nonce(), seal="SEAL-000000777"))
+    assert _scan(engine, bag, "seal", "WS-07", nonce(), seal="SEAL-000000777").result == "ok"
     out = _scan(engine, item.credential_no, "bag", "WS-07", nonce(), bag=bag)
-    assert done and (out.result, out.reason) == ("rejected", "bag_sealed")
+    assert (out.result, out.reason) == ("rejected", "bag_sealed") and out.bag["item_count"] == 1
     assert reload(engine, item.credential_no).bag_id is None
-    assert out.bag["item_count"] == 1
 
 
-def test_optimistic_answer_matches_the_row(engine):
+def test_held_and_revoked_items_fall_back_to_their_refusal(engine, monkeypatch):
     with write_session(engine) as s:
-        item = make_credential(s, status="received")
-    out = _scan(engine, item.credential_no, "accept", "WS-06", nonce(), weight_g="52")
-    # accept needs a captured item: refused, decided under lock
-    assert (out.result, out.reason) == ("rejected", "wrong_stage")
-    with write_session(engine) as s:
-        s.execute(text("UPDATE credential SET status = 'captured', waybill_no = 'EE123456785CN' WHERE id = :id"),
-                  {"id": item.id})
-    out = _scan(engine, "EE123456785CN", "accept", "WS-06", nonce(), weight_g="52")
-    row = reload(engine, item.credential_no)
-    assert out.result == "ok" and out.item["status"] == row.status == "accepted"
-    assert row.weight_g == 52 and out.item["waybill_no"] == "EE123456785CN"
+        held = make_credential(s, hold=True)
+        revoked = make_credential(s, revoked=True)
+    full = _count_full_path(monkeypatch)
+    assert _scan(engine, held.credential_no, "handover", "WS-01", nonce()).reason == "on_hold"
+    assert _scan(engine, revoked.credential_no, "handover", "WS-01", nonce()).reason == "revoked"
+    assert full == ["handover", "handover"]
+    assert reload(engine, held.credential_no).status == reload(engine, revoked.credential_no).status == "registered"

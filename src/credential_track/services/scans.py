@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify, is_domestic_waybill, is_valid_s10, make_s10, normalize_code
 from ..domain.status import (
-    Action, BagState, Reason, Status, SystemAction, TransitionRefused, TripState, check_flags, next_status,
+    TRANSITIONS, Action, BagState, Reason, Status, TransitionRefused, TripState, check_flags, next_status,
 )
 from ..models import Bag, Credential, Event, Station, Trip, WaybillRange
 from ..models.base import utcnow
@@ -114,6 +114,17 @@ _R = WaybillRange.__table__
 _ITEM_COLUMNS = (_C.c.id, _C.c.credential_no, _C.c.waybill_no, _C.c.status, _C.c.route,
                  _C.c.credential_type, _C.c.hold, _C.c.revoked, _C.c.bag_id)
 _BAG_COLUMNS = (_B.c.id, _B.c.code, _B.c.route, _B.c.state, _B.c.item_count, _B.c.seal_no, _B.c.trip_id)
+
+
+def _move_item(key_column, *conditions):
+    """UPDATE of one item found by `key_column` = :code, only while it is in
+    :from_status, neither revoked nor held (and `conditions`); SET takes the
+    columns of the parameters given; the row as it is after."""
+    return (update(_C).where(key_column == bindparam("code"), _C.c.status == bindparam("from_status"),
+                             _C.c.revoked == False, _C.c.hold == False, *conditions)  # noqa: E712
+            .returning(*_ITEM_COLUMNS))
+
+
 _SQL = {
     "station": sa_select(Station.__table__.c.id, Station.__table__.c.code, Station.__table__.c.actions)
     .where(Station.__table__.c.code == bindparam("code")),
@@ -135,16 +146,12 @@ _SQL = {
     .order_by(_R.c.id).with_for_update(),
     "range_next": update(_R).where(_R.c.id == bindparam("r_id")).values(next=bindparam("next")),
     "event": insert(_E),
-    # the optimistic path: reads outside the write transaction, then one
-    # conditional UPDATE that holds only if nothing it decided on changed
-    "item_read_by_waybill": sa_select(*_ITEM_COLUMNS).where(_C.c.waybill_no == bindparam("code")),
-    "item_read_by_no": sa_select(*_ITEM_COLUMNS).where(_C.c.credential_no == bindparam("code")),
-    "bag_read": sa_select(*_BAG_COLUMNS).where(_B.c.code == bindparam("code")),
-    "item_move": update(_C).where(
-        _C.c.id == bindparam("c_id"), _C.c.status == bindparam("from_status"), _C.c.route == bindparam("c_route"),
-        _C.c.revoked == False, _C.c.hold == False).returning(*_ITEM_COLUMNS),  # noqa: E712
-    "bag_add": update(_B).where(
-        _B.c.id == bindparam("b_id"), _B.c.state == BagState.open.value, _B.c.route == bindparam("c_route"))
+    # the optimistic path: the write itself checks what the decision needs
+    "move_by_waybill": _move_item(_C.c.waybill_no),
+    "move_by_no": _move_item(_C.c.credential_no),
+    "bag_move_by_waybill": _move_item(_C.c.waybill_no, _C.c.route == bindparam("c_route")),
+    "bag_move_by_no": _move_item(_C.c.credential_no, _C.c.route == bindparam("c_route")),
+    "bag_add": update(_B).where(_B.c.code == bindparam("b_code"), _B.c.state == BagState.open.value)
     .values(item_count=_B.c.item_count + 1).returning(*_BAG_COLUMNS),
     # SET takes the columns of the parameters given
     "item_update": update(_C).where(_C.c.id == bindparam("c_id")),
@@ -248,15 +255,18 @@ OPTIMISTIC_ACTIONS = {Action.handover, Action.accept, Action.bag}
 
 
 def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome | None:
-    """The scan as the busy path does it: station, item and bag are read
-    outside the write transaction; the write transaction is one conditional
-    UPDATE of the item (it holds only if status, route and flags are what
-    the decision read), for bagging one of the bag (still open, same route),
-    and the event. None when the scan needs the full path: anything but an
-    expected `ok`, a capture, or a row that changed in between (the full path
-    then decides again under lock, so a race still gets exactly one `ok`)."""
+    """The busy path, shaped like a bare UPDATE + INSERT: a scan expected to
+    succeed is written at once as one conditional UPDATE of the item (in the
+    one status the action moves, neither revoked nor held; for bagging after
+    one of the bag, still open, and only into a bag of the item's route) and
+    its event. Nothing is read first: the station comes from memory. When a
+    condition does not hold, nothing is kept and the full path decides the
+    scan again under lock and names the refusal; a race for one item still
+    gets exactly one `ok`. None means: take the full path."""
     reader = getattr(session.get_bind(), "credtrack_reader", None)
-    if reader is None or req.action not in OPTIMISTIC_ACTIONS or session.in_transaction():
+    transition = TRANSITIONS.get(req.action)
+    if (reader is None or req.action not in OPTIMISTIC_ACTIONS or session.in_transaction()
+            or len(transition.sources) != 1):
         return None
     code = normalize_code(req.code)
     kind = classify(code).kind
@@ -265,46 +275,30 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
     bag_code = _ctx(req, "bag").upper()
     if (req.action == Action.bag) != bool(bag_code):
         return None
-    stations = recent.on(reader, "credtrack_stations")
-    station = stations.get(req.station)
-    with reader.connect() as rc:
-        if station is None:
-            generation = stations.generation()
-            station = _station_row(rc, req.station)
-            stations.put(req.station, station, generation)
-        if station is None or req.action not in station.action_list:
-            return None
-        row = rc.execute(_SQL["item_read_by_waybill" if kind == CodeKind.waybill else "item_read_by_no"],
-                         {"code": code}).first()
-        brow = rc.execute(_SQL["bag_read"], {"code": bag_code}).first() if bag_code else None
-    if row is None or (bag_code and brow is None):
+    station = _known_station(reader, req.station)
+    if station is None or req.action not in station.action_list:
         return None
-    item = _Item(*row)
-    if item.revoked or item.hold:
-        return None
-    try:
-        target = next_status(req.action, item.status)
-    except TransitionRefused:
-        return None
+    (source,) = transition.sources
+    params: dict = {"code": code, "from_status": source.value, "status": transition.target.value,
+                    "updated_at": utcnow()}
     details: dict = {}
-    now = utcnow()
-    params = {"c_id": item.id, "from_status": item.status, "c_route": item.route, "status": target.value,
-              "updated_at": now}
-    bag = None
     if req.action == Action.accept:
         weight = (req.context or {}).get("weight_g")
         params["weight_g"] = details["weight_g"] = int(weight) if weight not in (None, "") else default_weight_g
-    elif req.action == Action.bag:
-        bag = _Bag(*brow)
-        if bag.state != BagState.open or bag.route != item.route:
-            return None
-        params["bag_id"] = bag.id
     conn = session.connection()
-    moved = conn.execute(_SQL["item_move"], params).first()
-    if moved is not None and bag is not None:
-        added = conn.execute(_SQL["bag_add"], {"b_id": bag.id, "c_route": item.route}).first()
-        bag = _Bag(*added) if added is not None else None
-        moved = moved if bag is not None else None
+    bag = None
+    if bag_code:
+        # lock order everywhere: bag before item
+        added = conn.execute(_SQL["bag_add"], {"b_code": bag_code}).first()
+        if added is None:
+            session.rollback()
+            return None
+        bag = _Bag(*added)
+        params["bag_id"], params["c_route"] = bag.id, bag.route
+        stmt = _SQL["bag_move_by_waybill" if kind == CodeKind.waybill else "bag_move_by_no"]
+    else:
+        stmt = _SQL["move_by_waybill" if kind == CodeKind.waybill else "move_by_no"]
+    moved = conn.execute(stmt, params).first()
     if moved is None:
         session.rollback()
         return None
@@ -312,11 +306,24 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
     outcome = ScanOutcome("ok", None, item_summary(item), None, bag=bag_summary(bag))
     outcome.event_id = _record(
         conn, req, station, code, outcome, credential_id=item.id, bag_id=bag.id if bag else None,
-        from_status=params["from_status"], to_status=target.value,
+        from_status=source.value, to_status=item.status,
         details={**_context_details(req), **details} or None)
     values = {k: params[k] for k in ("status", "updated_at", "weight_g", "bag_id") if k in params}
     _sync_session(session, item, bag, values, {"item_count": bag.item_count} if bag else None)
     return outcome
+
+
+def _known_station(reader, code: str) -> _StationRow | None:
+    """The station's row, from memory (services/recent.py) or read outside
+    any write transaction."""
+    stations = recent.on(reader, "credtrack_stations")
+    station = stations.get(code)
+    if station is None:
+        generation = stations.generation()
+        with reader.connect() as rc:
+            station = _station_row(rc, code)
+        stations.put(code, station, generation)
+    return station
 
 
 def _decide(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome:
