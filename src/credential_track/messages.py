@@ -53,7 +53,8 @@ STATUS_TEXT = {
 def scan_message(action: str, result: str, reason: str | None, detail: str | None = None) -> str:
     """One sentence for the operator."""
     if result == "ok":
-        text = str(ACTION_DONE.get(action, _("Done.")))
+        done = ACTION_DONE.get(action)  # lazy: one translation, made by str()
+        text = str(done) if done is not None else _("Done.")
         if action == "capture" and detail:
             text += " " + _("Waybill %(no)s.", no=detail)
         return text

@@ -20,8 +20,8 @@ from sqlalchemy import update
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .db import SAFE_METHODS, get_db, get_engine, read_session, write_session
-from .models import ApiToken, Station, User
+from .db import get_engine, read_session, writer
+from .models import ApiToken, User
 from .models.base import utcnow
 from .permissions import allowed, role_within
 from .services import accounts, recent
@@ -106,20 +106,14 @@ def current_actor() -> Actor | None:
 
 
 def _touch_token(token_id: int, last_used_at, secret: str) -> None:
-    """Record when a token was last used (at most once a minute per token).
-
-    A state-changing request already holds the write transaction (g.db) and
-    saves it with its own commit; a read-only one writes it on the side."""
+    """Record when a token was last used (at most once a minute per token),
+    in a short write transaction of its own, before the request's work."""
     now = utcnow()
     if last_used_at is not None and now - last_used_at < timedelta(minutes=1):
         return
     current_app.extensions["credtrack_tokens"].touched(secret, now)
-    touch = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-    if request.method not in SAFE_METHODS:
-        get_db().execute(touch)  # saved with the request's own commit
-        return
-    with write_session(get_engine()) as s:
-        s.execute(touch)
+    with writer(get_engine()).begin() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def api_require(permission: str):

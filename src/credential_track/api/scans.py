@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from ..db import get_db
+from ..db import get_db, get_engine, writer
 from ..messages import scan_message
 from ..security import api_require, current_actor
 from ..services import dispatch, scans
@@ -33,10 +33,11 @@ def post_scan():
         nonce=text(data, "nonce", max_len=64), context=context,
         scanned_at=timestamp(data, "scanned_at"), user_id=actor.user_id,
     )
-    db = get_db()
-    outcome = scans.scan(db, req, acting_station=actor.station,
-                         default_weight_g=current_app.config["DEFAULT_WEIGHT_G"])
-    db.commit()
+    # a connection, not an ORM session: the scan speaks Core (services/scans.py)
+    with writer(get_engine()).connect() as conn:
+        outcome = scans.scan(conn, req, acting_station=actor.station,
+                             default_weight_g=current_app.config["DEFAULT_WEIGHT_G"])
+        conn.commit()
     body = outcome.as_dict()
     body["message"] = scan_message(action, outcome.result, outcome.reason, outcome.detail)
     return jsonify(body)

@@ -146,6 +146,7 @@ _SQL = {
     .order_by(_R.c.id).with_for_update(),
     "range_next": update(_R).where(_R.c.id == bindparam("r_id")).values(next=bindparam("next")),
     "event": insert(_E),
+    "replay": sa_select(_E.c.id, _E.c.result, _E.c.reason, _E.c.response).where(_E.c.nonce == bindparam("nonce")),
     # the optimistic path: the write itself checks what the decision needs
     "move_by_waybill": _move_item(_C.c.waybill_no),
     "move_by_no": _move_item(_C.c.credential_no),
@@ -197,16 +198,17 @@ def _station_row(conn: Connection, code: str) -> _StationRow | None:
     return _StationRow(row[0], row[1], row[2].split()) if row else None
 
 
-def scan(session: Session, req: ScanRequest, *, acting_station: str | None = None,
+def scan(session: Session | Connection, req: ScanRequest, *, acting_station: str | None = None,
          default_weight_g: int | None = None) -> ScanOutcome:
-    """Decide one scan and record it in `session` (a write session; the
-    caller commits). `acting_station`, when a station token makes the
-    request, must equal the station named in the request."""
+    """Decide one scan and record it in `session`: a write session, or a
+    connection of a writer engine (the API's busy path: no ORM session to
+    set up). The caller commits. `acting_station`, when a station token
+    makes the request, must equal the station named in the request."""
     if req.action not in SCAN_ACTIONS:
         raise ServiceError(f"unknown action {req.action!r}", field="action")
     if acting_station is not None and acting_station != req.station:
         raise Forbidden(f"this token acts for station {acting_station}, not {req.station}", field="station")
-    if session.new or session.dirty or session.deleted:
+    if isinstance(session, Session) and (session.new or session.dirty or session.deleted):
         session.flush()  # the scan reads the database, not the session
     for attempt in range(5):
         try:
@@ -237,16 +239,25 @@ def _retryable(exc: DBAPIError) -> bool:
     return code in ("40001", "40P01")
 
 
-def _replay(session: Session, nonce: str) -> ScanOutcome | None:
-    ev = session.exec(select(Event).where(Event.nonce == nonce)).first()
+def _replay(session: Session | Connection, nonce: str) -> ScanOutcome | None:
+    ev = session.execute(_SQL["replay"], {"nonce": nonce}).first()
     if ev is None:
         return None
-    stored = json.loads(ev.response or "{}")
+    event_id, result, reason, response = ev
+    stored = json.loads(response or "{}")
     return ScanOutcome(
-        result=stored.get("result", ev.result), reason=stored.get("reason", ev.reason),
-        item=stored.get("item"), event_id=ev.id, replayed=True, bag=stored.get("bag"),
+        result=stored.get("result", result), reason=stored.get("reason", reason),
+        item=stored.get("item"), event_id=event_id, replayed=True, bag=stored.get("bag"),
         detail=stored.get("detail"),
     )
+
+
+def _connection(session: Session | Connection) -> Connection:
+    return session if isinstance(session, Connection) else session.connection()
+
+
+def _bind(session: Session | Connection):
+    return session.engine if isinstance(session, Connection) else session.get_bind()
 
 
 # Item scans that need nothing but the item (and, for bagging, the bag) and
@@ -263,7 +274,7 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
     condition does not hold, nothing is kept and the full path decides the
     scan again under lock and names the refusal; a race for one item still
     gets exactly one `ok`. None means: take the full path."""
-    reader = getattr(session.get_bind(), "credtrack_reader", None)
+    reader = getattr(_bind(session), "credtrack_reader", None)
     transition = TRANSITIONS.get(req.action)
     if (reader is None or req.action not in OPTIMISTIC_ACTIONS or session.in_transaction()
             or len(transition.sources) != 1):
@@ -285,7 +296,7 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
     if req.action == Action.accept:
         weight = (req.context or {}).get("weight_g")
         params["weight_g"] = details["weight_g"] = int(weight) if weight not in (None, "") else default_weight_g
-    conn = session.connection()
+    conn = _connection(session)
     bag = None
     if bag_code:
         # lock order everywhere: bag before item
@@ -326,8 +337,8 @@ def _known_station(reader, code: str) -> _StationRow | None:
     return station
 
 
-def _decide(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome:
-    conn = session.connection()
+def _decide(session: Session | Connection, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome:
+    conn = _connection(session)
     station = _station_row(conn, req.station)
     if station is None:
         raise ServiceError(f"unknown station {req.station!r}", field="station")
@@ -377,11 +388,11 @@ def _record(conn: Connection, req: ScanRequest, station: _StationRow, code: str,
     return result.inserted_primary_key[0]
 
 
-def _sync_session(session: Session, item: _Item | None, bag: _Bag | None,
+def _sync_session(session: Session | Connection, item: _Item | None, bag: _Bag | None,
                   item_values: dict | None, bag_values: dict | None) -> None:
     """Objects of the caller's session that the scan changed behind the ORM's
     back get the new values, as an ORM update would have given them."""
-    if not session.identity_map:
+    if not isinstance(session, Session) or not session.identity_map:
         return
     for model, row, values in ((Credential, item, item_values), (Bag, bag, bag_values)):
         if row is None or not values:
