@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from credential_track.db import is_sqlite, write_session
+from credential_track.domain.codes import is_valid_s10
 from credential_track.models import Event
 from credential_track.services import scans
 
@@ -126,16 +127,40 @@ def test_the_common_scans_never_take_the_full_path(engine, monkeypatch):
     bag = open_bag(engine, item.route)
     full = _count_full_path(monkeypatch)
     assert _scan(engine, item.credential_no, "handover", "WS-01", nonce()).result == "ok"
-    with write_session(engine) as s:
-        s.execute(text("UPDATE credential SET status = 'captured', waybill_no = 'EE123456785CN' WHERE id = :id"),
-                  {"id": item.id})
-    out = _scan(engine, "EE123456785CN", "accept", "WS-06", nonce(), weight_g="52")
-    assert out.result == "ok" and out.item["status"] == "accepted" and out.item["waybill_no"] == "EE123456785CN"
-    out = _scan(engine, "EE123456785CN", "bag", "WS-07", nonce(), bag=bag)
+    out = _scan(engine, item.credential_no, "capture", "WS-03", nonce())
+    waybill = out.item["waybill_no"]
+    assert out.result == "ok" and out.detail == waybill and is_valid_s10(waybill)
+    out = _scan(engine, waybill, "accept", "WS-06", nonce(), weight_g="52")
+    assert out.result == "ok" and out.item["status"] == "accepted" and out.item["waybill_no"] == waybill
+    out = _scan(engine, waybill, "bag", "WS-07", nonce(), bag=bag)
     assert out.result == "ok" and out.bag["item_count"] == 1 and out.item["bag_id"] is not None
     assert full == []
     row = reload(engine, item.credential_no)
-    assert (row.status, row.weight_g, row.bag_id) == ("bagged", 52, out.item["bag_id"])
+    assert (row.status, row.waybill_no, row.weight_g, row.bag_id) == ("bagged", waybill, 52, out.item["bag_id"])
+
+
+def _range_next(engine, station: str) -> int:
+    with Session(engine) as s:
+        return s.exec(text("SELECT min(r.next) FROM waybill_range r JOIN station st ON st.id = r.station_id "
+                           "WHERE st.code = :c").bindparams(c=station)).one()[0]
+
+
+def test_a_capture_that_cannot_happen_allocates_no_waybill(engine, monkeypatch):
+    with write_session(engine) as s:
+        registered = make_credential(s)  # not handed over yet
+        received = make_credential(s, status="received")
+    before = _range_next(engine, "WS-03")
+    full = _count_full_path(monkeypatch)
+    out = _scan(engine, registered.credential_no, "capture", "WS-03", nonce())
+    assert (out.result, out.reason) == ("rejected", "wrong_stage") and full == ["capture"]
+    assert _range_next(engine, "WS-03") == before  # the number taken for it was given back
+    # a pre-printed waybill already on another item
+    taken = _scan(engine, received.credential_no, "capture", "WS-03", nonce()).item["waybill_no"]
+    with write_session(engine) as s:
+        other = make_credential(s, status="received")
+    out = _scan(engine, other.credential_no, "capture", "WS-03", nonce(), waybill=taken)
+    assert (out.result, out.reason) == ("rejected", "waybill_in_use")
+    assert reload(engine, other.credential_no).waybill_no is None
 
 
 def test_a_repeated_scan_falls_back_and_is_already_done_with_one_event(engine, monkeypatch):

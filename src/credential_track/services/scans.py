@@ -262,15 +262,15 @@ def _bind(session: Session | Connection):
 
 # Item scans that need nothing but the item (and, for bagging, the bag) and
 # that are expected to succeed: the common case at every station.
-OPTIMISTIC_ACTIONS = {Action.handover, Action.accept, Action.bag}
+OPTIMISTIC_ACTIONS = {Action.handover, Action.capture, Action.accept, Action.bag}
 
 
 def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome | None:
     """The busy path, shaped like a bare UPDATE + INSERT: a scan expected to
     succeed is written at once as one conditional UPDATE of the item (in the
     one status the action moves, neither revoked nor held; for bagging after
-    one of the bag, still open, and only into a bag of the item's route) and
-    its event. Nothing is read first: the station comes from memory. When a
+    one of the bag, still open, and only into a bag of the item's route; for
+    capture after the waybill is allocated or found free) and its event. Nothing is read first: the station comes from memory. When a
     condition does not hold, nothing is kept and the full path decides the
     scan again under lock and names the refusal; a race for one item still
     gets exactly one `ok`. None means: take the full path."""
@@ -293,10 +293,25 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
     params: dict = {"code": code, "from_status": source.value, "status": transition.target.value,
                     "updated_at": utcnow()}
     details: dict = {}
+    waybill = _ctx(req, "waybill")
     if req.action == Action.accept:
         weight = (req.context or {}).get("weight_g")
         params["weight_g"] = details["weight_g"] = int(weight) if weight not in (None, "") else default_weight_g
+    elif req.action == Action.capture and waybill:
+        waybill = normalize_code(waybill)
+        if not (is_valid_s10(waybill) or is_domestic_waybill(waybill)):
+            return None
     conn = _connection(session)
+    if req.action == Action.capture:
+        if waybill:
+            taken = conn.execute(_SQL["item_id_by_waybill"], {"code": waybill}).first() is not None
+        else:
+            waybill, taken = _allocate_waybill(conn, station), False
+            details["allocated"] = True
+        if taken or waybill is None:
+            session.rollback()
+            return None
+        params["waybill_no"] = details["waybill"] = waybill
     bag = None
     if bag_code:
         # lock order everywhere: bag before item
@@ -314,12 +329,13 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
         session.rollback()
         return None
     item = _Item(*moved)
-    outcome = ScanOutcome("ok", None, item_summary(item), None, bag=bag_summary(bag))
+    outcome = ScanOutcome("ok", None, item_summary(item), None, bag=bag_summary(bag),
+                          detail=params.get("waybill_no"))
     outcome.event_id = _record(
         conn, req, station, code, outcome, credential_id=item.id, bag_id=bag.id if bag else None,
         from_status=source.value, to_status=item.status,
         details={**_context_details(req), **details} or None)
-    values = {k: params[k] for k in ("status", "updated_at", "weight_g", "bag_id") if k in params}
+    values = {k: params[k] for k in ("status", "updated_at", "weight_g", "bag_id", "waybill_no") if k in params}
     _sync_session(session, item, bag, values, {"item_count": bag.item_count} if bag else None)
     return outcome
 
