@@ -168,6 +168,18 @@ def writer(engine: Engine) -> Engine:
     return cached
 
 
+def analyze(engine: Engine, *tables: str) -> None:
+    """Give the query planner fresh statistics of `tables` after a bulk load.
+
+    SQLite keeps none until told: without them it counts held or revoked
+    items by scanning a covering index of the whole table instead of using
+    the small partial indexes (milliseconds against a tenth of a second at
+    500,000 items). About a second per 500,000 rows."""
+    with writer(engine).begin() as conn:
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {table}")
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session for one write transaction: commits on success, rolls back on

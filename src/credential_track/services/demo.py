@@ -14,7 +14,7 @@ from typing import Callable
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from ..db import writer
+from ..db import analyze, writer
 from ..domain.codes import bag_code, make_s10, trip_code
 from ..domain.status import BagState, Status, TripState
 from ..models import Bag, Credential, Event, HandoverBatch, Station, Trip, User
@@ -215,4 +215,5 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
         n_events = conn.execute(select(func.count()).select_from(Event)).scalar()
+    analyze(engine, "credential")
     return {"credentials": done, "bags": len(bags), "trips": len(trips), "events": n_events}

@@ -18,7 +18,7 @@ from typing import Callable, TextIO
 
 from sqlalchemy.engine import Connection, Engine
 
-from ..db import writer
+from ..db import analyze, writer
 from ..domain.manifest import (
     COMPARED_FIELDS, RECORD_FIELDS, Manifest, ManifestError, RowError, Validator, write_rejects,
 )
@@ -151,6 +151,8 @@ def import_manifest(
             finally:
                 if conn.dialect.name == "sqlite":
                     conn.connection.driver_connection.execute("PRAGMA cache_size = -2000")
+    if result.committed and result.new:
+        analyze(engine, "credential")
     if rejects is not None:
         _write_all_rejects(rejects, error_rows, result.conflicts)
     result.seconds = time.monotonic() - started

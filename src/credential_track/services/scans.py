@@ -1,14 +1,16 @@
 """The scan service: one scan, one decision, one event.
 
-A scan runs in a write session that holds nothing else: on a race for the
-same nonce it is rolled back and the first answer re-read. The guarantees of
-the scan API come from here:
+A scan runs in a write transaction that holds nothing else: on a race for
+the same nonce it is rolled back and the first answer re-read. The
+guarantees of the scan API come from here:
 
 * idempotent by nonce: the nonce is unique on the events table; a replay
   returns the stored answer and writes nothing;
-* exactly once under concurrency: the item (or bag) row is locked
-  (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on PostgreSQL)
-  before the decision is taken;
+* exactly once under concurrency: a scan expected to succeed is first tried
+  as conditional UPDATEs that hold only while the item (and bag) are in the
+  state the decision needs (`_try_optimistic`, the busy path); anything else
+  is decided with the row locked (``BEGIN IMMEDIATE`` on SQLite,
+  ``SELECT … FOR UPDATE`` on PostgreSQL) by `_decide`;
 * refused scans are recorded too, and change nothing else.
 """
 from __future__ import annotations
