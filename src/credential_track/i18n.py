@@ -12,9 +12,10 @@ LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
 def select_locale() -> str:
     """The user's choice (language switch), else the browser's preference."""
+    from .security import is_token_request
+
     # a token request carries no session: only its Accept-Language counts
-    token_request = request and request.headers.get("Authorization", "")[:7].lower() == "bearer "
-    chosen = session.get("lang") if not token_request and _has_session() else None
+    chosen = session.get("lang") if _has_session() and not is_token_request(request) else None
     if chosen in LOCALES:
         return LOCALES[chosen]
     best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"]) if request else None

@@ -74,6 +74,11 @@ class LoginUser:
         return str(self.id)
 
 
+def is_token_request(req) -> bool:
+    """Whether a request authenticates with a bearer token (no session)."""
+    return req.headers.get("Authorization", "")[:7].lower() == "bearer "
+
+
 def _bearer_secret() -> str | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -174,7 +179,7 @@ class _SessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, request):
         # a token request has no session (its answer sets no cookie): an
         # empty one, without reading or verifying any cookie
-        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        if is_token_request(request):
             return self.session_class()
         return super().open_session(app, request)
 
