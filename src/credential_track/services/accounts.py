@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, select as sa_select
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,18 +114,14 @@ class TokenActor:
     expires_at: datetime | None = None
 
 
-def _actor_query():
-    from sqlalchemy import bindparam, select as sa_select
-
-    return (sa_select(ApiToken.id, ApiToken.role, ApiToken.user_id, Station.code, User.role, User.active,
-                      ApiToken.last_used_at, ApiToken.revoked_at, ApiToken.expires_at)
-            .select_from(ApiToken)
-            .outerjoin(Station, Station.id == ApiToken.station_id)
-            .outerjoin(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == bindparam("token_hash")))
-
-
-_ACTOR_QUERY = _actor_query()
+_ACTOR_QUERY = (
+    sa_select(ApiToken.id, ApiToken.role, ApiToken.user_id, Station.code, User.role, User.active,
+              ApiToken.last_used_at, ApiToken.revoked_at, ApiToken.expires_at)
+    .select_from(ApiToken)
+    .outerjoin(Station, Station.id == ApiToken.station_id)
+    .outerjoin(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
 
 
 def actor_for_secret(conn, secret: str, now: datetime | None = None) -> TokenActor | None:
@@ -145,21 +142,21 @@ class TokenCache:
     a station scanning all day is not looked up on every scan. Expiry is
     checked on every hit."""
 
-    def __init__(self, seconds: float | None = None):
-        self._recent = recent.Recent(seconds)
+    def __init__(self):
+        self._recent = recent.Recent()
 
     def lookup(self, conn_factory, secret: str, now: datetime | None = None) -> TokenActor | None:
         """The live token for `secret`: from memory, else from the database
         through a connection from `conn_factory()`."""
         now = now or utcnow()
-        key = _hash_token(secret)
-        actor = self._recent.get(key)
-        if actor is not None:
-            return None if actor.expires_at is not None and actor.expires_at <= now else actor
-        generation = self._recent.generation()
-        with conn_factory() as conn:
-            actor = actor_for_secret(conn, secret, now)
-        self._recent.put(key, actor, generation)
+
+        def load() -> TokenActor | None:
+            with conn_factory() as conn:
+                return actor_for_secret(conn, secret, now)
+
+        actor = self._recent.fetch(_hash_token(secret), load)
+        if actor is not None and actor.expires_at is not None and actor.expires_at <= now:
+            return None
         return actor
 
     def touched(self, secret: str, at: datetime) -> None:

@@ -13,7 +13,7 @@ by the caller on every hit.
 from __future__ import annotations
 
 import time
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -36,11 +36,16 @@ class Recent:
         self.seconds = SECONDS if seconds is None else seconds
         self._entries: dict[Hashable, tuple[Any, int, float]] = {}
 
-    @staticmethod
-    def generation() -> int:
-        """Read before the database is, so that a change committed in
-        between makes the stored entry stale at once."""
-        return _GENERATION[0]
+    def fetch(self, key: Hashable, load: Callable[[], Any]) -> Any | None:
+        """The value stored for `key`, else `load()` (stored unless None).
+        The generation is read before loading, so that a change committed
+        while it loads makes the stored value stale at once."""
+        value = self.get(key)
+        if value is None:
+            generation = _GENERATION[0]
+            value = load()
+            self.put(key, value, generation)
+        return value
 
     def get(self, key: Hashable) -> Any | None:
         hit = self._entries.get(key)

@@ -345,14 +345,11 @@ def _try_optimistic(session: Session, req: ScanRequest, default_weight_g: int | 
 def _known_station(reader, code: str) -> _StationRow | None:
     """The station's row, from memory (services/recent.py) or read outside
     any write transaction."""
-    stations = recent.on(reader, "credtrack_stations")
-    station = stations.get(code)
-    if station is None:
-        generation = stations.generation()
+    def load() -> _StationRow | None:
         with reader.connect() as rc:
-            station = _station_row(rc, code)
-        stations.put(code, station, generation)
-    return station
+            return _station_row(rc, code)
+
+    return recent.on(reader, "credtrack_stations").fetch(code, load)
 
 
 def _decide(session: Session | Connection, req: ScanRequest, default_weight_g: int | None) -> ScanOutcome:
@@ -561,7 +558,7 @@ def _bag_scan(session: Session, conn: Connection, req: ScanRequest, station: _St
         if c.kind == CodeKind.invalid_waybill:
             raise _Refused(Reason.invalid_waybill)
         # an item scanned where a bag is expected: name it for the operator
-        raise _Refused(Reason.unknown_code if (item := _find_item(conn, code)) is None else Reason.wrong_stage,
+        raise _Refused(Reason.unknown_code if (item := _lock_item(conn, code)) is None else Reason.wrong_stage,
                        item=item)
     if req.action == Action.seal and not _ctx(req, "seal"):
         raise _Refused(Reason.missing_context)
@@ -585,15 +582,6 @@ def _bag_scan(session: Session, conn: Connection, req: ScanRequest, station: _St
             setattr(bag, key, values[key])
     changes["bag_values"] = values
     return bag, changes
-
-
-def _find_item(conn: Connection, code: str) -> _Item | None:
-    c = classify(code)
-    if c.kind not in (CodeKind.waybill, CodeKind.credential):
-        return None
-    stmt = _SQL["item_by_waybill"] if c.kind == CodeKind.waybill else _SQL["item_by_no"]
-    row = conn.execute(stmt, {"code": c.code}).first()
-    return _Item(*row) if row else None
 
 
 def _seal(session, conn, req, station, bag: _Bag) -> dict:
