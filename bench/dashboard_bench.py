@@ -36,7 +36,7 @@ from sqlmodel import Session  # noqa: E402
 from credential_track import migrate  # noqa: E402
 from credential_track.db import make_engine, write_session  # noqa: E402
 from credential_track.models import Credential, DashFlow, DashItems, Event, User  # noqa: E402
-from credential_track.services import accounts, scans  # noqa: E402
+from credential_track.services import accounts, scan as scans  # noqa: E402
 from credential_track.services.dashboard import data, feed, report, summary  # noqa: E402
 from credential_track.services.dashboard.summary import _upsert  # noqa: E402
 from credential_track.services.demo import build_demo  # noqa: E402

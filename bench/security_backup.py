@@ -32,7 +32,7 @@ from credential_track import migrate  # noqa: E402
 from credential_track.db import make_engine, write_session  # noqa: E402
 from credential_track.models import Credential  # noqa: E402
 from credential_track.services import backup as backups  # noqa: E402
-from credential_track.services import scans  # noqa: E402
+from credential_track.services import scan as scans  # noqa: E402
 from credential_track.services.demo import build_demo  # noqa: E402
 from credential_track.services.seed import load_seed  # noqa: E402
 

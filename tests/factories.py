@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from credential_track.db import write_session
 from credential_track.domain.regions import route_for
 from credential_track.models import Credential
-from credential_track.services import dispatch, scans
+from credential_track.services import dispatch, scan as scans
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

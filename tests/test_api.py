@@ -157,3 +157,22 @@ def test_stations_list(client, station_token):
 def test_unknown_credential_is_404(client, station_token):
     r = client.get("/api/v1/credentials/NOPE", headers=station_token("WS-01"))
     assert r.status_code == 404
+
+
+def test_nonce_reused_for_another_scan_is_409_naming_what_differs(client, db, station_token):
+    first, second = make_credential(db), make_credential(db)
+    db.commit()
+    h1, h2 = station_token("WS-01"), station_token("WS-02")
+    assert scan(client, h1, first.credential_no, "handover", "WS-01", "n-shared").json["result"] == "ok"
+    for headers, code, action, station, differs in (
+            (h1, second.credential_no, "handover", "WS-01", "code"),
+            (h1, first.credential_no, "pull", "WS-01", "action"),
+            (h2, first.credential_no, "handover", "WS-02", "station")):
+        r = scan(client, headers, code, action, station, "n-shared")
+        assert r.status_code == 409, (differs, r.json)
+        assert r.json["field"] == "nonce" and differs in r.json["error"]
+    detail = client.get(f"/api/v1/credentials/{second.credential_no}", headers=h1).json
+    assert detail["status"] == "registered" and detail["events"] == []
+    # the same scan again is still a replay
+    again = scan(client, h1, first.credential_no, "handover", "WS-01", "n-shared").json
+    assert again["replayed"] is True

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from credential_track.db import is_sqlite, write_session
 from credential_track.domain.codes import is_valid_s10
 from credential_track.models import Event
-from credential_track.services import scans
+from credential_track.services import scan as scans
 
 from .factories import make_credential, nonce, reload
 
@@ -109,13 +109,15 @@ def test_concurrent_writers_all_commit(engine):
 
 def _count_full_path(monkeypatch) -> list:
     calls: list = []
-    real = scans._decide
+    from credential_track.services.scan import locked
+
+    real = locked.decide
 
     def spy(*args, **kwargs):
         calls.append(args[1].action)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(scans, "_decide", spy)
+    monkeypatch.setattr(locked, "decide", spy)
     return calls
 
 

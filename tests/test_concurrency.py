@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from credential_track.db import write_session
 from credential_track.models import Credential, Event
-from credential_track.services import scans
+from credential_track.services import scan as scans
 
 from .factories import make_credential, nonce
 

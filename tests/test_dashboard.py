@@ -132,7 +132,7 @@ def test_past_day_report_equals_the_dashboard_as_it_was_that_day(demo, db, monke
             .order_by(Credential.id).limit(12)).scalars().all()
     # scans late on the day of the report (21:30 in Shanghai)...
     late = DEMO_NOW + timedelta(hours=1, minutes=30)
-    monkeypatch.setattr("credential_track.services.scans.utcnow", lambda: late)
+    monkeypatch.setattr("credential_track.services.scan.model.utcnow", lambda: late)
     for code in registered[:6]:
         do_scan(engine, code, "handover", "WS-01")
     refused = do_scan(engine, registered[0], "handover", "WS-01")
@@ -262,7 +262,7 @@ def test_organizer_sees_dashboard_lists_exports_and_report(demo, client, auth):
 
 
 def test_supervisor_station_view_shows_scans_refusals_and_people(engine, client, auth):
-    from credential_track.services import scans
+    from credential_track.services import scan as scans
 
     from .factories import make_credential, nonce
 

@@ -236,7 +236,7 @@ def test_the_audit_log_finds_events_by_item_user_station_action_and_time(auth, e
 def test_audit_pages_page_backwards_without_gaps(auth, engine):
     with write_session(engine) as s:
         for i in range(7):
-            events.record(s, action="note", details={"n": i})
+            events.record(s, action="hold", details={"n": i})
     auth.login("admin")
     seen, before = [], None
     while True:
@@ -269,16 +269,16 @@ def test_the_audit_export_is_csv_of_every_match_and_is_recorded(auth, engine):
 
 def test_personal_data_in_event_details_is_masked_for_supervisors_not_admins(auth, engine, app):
     with write_session(engine) as s:
-        events.record(s, action="address_fix", details={"recipient_phone": "13812345678", "recipient_name": "张伟",
+        events.record(s, action="correct", details={"recipient_phone": "13812345678", "recipient_name": "张伟",
                                                         "address": "世纪大道100号8楼"})
     auth.login("supervisor")
-    sup = auth.client.get("/api/v1/audit/events", query_string={"action": "address_fix"}).json["events"][0]
+    sup = auth.client.get("/api/v1/audit/events", query_string={"action": "correct"}).json["events"][0]
     assert "13812345678" not in sup["details"] and "138****5678" in sup["details"]
     admin_client = app.test_client()
     from .conftest import Auth
 
     Auth(admin_client, engine).login("admin")
-    adm = admin_client.get("/api/v1/audit/events", query_string={"action": "address_fix"}).json["events"][0]
+    adm = admin_client.get("/api/v1/audit/events", query_string={"action": "correct"}).json["events"][0]
     assert "13812345678" in adm["details"]
 
 

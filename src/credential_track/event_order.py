@@ -8,36 +8,35 @@ event table takes one transaction-scoped advisory lock just before its first
 event insert; the lock is released only after the commit is visible, so the
 ids of one transaction are all allocated after the previous writer's commit.
 
-The hook sits on the engine (``before_cursor_execute``), so every writer —
-the scan service, bulk moves, the demo, imports — is covered without having
-to remember it. SQLite needs nothing: it has one writer at a time and a
+Every event is written through `services/events.py`, which calls `lock`
+before its insert. SQLite needs nothing: it has one writer at a time and a
 write transaction holds the lock from BEGIN IMMEDIATE to COMMIT.
 """
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 
 # an arbitrary 64-bit key for "the event table's id order"
 LOCK_KEY = 0x4354_4556_454E_5453 & 0x7FFF_FFFF_FFFF_FFFF
 _FLAG = "credtrack_event_lock"
-_INSERT_EVENT = re.compile(r'^\s*INSERT\s+INTO\s+"?event"?[\s(]', re.IGNORECASE)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def lock(conn: Connection) -> None:
+    """Take the event-order lock for the connection's transaction (once;
+    PostgreSQL only). Call it before inserting into the event table."""
+    if conn.dialect.name != "postgresql" or conn.info.get(_FLAG):
+        return
+    conn.execute(_LOCK, {"key": LOCK_KEY})
+    conn.info[_FLAG] = True
 
 
 def install(engine: Engine) -> None:
-    """Make every transaction on `engine` that inserts events take the
-    event-order lock first (PostgreSQL only)."""
+    """Forget the lock flag whenever a transaction on `engine` begins or
+    ends (PostgreSQL only)."""
     if engine.dialect.name != "postgresql":
         return
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _lock_before_event_insert(conn, cursor, statement, parameters, context, executemany):
-        if conn.info.get(_FLAG) or not _INSERT_EVENT.match(statement):
-            return
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        conn.info[_FLAG] = True
 
     def _clear(conn, *args):
         conn.info.pop(_FLAG, None)

@@ -6,7 +6,7 @@ from flask import current_app, jsonify
 from ..db import get_db, get_engine, writer
 from ..messages import scan_message
 from ..security import api_require, current_actor
-from ..services import dispatch, scans
+from ..services import dispatch, scan as scans
 from . import BadRequest, bp
 from .parse import json_body, obj, text, timestamp
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Callable
 
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 _S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
@@ -110,6 +111,21 @@ def trip_code(n: int) -> str:
     return f"TRIP-{n:06d}"
 
 
+def next_free_s10(prefix: str, country: str, next_serial: int, last_serial: int,
+                  is_taken: Callable[[str], bool]) -> tuple[str | None, int]:
+    """The one waybill allocation rule: the first S10 number from
+    `next_serial` to `last_serial` that `is_taken` does not report as bound
+    already (a pre-printed label may carry it), and the range's next serial
+    after it. (None, last + 1) when the range is used up."""
+    serial = next_serial
+    while serial <= last_serial:
+        number = make_s10(prefix, serial, country)
+        serial += 1
+        if not is_taken(number):
+            return number, serial
+    return None, serial
+
+
 @dataclass
 class S10Range:
     """A configured block of S10 serials for allocation at capture."""
@@ -120,13 +136,12 @@ class S10Range:
     next: int
     country: str = "CN"
 
-    def allocate(self) -> str:
-        """The next number of the range; raises when it is used up."""
-        if self.next > self.last:
+    def allocate(self, is_taken: Callable[[str], bool] = lambda number: False) -> str:
+        """The next free number of the range; raises when it is used up."""
+        number, self.next = next_free_s10(self.prefix, self.country, self.next, self.last, is_taken)
+        if number is None:
             raise RangeExhausted(f"S10 range {self.prefix}{self.first:08d}-{self.last:08d} is used up")
-        code = make_s10(self.prefix, self.next, self.country)
-        self.next += 1
-        return code
+        return number
 
 
 class RangeExhausted(Exception):

@@ -39,24 +39,68 @@ class Action(StrEnum):
     pull = "pull"
 
 
-# Actions that only the system, a trip or the delivery feed performs; they
-# appear in the event log but are not accepted by the scan endpoint.
-class SystemAction(StrEnum):
+class EventAction(StrEnum):
+    """Every action an event can record: the one event vocabulary.
+
+    The scan actions (`Action`) come first with the same values; then what
+    the system, a trip, the delivery feed, the desk, supervisors and
+    administrators do. An event whose action is not here cannot be written
+    (services/events.py); each member has a label in both languages
+    (vocabulary.py)."""
+
+    # scans (the same words as Action)
+    handover = "handover"
+    capture = "capture"
+    accept = "accept"
+    bag = "bag"
+    unbag = "unbag"
+    seal = "seal"
+    load = "load"
+    arrive = "arrive"
+    pull = "pull"
+    # the chain beyond the stations
     import_ = "import"
     update = "update"
-    correct = "correct"
+    open_bag = "open_bag"
+    create_trip = "create_trip"
     depart = "depart"
-    revoke = "revoke"
-    hold = "hold"
-    release = "release"
     out_for_delivery = "out_for_delivery"
     delivered = "delivered"
     delivery_failed = "delivery_failed"
     returned = "returned"
+    # handover batches
+    receive_batch = "receive_batch"
+    close_batch = "close_batch"
+    # the organizer's revocations, the desk and the supervisors
+    revoke = "revoke"
+    intercept = "intercept"
+    correct = "correct"
+    hold = "hold"
+    release = "release"
     undo = "undo"
     reopen = "reopen"
     reveal = "reveal"
-    intercept = "intercept"
+    # records of who read or exported what
+    export = "export"
+    audit_export = "audit_export"
+    # accounts, tokens, stations, the database
+    user_create = "user_create"
+    user_activate = "user_activate"
+    user_deactivate = "user_deactivate"
+    user_role = "user_role"
+    user_password = "user_password"
+    user_logout_all = "user_logout_all"
+    user_unlock = "user_unlock"
+    login_locked = "login_locked"
+    token_create = "token_create"
+    token_revoke = "token_revoke"
+    token_expire = "token_expire"
+    station_update = "station_update"
+    db_restore = "db_restore"
+
+
+# Until every caller says EventAction: the same enum under its older name.
+SystemAction = EventAction
 
 
 class Reason(StrEnum):
@@ -174,13 +218,35 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
-# Bags move with their own small state machine.
+# Bags move with their own small state machine: forward with the scans and
+# the trip, back by a supervisor's compensation (reopen a sealed bag, undo a
+# load before departure).
 BAG_TRANSITIONS: dict[str, tuple[BagState, BagState]] = {
     Action.seal: (BagState.open, BagState.sealed),
     Action.load: (BagState.sealed, BagState.loaded),
     SystemAction.depart: (BagState.loaded, BagState.in_transit),
     Action.arrive: (BagState.in_transit, BagState.arrived),
+    EventAction.reopen: (BagState.sealed, BagState.open),
+    # a supervisor's undo of a load before departure
+    "unload": (BagState.loaded, BagState.sealed),
 }
+BAG_ORDER: tuple[BagState, ...] = (BagState.open, BagState.sealed, BagState.loaded, BagState.in_transit,
+                                   BagState.arrived)
+
+
+def next_bag_state(action: str, current: BagState | str) -> BagState:
+    """The state a bag in `current` moves to under `action`.
+
+    Raises TransitionRefused with `already_done` when the bag is already
+    where the action would take it (or beyond it, for a forward move) and
+    with `wrong_stage` otherwise."""
+    current = BagState(current)
+    source, target = BAG_TRANSITIONS[action]
+    if current == source:
+        return target
+    forward = BAG_ORDER.index(target) > BAG_ORDER.index(source)
+    done = BAG_ORDER.index(current) >= BAG_ORDER.index(target) if forward else current == target
+    raise TransitionRefused(Reason.already_done if done else Reason.wrong_stage)
 
 
 class TransitionRefused(Exception):

@@ -19,7 +19,7 @@ from . import events
 from ..domain.manifest import normalize_phone
 from .capture import RECIPIENT_FIELDS
 from .errors import Conflict, NotFound, ServiceError
-from .scans import move_items
+from .scan import move_items
 
 # scans a supervisor may undo; a seal is undone by reopening the bag
 UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,

@@ -9,7 +9,7 @@ from ..models import Bag, Credential, Route, Trip
 from ..models.base import utcnow
 from . import events
 from .errors import Conflict, NotFound, ServiceError
-from .scans import move_items, station_by_code
+from .scan import move_items, station_by_code
 
 
 def open_bag(session: Session, *, route: str, station: str, user_id: int | None = None) -> Bag:

@@ -28,7 +28,7 @@ from ..models import Credential, Event, HandoverBatch
 from ..models.base import utcnow
 from . import events
 from .errors import Conflict, NotFound, ServiceError
-from .scans import move_items
+from .scan import move_items
 
 LIST_LIMIT = 200
 

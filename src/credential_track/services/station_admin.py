@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from ..models import Station
 from . import events
 from .errors import NotFound, ServiceError
-from .scans import SCAN_ACTIONS
+from .scan import SCAN_ACTIONS
 
 LABEL_FORMATS = ("pdf", "zpl")
 

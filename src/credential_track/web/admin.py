@@ -13,7 +13,7 @@ from ..permissions import ROLES
 from ..security import page_require
 from ..services import queries, station_admin, tokens, users
 from ..services.errors import ServiceError
-from ..services.scans import SCAN_ACTIONS
+from ..services.scan import SCAN_ACTIONS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -18,7 +18,7 @@ from ..permissions import allowed
 from ..security import page_require
 from ..services import capture, corrections, dispatch, queries, stations
 from ..services.errors import ServiceError
-from ..services.scans import SCAN_ACTIONS
+from ..services.scan import SCAN_ACTIONS
 
 bp = Blueprint("station", __name__, url_prefix="/station")
 
