@@ -240,7 +240,7 @@ def test_audit_pages_page_backwards_without_gaps(auth, engine):
     auth.login("admin")
     seen, before = [], None
     while True:
-        q = {"action": "note", "limit": 3, **({"before": before} if before else {})}
+        q = {"action": "hold", "limit": 3, **({"before": before} if before else {})}
         page = auth.client.get("/api/v1/audit/events", query_string=q).json
         seen += [e["id"] for e in page["events"]]
         before = page["next"]

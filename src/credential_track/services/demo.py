@@ -19,6 +19,7 @@ from ..domain.codes import bag_code, make_s10, trip_code
 from ..domain.status import BagState, Status, TripState
 from ..models import Bag, Credential, Event, HandoverBatch, Station, Trip, User
 from ..models.base import utcnow
+from . import events
 from .synthetic import Generator
 
 S = Status
@@ -196,7 +197,7 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
                         "station": st, "user_id": operator_id if st else None, "at": at,
                     })
             conn.execute(insert(Credential), cred_rows)
-            conn.execute(insert(Event), event_rows)
+            events.write_many(conn, event_rows)
             done += len(cred_rows)
             if progress:
                 progress(len(cred_rows))

@@ -24,6 +24,7 @@ from ..domain.manifest import (
 )
 from ..domain.status import Status
 from ..models.base import utcnow
+from . import events
 from .errors import ServiceError
 
 CHUNK = 2000
@@ -211,11 +212,12 @@ def _run(conn: Connection, manifest: Manifest, result: ImportResult, *, skip_inv
     if stop_writing:
         return
     # one import event per new item, set-based
-    conn.exec_driver_sql(
+    events.write_sql(
+        conn,
         "INSERT INTO event (credential_id, action, result, to_status, user_id, at) "
         f"SELECT id, 'import', 'ok', 'registered', {ph}, {ph} FROM credential "
         f"WHERE batch_id = {ph} AND id > {ph} ORDER BY id",
-        (user_id, at, batch_id, max_before),
+        (user_id, at, batch_id, max_before), actions=["import"],
     )
     conn.exec_driver_sql(
         f"UPDATE handover_batch SET expected = (SELECT COUNT(*) FROM credential WHERE batch_id = {ph}) "
@@ -287,11 +289,12 @@ def _apply_updates(conn: Connection, updates, *, user_id, at, ph) -> None:
         f"UPDATE credential SET {sets}, updated_at = {ph} WHERE id = {ph}",
         [tuple(rec[1:]) + (at, item_id) for item_id, _status, rec, _changed in updates],
     )
-    conn.exec_driver_sql(
+    events.write_sql(
+        conn,
         "INSERT INTO event (credential_id, action, result, from_status, to_status, user_id, at, details) "
         f"VALUES ({ph}, 'update', 'ok', {ph}, {ph}, {ph}, {ph}, {ph})",
         [(item_id, status, status, user_id, at, json.dumps({"fields": changed}))
-         for item_id, status, _rec, changed in updates],
+         for item_id, status, _rec, changed in updates], actions=["update"],
     )
 
 

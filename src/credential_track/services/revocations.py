@@ -19,6 +19,7 @@ from ..db import writer
 from ..domain.manifest import ManifestError, detect_encoding
 from ..domain.status import Status
 from ..models.base import utcnow
+from . import events
 from .imports import _db_time, _ph
 
 INTERCEPT_STATUSES = frozenset({
@@ -100,19 +101,22 @@ def import_revocations(engine: Engine, path: str | Path, *, user_id: int | None 
                 conn.exec_driver_sql(
                     f"UPDATE credential SET revoked = {ph}, revoked_reason = {ph}, updated_at = {ph} WHERE id = {ph}",
                     [(True, reason or None, at, item_id) for item_id, _s, reason in revoke])
-                conn.exec_driver_sql(
+                events.write_sql(
+                    conn,
                     "INSERT INTO event (credential_id, action, result, from_status, to_status, user_id, at, details) "
                     f"VALUES ({ph}, 'revoke', 'ok', {ph}, {ph}, {ph}, {ph}, {ph})",
                     [(item_id, status, status, user_id, at,
                       json.dumps({"reason": reason}, ensure_ascii=False) if reason else None)
-                     for item_id, status, reason in revoke])
+                     for item_id, status, reason in revoke], actions=["revoke"])
             if intercept:
                 conn.exec_driver_sql(f"UPDATE credential SET intercept = {ph} WHERE id = {ph}",
                                      [(True, item_id) for item_id, _s in intercept])
-                conn.exec_driver_sql(
+                events.write_sql(
+                    conn,
                     "INSERT INTO event (credential_id, action, result, from_status, to_status, user_id, at) "
                     f"VALUES ({ph}, 'intercept', 'ok', {ph}, {ph}, {ph}, {ph})",
-                    [(item_id, status, status, user_id, at) for item_id, status in intercept])
+                    [(item_id, status, status, user_id, at) for item_id, status in intercept],
+                    actions=["intercept"])
             result.revoked += len(revoke)
             result.intercepted += len(intercept)
     return result
