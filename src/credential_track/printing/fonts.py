@@ -20,9 +20,11 @@ The fonts (vendored subsets, see fonts/README.md and scripts/make_font_subset.py
 6. Hanazono Mincho B: CJK Extension B, and the Extension C–F characters of
    the 2013 general standard table.
 
-Shaping is reportlab's own (`drawString(..., shaping=True)`, which needs
-uharfbuzz). reportlab's right-to-left support needs rlbidi, which is not on
-PyPI, so the right-to-left order is computed here (`_bidi_levels`, the
+Shaping is reportlab's own (`shapeStr` and its text objects' shaped
+strings, which need uharfbuzz). reportlab's right-to-left support, and with
+it `drawString(..., shaping=True)`, needs rlbidi, which is not on PyPI, so
+shaped runs are handed to a text object here and the right-to-left order is
+computed here (`_bidi_levels`, the
 implicit part of the Unicode bidirectional algorithm; explicit embedding
 controls are refused as unprintable).
 """
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 try:  # reportlab shapes with uharfbuzz; without it Arabic and Thai cannot print correctly
@@ -44,6 +46,36 @@ except ImportError:  # pragma: no cover - uharfbuzz is a dependency
     SHAPING = False
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+
+
+def _utf16_hex(code: int) -> str:
+    return "".join(f"{u:04X}" for u in _utf16_units(code))
+
+
+def _utf16_units(code: int) -> tuple[int, ...]:
+    if code < 0x10000:
+        return (code,)
+    code -= 0x10000
+    return (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+
+
+_reportlab_to_unicode = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset) -> str:
+    """reportlab's ToUnicode CMap, with characters beyond the BMP written as
+    UTF-16 surrogate pairs as PDF requires (reportlab writes U+20BB7 𠮷 as
+    <20BB7>, which viewers read as U+20BB: the text would not copy or search)."""
+    text = _reportlab_to_unicode(fontname, subset)
+    if all(v < 0x10000 for v in subset):
+        return text
+    for i, v in enumerate(subset):
+        if v >= 0x10000:
+            text = text.replace("<%02X> <%04X>" % (i, v), "<%02X> <%s>" % (i, _utf16_hex(v)), 1)
+    return text
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 @dataclass(frozen=True)
@@ -436,7 +468,11 @@ def draw_string(canvas, x: float, y: float, text: str, size: float, *, align: st
             _font(p.face)
             canvas.setFont(p.font, size)
         if p.shaped:
-            canvas.drawString(x, y, p.text, shaping=True)
+            # canvas.drawString(shaping=True) shapes only when rlbidi is
+            # installed: hand the text object HarfBuzz's glyphs and positions
+            t = canvas.beginText(x, y)
+            t._textOut(_shaped(p.text, p.face, size))
+            canvas.drawText(t)
         else:
             canvas.drawString(x, y, p.text)
         x += p.width * size

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -70,6 +70,31 @@ def label_unprintable(d: LabelData) -> dict[str, str]:
         if missing:
             out[name] = "".join(sorted(missing))
     return out
+
+
+def checked(labels: Iterable[LabelData], found: list[tuple[str, dict[str, str]]]) -> Iterator[LabelData]:
+    """The labels unchanged, while appending (credential number,
+    label_unprintable) to `found` for each one that has unprintable characters."""
+    for d in labels:
+        bad = label_unprintable(d)
+        if bad:
+            found.append((d.credential_no, bad))
+        yield d
+
+
+def describe_unprintable(fields: dict[str, str]) -> str:
+    """`label_unprintable`'s answer in one line of ASCII (it goes into an
+    HTTP header too): `recipient_name U+20000 U+E000; address U+1F600`."""
+    return "; ".join(f"{name} " + " ".join(f"U+{ord(c):04X}" for c in chars) for name, chars in fields.items())
+
+
+def unprintable_header(found: list[tuple[str, dict[str, str]]], limit: int = 20) -> str:
+    """The X-Unprintable-Characters header of a label download: each
+    credential with what cannot print (the first `limit`, then the count)."""
+    parts = [f"{no}: {describe_unprintable(fields)}" for no, fields in found[:limit]]
+    if len(found) > limit:
+        parts.append(f"and {len(found) - limit} more labels")
+    return " | ".join(parts)
 
 
 def draw_label(c: Canvas, d: LabelData) -> None:
