@@ -167,6 +167,8 @@ def test_arabic_letters_take_their_joining_forms():
 def test_decomposed_vietnamese_prints_from_precomposed_glyphs():
     nfd = unicodedata.normalize("NFD", "Nguyễn Thị Minh Khai")
     assert missing_chars(nfd) == set()
+    # set like the precomposed name: one run in one font, not letters and loose marks
+    assert fonts.runs(nfd) == fonts.runs("Nguyễn Thị Minh Khai") and len(fonts.runs(nfd)) == 1
     pdf = render_label(label_data(recipient_name=nfd))
     assert "Nguyễn Thị Minh Khai" in squash(page_text(pdf))
     assert_every_glyph_from_a_font_that_has_it(pdf)
