@@ -213,3 +213,28 @@ def test_browser_at_a_zpl_station_gets_zpl_labels_by_default(client, auth, engin
     assert client.get(f"/print/labels/{no}.pdf").mimetype == "application/pdf"  # no station picked yet
     client.post("/station/", data={"station": "WS-03", "csrf_token": auth.csrf})
     assert client.get(f"/print/labels/{no}.pdf").data.startswith(b"^XA")
+
+
+def test_label_with_unprintable_characters_is_printed_and_the_response_names_them(client, auth, engine):
+    [bad] = captured(engine, 1, recipient_name="王\U0001F600", address="世纪大道100号")
+    [good] = captured(engine, 1, recipient_name="王𠮷", address="世纪大道100号")
+    auth.login("operator")
+    resp = client.get(f"/print/labels/{bad}.pdf")
+    assert resp.status_code == 200 and pages(resp.data) == 1
+    assert resp.headers["X-Unprintable-Characters"] == f"{bad}: recipient_name U+1F600"
+    resp = client.get(f"/print/labels/{good}.pdf")
+    assert "X-Unprintable-Characters" not in resp.headers  # Extension B prints
+    resp = client.get(f"/print/labels.pdf?credential={bad}&credential={good}")
+    assert pages(resp.data) == 2 and resp.headers["X-Unprintable-Characters"] == f"{bad}: recipient_name U+1F600"
+    resp = client.get(f"/print/labels/{bad}.pdf?format=zpl")
+    assert resp.headers["X-Unprintable-Characters"] == f"{bad}: recipient_name U+1F600"
+
+
+def test_cli_prints_labels_with_unprintable_characters_and_says_which(runner, engine, tmp_path):
+    [bad] = captured(engine, 1, recipient_name="王\U0001F600")
+    out = tmp_path / "labels.pdf"
+    result = runner.invoke(args=["print", "labels", bad, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pages(out.read_bytes()) == 1
+    assert "1 labels have characters the fonts cannot print" in result.output
+    assert f"{bad}: recipient_name" in result.output and "U+1F600" in result.output

@@ -30,6 +30,16 @@ def test_capture_view_answers_recipient_data_and_problems(client, station_token,
     assert client.get("/api/v1/station/capture/NOPE", headers=station_token("WS-03")).status_code == 404
 
 
+def test_capture_view_flags_a_recipient_name_the_label_cannot_print(client, station_token, db):
+    c = item(db, status="received", recipient_name="王\U0001F600")
+    resp = client.get(f"/api/v1/station/capture/{c.credential_no}", headers=station_token("WS-03"))
+    assert resp.json["problems"] == {"recipient_name": "unprintable"}
+    assert resp.json["unprintable"] == {"recipient_name": "\U0001F600"}
+    rare = item(db, status="received", recipient_name="王𠮷", address="崧泽大道333号䶮")
+    resp = client.get(f"/api/v1/station/capture/{rare.credential_no}", headers=station_token("WS-03"))
+    assert resp.json["problems"] == {} and resp.json["unprintable"] == {}
+
+
 def test_capture_view_needs_the_scan_permission(client, auth, db):
     c = item(db, status="received")
     auth.login("agent")

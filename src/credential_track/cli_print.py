@@ -72,7 +72,8 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
             fail(f"no printable labels in {selection.description} ({selection.skipped} items without a waybill "
                  "number, revoked or pulled)")
         progress = Progress(selection.count, "labels")
-        rows = print_data.iter_labels(s, selection, sender=sender)
+        found: list = []
+        rows = printing.checked(print_data.iter_labels(s, selection, sender=sender), found)
 
         def write(f) -> None:
             if fmt == "zpl":
@@ -88,6 +89,12 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
     skipped = f", {selection.skipped:,} skipped (no waybill, revoked or pulled)" if selection.skipped else ""
     click.echo(f"{selection.count:,} labels ({selection.description}) written to {out} as {fmt.upper()} "
                f"in {time.monotonic() - started:.1f}s{skipped}")
+    if found:
+        click.echo(f"warning: {len(found):,} labels have characters the fonts cannot print (they print as empty "
+                   "boxes); correct the recipient data or write these by hand:", err=True)
+        for no, fields in found:
+            shown = "; ".join(f"{name} {chars!r}" for name, chars in fields.items())
+            click.echo(f"  {no}: {shown} ({printing.describe_unprintable(fields)})", err=True)
 
 
 def _document(out: Path, load, render):

@@ -241,6 +241,18 @@ def test_capture_shows_problems_takes_a_correction_and_allocates_with_one_key(pa
             "correct", "capture"]
 
 
+def test_capture_warns_about_a_name_the_label_cannot_print(page, server, engine):
+    with write_session(engine) as s:
+        no = make_credential(s, status="received", recipient_name="王\U0001F600").credential_no
+    sign_in(page, server, "WS-03")
+    page.goto(server.url + "/station/scan?action=capture")
+    scan(page, no)
+    page.wait_for_selector("#field-recipient_name.has-problem")
+    warning = page.text_content("#field-recipient_name .problem")
+    assert "cannot print" in warning and "U+1F600" in warning
+    shot(page, "capture_unprintable")
+
+
 # A camera that "sees" whatever the test puts in window.__seen.
 _FAKE_CAMERA = """
 window.__seen = [];

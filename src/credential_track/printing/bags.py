@@ -8,7 +8,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .data import BagLabelData, BagManifestData
 from .draw import draw_code128, draw_fitted, draw_qr, shrink_to_width
-from .fonts import font_name
+from .fonts import draw_string, font_name
 from .labels import LABEL_H, LABEL_W, MARGIN
 from .sheets import CONTENT_W, Codes, SignatureLines, Spacer, build, fields, grid, para, styles
 
@@ -24,40 +24,30 @@ def render_bag_label(d: BagLabelData) -> bytes:
     c = Canvas(buf, pagesize=(LABEL_W, LABEL_H), pageCompression=1, invariant=1,
                initialFontName=font_name(), initialFontSize=10)
     c.setTitle(f"Bag {d.code}")
-    f = font_name()
     inner = LABEL_W - 2 * MARGIN
-    c.setFont(f, 15)
-    c.drawString(MARGIN, _top(11 * mm), "EMS 总包 Dispatch bag")
-    c.setFont(f, 7)
-    c.drawString(MARGIN, _top(16 * mm), "证件专递 · Expo credentials")
+    draw_string(c, MARGIN, _top(11 * mm), "EMS 总包 Dispatch bag", 15)
+    draw_string(c, MARGIN, _top(16 * mm), "证件专递 · Expo credentials", 7)
     c.setLineWidth(0.8)
     c.line(MARGIN, _top(19 * mm), LABEL_W - MARGIN, _top(19 * mm))
     # route, very large: what the loaders read from a distance
-    c.setFont(f, 7)
-    c.drawString(MARGIN, _top(24 * mm), "路由 Route")
+    draw_string(c, MARGIN, _top(24 * mm), "路由 Route", 7)
     size = shrink_to_width(d.route, inner, 72, 20)
-    c.setFont(f, size)
-    c.drawCentredString(LABEL_W / 2, _top(24 * mm) - size * 0.85, d.route)
+    draw_string(c, LABEL_W / 2, _top(24 * mm) - size * 0.85, d.route, size, align="centre")
     draw_fitted(c, d.route_name, MARGIN, _top(52 * mm), inner, 7 * mm, max_size=13, min_size=7)
     c.line(MARGIN, _top(60 * mm), LABEL_W - MARGIN, _top(60 * mm))
     draw_code128(c, d.code, MARGIN, _top(82 * mm), 20 * mm, max_width=inner)
-    c.setFont(f, 18)
-    c.drawCentredString(LABEL_W / 2, _top(89 * mm), d.code)
+    draw_string(c, LABEL_W / 2, _top(89 * mm), d.code, shrink_to_width(d.code, inner, 18, 9), align="centre")
     c.line(MARGIN, _top(92 * mm), LABEL_W - MARGIN, _top(92 * mm))
     draw_qr(c, d.code, MARGIN - 1 * mm, MARGIN - 1 * mm, 34 * mm)
     right = 40 * mm
-    c.setFont(f, 7)
-    c.drawString(right, _top(98 * mm), "件数 Items")
-    c.setFont(f, 26)
-    c.drawString(right, _top(108 * mm), str(d.item_count))
-    c.setFont(f, 7)
-    c.drawString(right, _top(114 * mm), "封志号 Seal No.")
+    draw_string(c, right, _top(98 * mm), "件数 Items", 7)
+    draw_string(c, right, _top(108 * mm), str(d.item_count), 26)
+    draw_string(c, right, _top(114 * mm), "封志号 Seal No.", 7)
     seal = d.seal_no or "未封 not sealed"
-    c.setFont(f, shrink_to_width(seal, LABEL_W - MARGIN - right, 14, 7))
-    c.drawString(right, _top(121 * mm), seal)
-    c.setFont(f, 7)
+    draw_string(c, right, _top(121 * mm), seal, shrink_to_width(seal, LABEL_W - MARGIN - right, 14, 7))
     if d.station or d.created_at:
-        c.drawString(right, _top(128 * mm), " · ".join(x for x in (d.station, d.created_at) if x))
+        line = " · ".join(x for x in (d.station, d.created_at) if x)
+        draw_string(c, right, _top(128 * mm), line, shrink_to_width(line, LABEL_W - MARGIN - right, 7, 5))
     c.showPage()
     c.save()
     return buf.getvalue()

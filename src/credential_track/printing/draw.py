@@ -2,6 +2,7 @@
 that wraps and shrinks (long Chinese addresses) to fit its box."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -10,7 +11,7 @@ from qrcode.constants import ERROR_CORRECT_M
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
 
-from .fonts import char_widths, font_name
+from .fonts import char_widths, compose, draw_string
 
 # 203 dpi thermal printers: one dot is 25.4/203 mm. Bars and modules are whole
 # dots wide so that no bar is rounded away when the label is rasterised.
@@ -96,10 +97,63 @@ class TextLayout:
     truncated: bool  # the text did not fit even at the minimum size and was cut with "…"
 
 
-def _wrap(text: str, widths: list[float], limit: float) -> list[tuple[int, int]]:
+# a line never starts with closing punctuation nor ends with opening punctuation
+_NO_LINE_START = frozenset(",.;:!?%)]}»›、。，．；：！？％）］｝〉》」』】〕〗〙〛’”‰℃°·・ー～…")
+_NO_LINE_END = frozenset("([{«‹（［｛〈《「『【〔〖〘〚‘“#＃№")
+# joiners inside a number or word: 13-2-601, 3/F, No.5, O'Brien
+_JOINERS = frozenset("-‐‑–/.'’_&+#＃－／．")
+
+
+def _is_ideograph(c: str) -> bool:
+    """Characters between which a line may break (Chinese and Japanese are
+    written without spaces)."""
+    o = ord(c)
+    return (0x2E80 <= o <= 0x2FDF or 0x3040 <= o <= 0x30FF or 0x3100 <= o <= 0x312F or 0x31A0 <= o <= 0x31FF
+            or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF)
+
+
+def _is_word(c: str) -> bool:
+    """Letters, digits and marks of words and numbers (not ideographs): a
+    line never breaks inside a run of them (1301, Nguyễn, 김민준)."""
+    return (c.isalnum() or unicodedata.category(c)[0] == "M") and not _is_ideograph(c)
+
+
+def break_opportunities(text: str) -> list[bool]:
+    """`ok[i]`: a line may start at `text[i]` (i ≥ 1): after a space, between
+    two ideographs, before a number or word that follows an ideograph;
+    never inside a word or number (joiners such as 13-2-601 included), not
+    between a number and the unit it is attached to (1301号, A座), not
+    before closing or after opening punctuation."""
+    n = len(text)
+    ok = [False] * (n + 1)
+    word = [_is_word(c) for c in text]
+    # a joiner between two word characters belongs to the word
+    for i in range(1, n - 1):
+        if text[i] in _JOINERS and word[i - 1] and word[i + 1]:
+            word[i] = True
+    for i in range(1, n):
+        a, b = text[i - 1], text[i]
+        if b.isspace():
+            continue
+        if a.isspace():
+            ok[i] = True
+        elif b in _NO_LINE_START or a in _NO_LINE_END:
+            continue
+        elif word[i - 1] and (word[i] or _is_ideograph(b)):
+            continue  # inside a word or number, or a number and its unit (1301号)
+        else:
+            ok[i] = True
+    return ok
+
+
+def _wrap(text: str, widths: list[float], limit: float,
+          ok: list[bool] | None = None) -> tuple[list[tuple[int, int]], bool]:
     """Greedy wrap of `text` (char widths at 1 pt) into lines no wider than
-    `limit`; Latin words are not split unless a word alone is too wide."""
+    `limit`, breaking only where `break_opportunities` allows; returns the
+    line spans and whether a word too wide for a line had to be broken."""
+    ok = break_opportunities(text) if ok is None else ok
     spans: list[tuple[int, int]] = []
+    forced = False
     n = len(text)
     start = 0
     while start < n:
@@ -109,35 +163,40 @@ def _wrap(text: str, widths: list[float], limit: float) -> list[tuple[int, int]]
             break
         w = 0.0
         end = start
-        last_space = -1
-        while end < n and (text[end] != "\n"):
+        last_ok = -1
+        while end < n and text[end] != "\n":
             cw = widths[end]
-            if w + cw > limit and end > start:
+            if end > start and ok[end]:
+                last_ok = end
+            if w + cw > limit and end > start and text[end] != " ":
                 break
-            if text[end] == " ":
-                last_space = end
             w += cw
             end += 1
-        if end < n and text[end] != "\n" and last_space > start and text[end] != " " \
-                and text[end - 1] != " " and text[end - 1].isascii() and text[end].isascii():
-            end = last_space  # break at the last space rather than inside a Latin word
+        if end < n and text[end] not in " \n":  # the line is full
+            if last_ok > start:
+                end = last_ok
+            else:
+                forced = True  # one word wider than the line: broken where it overflows
         spans.append((start, end))
         start = end + 1 if end < n and text[end] == "\n" else end
-    return spans
+    return spans, forced
 
 
 def fit_text(text: str, width: float, height: float, *, max_size: float, min_size: float,
              leading_ratio: float = 1.2, step: float = 0.5) -> TextLayout:
     """Lay `text` out in a box `width` × `height`: the largest size from
-    `max_size` down to `min_size` at which the wrapped lines fit. If none does,
-    the lines at `min_size` are cut to the box and the last ends with "…"."""
-    text = " ".join(part for part in text.replace("\r", "").split(" "))
+    `max_size` down to `min_size` at which the text wrapped at its break
+    opportunities fits (so a text first shrinks on one line, then wraps). If
+    none does, the lines at `min_size` are cut to the box and the last ends
+    with "…" (a word wider than the whole box is broken only then)."""
+    text = compose(" ".join(part for part in text.replace("\r", "").split(" ")))
     widths = char_widths(text)
+    ok = break_opportunities(text)
     size = max_size
     while True:
         leading = size * leading_ratio
-        spans = _wrap(text, widths, width / size)
-        if len(spans) * leading <= height + 1e-6 or size - step < min_size - 1e-9:
+        spans, forced = _wrap(text, widths, width / size, ok)
+        if (len(spans) * leading <= height + 1e-6 and not forced) or size - step < min_size - 1e-9:
             break
         size -= step
     lines = [text[a:b].rstrip() for a, b in spans]
@@ -154,13 +213,25 @@ def fit_text(text: str, width: float, height: float, *, max_size: float, min_siz
     return TextLayout(tuple(lines), size, leading, max(line_widths), len(lines) * leading, truncated)
 
 
+def wrap_lines(text: str, width: float, size: float) -> list[str]:
+    """`text` wrapped at `size` pt into lines no wider than `width` (no
+    shrinking, no height limit: the A4 sheets' paragraphs and table cells)."""
+    text = compose(text.replace("\r", ""))
+    spans, _forced = _wrap(text, char_widths(text), width / size)
+    return [text[a:b].rstrip() for a, b in spans] or [""]
+
+
+def baseline(top: float, size: float, leading: float) -> float:
+    """The baseline of a line whose line box starts at `top` (~0.88 em below
+    the top of the line box for the chain's first font)."""
+    return top - size * 0.88 - (leading - size) / 2
+
+
 def draw_text_block(canvas, layout: TextLayout, x: float, top: float) -> None:
     """Draw a laid-out block with its first line's top at `top`."""
-    canvas.setFont(font_name(), layout.font_size)
-    # the baseline sits ~0.88 em below the top of the line box for this font
-    y = top - layout.font_size * 0.88 - (layout.leading - layout.font_size) / 2
+    y = baseline(top, layout.font_size, layout.leading)
     for line in layout.lines:
-        canvas.drawString(x, y, line)
+        draw_string(canvas, x, y, line, layout.font_size)
         y -= layout.leading
 
 

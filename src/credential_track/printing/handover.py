@@ -7,7 +7,7 @@ from reportlab.platypus import Table, TableStyle
 
 from .data import HandoverData
 from .fonts import font_name
-from .sheets import CONTENT_W, SignatureLines, Spacer, build, fields, grid, para, styles
+from .sheets import CONTENT_W, SignatureLines, Spacer, build, cell, fields, grid, para, styles
 
 NUMBERS_PER_ROW = 5
 ROWS_PER_TABLE = 100  # several small tables lay out much faster than one huge one
@@ -15,7 +15,9 @@ ROWS_PER_TABLE = 100  # several small tables lay out much faster than one huge o
 
 def _number_grid(numbers: list[str]) -> list[Table]:
     """Credential numbers in a compact grid of plain cells (a batch can miss thousands)."""
-    rows = [numbers[i:i + NUMBERS_PER_ROW] for i in range(0, len(numbers), NUMBERS_PER_ROW)]
+    st = styles()["cell"]
+    cells = [cell(n, st) for n in numbers]
+    rows = [cells[i:i + NUMBERS_PER_ROW] for i in range(0, len(cells), NUMBERS_PER_ROW)]
     rows[-1] = rows[-1] + [""] * (NUMBERS_PER_ROW - len(rows[-1]))
     style = TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), font_name()), ("FONTSIZE", (0, 0), (-1, -1), 8.5),

@@ -1,18 +1,21 @@
-"""What the A4 documents (bag manifest, trip sheet, handover receipt) share:
-styles in the embedded CJK font, escaped paragraphs, tables, signature lines."""
+"""What the A4 documents (bag manifest, trip sheet, handover receipt, the
+daily report) share: text blocks set in the font chain, tables, signature lines.
+
+reportlab's Paragraph sets all its text in one font (boxes for what that font
+lacks) and cannot order right-to-left text without rlbidi, so plain text is
+laid out by `Text`, which wraps with the labels' rules (draw.wrap_lines) and
+draws each line with fonts.draw_string."""
 from __future__ import annotations
 
 import io
-from xml.sax.saxutils import escape
-
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .draw import draw_code128, draw_qr
-from .fonts import font_name
+from .draw import baseline, draw_code128, draw_qr, wrap_lines
+from .fonts import draw_string, font_name, runs
 
 MARGIN = 15 * mm
 CONTENT_W = A4[0] - 2 * MARGIN
@@ -20,8 +23,7 @@ CONTENT_W = A4[0] - 2 * MARGIN
 
 def styles() -> dict[str, ParagraphStyle]:
     f = font_name()
-    # wordWrap="CJK" lets lines break between any two hanzi
-    base = ParagraphStyle("base", fontName=f, fontSize=9.5, leading=12.5, wordWrap="CJK")
+    base = ParagraphStyle("base", fontName=f, fontSize=9.5, leading=12.5)
     return {
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
@@ -32,9 +34,56 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def para(text: object, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of plain text: markup characters print as themselves."""
-    return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
+class Text(Flowable):
+    """A block of plain text in a paragraph style's size, leading, colour and
+    spacing: wrapped at the break opportunities of draw.wrap_lines, each line
+    drawn in the font chain. Markup characters print as themselves."""
+
+    def __init__(self, text: str, style: ParagraphStyle, lines: list[str] | None = None):
+        super().__init__()
+        self.text, self.style, self._lines = text, style, lines
+        self._fixed = lines is not None  # a piece of a split block keeps its lines
+        self._aw = None
+        self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
+
+    def wrap(self, aw, ah):
+        if not self._fixed and (self._lines is None or self._aw != aw):
+            self._lines = [line for part in self.text.split("\n")
+                           for line in wrap_lines(part, aw, self.style.fontSize)]
+            self._aw = aw
+        self.width = aw
+        self.height = len(self._lines) * self.style.leading
+        return aw, self.height
+
+    def split(self, aw, ah):
+        self.wrap(aw, ah)
+        fit = int(ah // self.style.leading)
+        if fit <= 0 or fit >= len(self._lines):
+            return []
+        return [Text(self.text, self.style, self._lines[:fit]), Text(self.text, self.style, self._lines[fit:])]
+
+    def draw(self):
+        c, st = self.canv, self.style
+        c.setFillColor(st.textColor)
+        y = baseline(self.height, st.fontSize, st.leading)
+        for line in self._lines:
+            draw_string(c, 0, y, line, st.fontSize)
+            y -= st.leading
+
+
+def para(text: object, style: ParagraphStyle) -> Text:
+    """A block of plain text (see Text)."""
+    return Text("" if text is None else str(text), style)
+
+
+def cell(value: object, style: ParagraphStyle) -> object:
+    """A table cell: the plain string when the chain's first font prints all
+    of it (the table draws it, fast), else a Text block."""
+    text = "" if value is None else str(value)
+    rs = runs(text)
+    if len(rs) <= 1 and (not rs or rs[0].face == 0) and "\n" not in text:
+        return text
+    return Text(text, style)
 
 
 def grid(rows: list[list[object]], widths: list[float], *, header: bool = True,
@@ -113,19 +162,16 @@ class SignatureLines(Flowable):
 
     def draw(self):
         c = self.canv
-        f = font_name()
         n = len(self.parties)
         col = self.width_ / n
         for i, party in enumerate(self.parties):
             x = i * col
-            c.setFont(f, 9)
-            c.drawString(x, 19 * mm, party)
+            draw_string(c, x, 19 * mm, party, 9)
             c.setLineWidth(0.6)
             c.line(x, 9 * mm, x + col - 8 * mm, 9 * mm)
-            c.setFont(f, 7.5)
-            c.drawString(x, 5.5 * mm, "签名 Signature")
+            draw_string(c, x, 5.5 * mm, "签名 Signature", 7.5)
             c.line(x, 1 * mm, x + col - 8 * mm, 1 * mm)
-            c.drawString(x + col - 40 * mm, 5.5 * mm, "日期时间 Date / time")
+            draw_string(c, x + col - 40 * mm, 5.5 * mm, "日期时间 Date / time", 7.5)
 
 
 def build(story: list, *, title: str, footer: str) -> bytes:
@@ -138,13 +184,13 @@ def build(story: list, *, title: str, footer: str) -> bytes:
 
     def on_page(canvas, document):
         canvas.saveState()
-        canvas.setFont(font_name(), 7.5)
-        canvas.drawString(MARGIN, MARGIN, footer)
-        canvas.drawRightString(A4[0] - MARGIN, MARGIN, f"第 {document.page} 页 Page {document.page}")
+        draw_string(canvas, MARGIN, MARGIN, footer, 7.5)
+        draw_string(canvas, A4[0] - MARGIN, MARGIN, f"第 {document.page} 页 Page {document.page}", 7.5, align="right")
         canvas.restoreState()
 
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buf.getvalue()
 
 
-__all__ = ["CONTENT_W", "Codes", "SignatureLines", "Spacer", "build", "fields", "grid", "para", "styles"]
+__all__ = ["CONTENT_W", "Codes", "SignatureLines", "Spacer", "Text", "build", "cell", "fields", "grid", "para",
+           "styles"]

@@ -47,7 +47,9 @@ def _d(mm_: float) -> int:
 
 
 def _start(cjk_font: str) -> list[str]:
-    return ["^XA", "^CI28", f"^CW1,{cjk_font}", f"^PW{WIDTH_DOTS}", f"^LL{HEIGHT_DOTS}", "^LH0,0"]
+    # ^PA0,1,1,0: right-to-left order and shaping (Arabic, Thai) on printers
+    # with advanced text layout (Link-OS firmware); see docs/PRINTING.md
+    return ["^XA", "^CI28", f"^CW1,{cjk_font}", "^PA0,1,1,0", f"^PW{WIDTH_DOTS}", f"^LL{HEIGHT_DOTS}", "^LH0,0"]
 
 
 def label_zpl(d: LabelData, *, cjk_font: str = DEFAULT_CJK_FONT) -> str:
@@ -68,7 +70,8 @@ def label_zpl(d: LabelData, *, cjk_font: str = DEFAULT_CJK_FONT) -> str:
     cmd.append(f"^FO0,{_d(43.5)}^A0N,{_d(6)},{_d(5)}^FB{WIDTH_DOTS},1,0,C{_fd(d.waybill_no)}")
     cmd.append(f"^FO{m},{_d(51)}^GB{_d(92)},2,2^FS")
     cmd.append(_text(m, _d(52), 6.5, "收件人 To"))
-    cmd.append(_text(m, _d(55), shrink_to_width(d.recipient_name, 58 * mm, 16, 8), d.recipient_name))
+    # the name shrinks, then wraps, in its box left of the phone (as on the PDF label)
+    cmd += _block(m, _d(54.8), 58, 7.2, d.recipient_name, 16, 6)
     cmd.append(_text(_d(64), _d(55.5), 12, mask_phone(d.recipient_phone)))
     cmd += _block(m, _d(62), 92, 29, d.full_address, 15, 6)
     cmd.append(_text(m, _d(92), 11, f"邮编 {d.postcode}"))
@@ -82,6 +85,8 @@ def label_zpl(d: LabelData, *, cjk_font: str = DEFAULT_CJK_FONT) -> str:
     cmd.append(_text(_d(38), _d(119.5), shrink_to_width(d.credential_type, 58 * mm, 14, 7), d.credential_type))
     cmd.append(_text(_d(38), _d(127.5), 6.5, "证件号 Credential No."))
     cmd.append(_text(_d(38), _d(131), shrink_to_width(d.credential_no, 58 * mm, 12, 6), d.credential_no))
+    if d.organization:
+        cmd += _block(_d(38), _d(138), 58, 8, d.organization, 8, 5)
     cmd.append("^XZ")
     return "\n".join(cmd) + "\n"
 

@@ -13,6 +13,7 @@ from ..domain.codes import CodeKind, classify
 from ..domain.manifest import normalize_phone
 from ..domain.regions import find_province
 from ..models import Credential
+from ..printing.fonts import missing_chars
 from .errors import NotFound
 
 # the recipient data is shown only for items at the capture step (received,
@@ -30,7 +31,9 @@ def recipient_problems(data: dict) -> dict[str, str]:
     """What is wrong or missing in recipient data, by field.
 
     The values are fixed words the page turns into text: `missing`,
-    `invalid_phone`, `unknown_province`, `incomplete_address`, `invalid_postcode`."""
+    `invalid_phone`, `unknown_province`, `incomplete_address`, `invalid_postcode`,
+    `unprintable` (the label's fonts cannot print some of its characters,
+    see `unprintable_fields`)."""
     problems: dict[str, str] = {}
     get = lambda name: (data.get(name) or "").strip()  # noqa: E731
     if not get("recipient_name"):
@@ -57,7 +60,20 @@ def recipient_problems(data: dict) -> dict[str, str]:
     postcode = get("postcode")
     if postcode and not _POSTCODE.match(postcode):
         problems["postcode"] = "invalid_postcode"
+    for name in unprintable_fields(data):
+        problems.setdefault(name, "unprintable")
     return problems
+
+
+def unprintable_fields(data: dict) -> dict[str, str]:
+    """The printed recipient fields with characters the label cannot print
+    (printing.fonts.missing_chars), each with those characters."""
+    out = {}
+    for name in RECIPIENT_FIELDS:
+        missing = missing_chars(data.get(name) or "")
+        if missing:
+            out[name] = "".join(sorted(missing))
+    return out
 
 
 def find_item(session: Session, code: str) -> Credential | None:
@@ -85,4 +101,5 @@ def capture_view(session: Session, code: str) -> dict:
         "route": item.route, "credential_type": item.credential_type, "holder_name": item.holder_name,
         "organization": item.organization, "hold": item.hold, "revoked": item.revoked,
         "recipient": recipient, "problems": recipient_problems(recipient) if recipient else {},
+        "unprintable": unprintable_fields(recipient) if recipient else {},
     }

@@ -75,6 +75,9 @@ def _name(text: str) -> str:
     return _SAFE_NAME.sub("_", text)[:80] or "document"
 
 
+UNPRINTABLE_HEADER = "X-Unprintable-Characters"
+
+
 def _pdf(data: bytes, name: str):
     return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=f"{_name(name)}.pdf")
 
@@ -82,6 +85,14 @@ def _pdf(data: bytes, name: str):
 def _zpl(text: str, name: str):
     return send_file(io.BytesIO(text.encode("utf-8")), mimetype="text/plain; charset=utf-8",
                      as_attachment=True, download_name=f"{_name(name)}.zpl")
+
+
+def _flag_unprintable(resp, found: list):
+    """A label with characters the fonts cannot print is still sent; the
+    response says which (per credential, field and code point)."""
+    if found:
+        resp.headers[UNPRINTABLE_HEADER] = printing.unprintable_header(found)
+    return resp
 
 
 def _cjk_font() -> str:
@@ -92,9 +103,12 @@ def _cjk_font() -> str:
 @print_require
 def label(credential_no: str):
     data = print_data.label_for(get_db(), credential_no, sender=current_app.config["ORGANIZER_NAME"])
+    bad = printing.label_unprintable(data)
+    found = [(data.credential_no, bad)] if bad else []
     if _label_format() == "zpl":
-        return _zpl(printing.label_zpl(data, cjk_font=_cjk_font()), f"label-{credential_no}")
-    return _pdf(printing.render_label(data), f"label-{credential_no}")
+        return _flag_unprintable(_zpl(printing.label_zpl(data, cjk_font=_cjk_font()), f"label-{credential_no}"),
+                                 found)
+    return _flag_unprintable(_pdf(printing.render_label(data), f"label-{credential_no}"), found)
 
 
 @bp.get("/labels.pdf")
@@ -115,7 +129,8 @@ def labels():
                            field="selection")
     fmt = _label_format()
     sender = current_app.config["ORGANIZER_NAME"]
-    rows = print_data.iter_labels(db, selection, sender=sender)
+    found: list = []
+    rows = printing.checked(print_data.iter_labels(db, selection, sender=sender), found)
     out = tempfile.TemporaryFile()
     if fmt == "zpl":
         font = _cjk_font()
@@ -128,9 +143,9 @@ def labels():
     size = out.tell()
     out.seek(0)
     disposition = "attachment" if fmt == "zpl" else "inline"
-    return Response(_drain(out), mimetype=mimetype, headers={
+    return _flag_unprintable(Response(_drain(out), mimetype=mimetype, headers={
         "Content-Length": str(size),
-        "Content-Disposition": f'{disposition}; filename="labels-{_name(selection.description)}.{ext}"'})
+        "Content-Disposition": f'{disposition}; filename="labels-{_name(selection.description)}.{ext}"'}), found)
 
 
 def _drain(f, size: int = 256 * 1024):

@@ -76,15 +76,19 @@ def build_pdf(rep: dict, *, organizer: str = "") -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.platypus import PageBreak, SimpleDocTemplate, Table, TableStyle
+
+    from ...printing.sheets import cell, para as Paragraph  # text in the font chain (any script)
 
     font = cjk_font()
     h1 = ParagraphStyle("h1", fontName=font, fontSize=16, leading=22, spaceAfter=6)
     h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=12)
 
+    cell_style = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=10.5)
+
     def table(rows, widths=None):
-        t = Table(rows, colWidths=widths, repeatRows=1)
+        t = Table([[cell(v, cell_style) for v in row] for row in rows], colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), font, 8.5), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
             ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#9aa5b1")), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),

@@ -135,7 +135,13 @@
         var problem = view.problems[name];
         var label = document.getElementById("field-" + name);
         label.classList.toggle("has-problem", !!problem);
-        label.querySelector(".problem").textContent = problem ? (t["problem_" + problem] || problem) : "";
+        var shown = problem ? (t["problem_" + problem] || problem) : "";
+        if (problem === "unprintable" && view.unprintable && view.unprintable[name]) {
+          shown += ": " + Array.from(view.unprintable[name]).map(function (ch) {
+            return ch + " U+" + ch.codePointAt(0).toString(16).toUpperCase();
+          }).join(", ");
+        }
+        label.querySelector(".problem").textContent = shown;
       });
       panel.classList.toggle("problems", Object.keys(view.problems).length > 0);
     };
