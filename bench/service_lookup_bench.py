@@ -111,7 +111,9 @@ def time_lookups(engine, queries: list[str]) -> tuple[list[float], list[float], 
     with Session(engine) as s:
         for q in queries:
             c, t = time.process_time(), time.perf_counter()
-            res = lookup.lookup(s, q, role="agent", user_id=1)
+            # an agent sees masked data: each search by phone or name is recorded
+            # (timed here); the hourly limit is off, a benchmark searches far more
+            res = lookup.lookup(s, q, role="agent", user_id=1, personal_searches_per_hour=None)
             times.append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
             hits += bool(res["results"])

@@ -57,6 +57,11 @@ class SystemAction(StrEnum):
     reopen = "reopen"
     reveal = "reveal"
     intercept = "intercept"
+    # disclosures of personal data (services/disclosure.py)
+    export = "export"  # a file was exported (details say whether it held personal data)
+    recipient_read = "recipient_read"  # a station read an item's recipient data at capture
+    label_download = "label_download"  # waybill labels or a bag manifest were downloaded
+    personal_search = "personal_search"  # a search by phone or name by a role that sees them masked
 
 
 class Reason(StrEnum):

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import format_datetime
 from flask_login import current_user
 
 from ..db import get_db, get_engine
+from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
 from ..services import audit
-from ..services.errors import ServiceError
+from ..services.errors import Forbidden, ServiceError
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -38,7 +39,14 @@ def index():
         e["at_local"] = format_datetime(datetime.fromisoformat(e["at"]), "yyyy-MM-dd HH:mm:ss") if e["at"] else ""
     status = 400 if error else 200
     return render_template("audit/index.html", f=f, page=page, error=error,
-                           args={k: v for k, v in f.as_dict().items()}), status
+                           args={k: v for k, v in f.as_dict().items()},
+                           may_export_personal=may_export_personal(current_user.role)), status
+
+
+def may_export_personal(role: str | None) -> bool:
+    """Whether to offer the personal-data variant of an export (the export
+    itself asks again)."""
+    return personal_data_access(role, PiiPath.export) == PiiAccess.full
 
 
 @bp.get("/export.csv")
@@ -46,7 +54,10 @@ def index():
 def export():
     f = _filter()
     try:
-        lines = audit.export_csv(get_engine(), f, role=current_user.role, by=current_user.id)
+        lines = audit.export_csv(get_engine(), f, role=current_user.role, by=current_user.id,
+                                 personal=bool(request.args.get("personal")))
+    except Forbidden:
+        abort(403)
     except ServiceError as exc:
         return render_template("audit/index.html", f=f, page={"events": [], "next": None}, error=exc,
                                args=f.as_dict()), 400
