@@ -106,10 +106,16 @@ PERSONAL_DATA: dict[PiiPath, dict[str, PiiAccess]] = {
     PiiPath.capture: {"operator": _F, "supervisor": _F, "admin": _F},
     PiiPath.label: {"operator": _F, "supervisor": _F, "admin": _F},
 }
-# the permission a route of each path carries (a role needs it to use the path at all)
-PII_PATH_PERMISSION: dict[PiiPath, str] = {
-    PiiPath.lookup: "lookup", PiiPath.audit: "audit", PiiPath.export: "export",
-    PiiPath.capture: "scan", PiiPath.label: "print",
+# the endpoints of each path: every view that can answer personal data
+# (tests/test_security_permissions.py checks that they exist and carry the
+# path's permission; tests/test_security_personal_data.py enforces each path)
+PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
+    PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
+                     "api.post_reveal"),
+    PiiPath.audit: ("audit.index", "api.audit_events"),
+    PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects"),
+    PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),
+    PiiPath.label: ("print.label", "print.labels", "print.bag_manifest"),
 }
 
 
