@@ -581,3 +581,11 @@ def test_no_page_shows_a_phone_in_full_to_a_masked_role_after_a_correction(app, 
     for p in pages:
         text = p.get_data(as_text=True)
         assert "13900001111" not in text and "13312797009" not in text and re.search(r"\*{7}1111", text)
+
+
+def test_the_personal_variant_of_an_export_is_offered_only_to_roles_that_may_export_it(app, engine):
+    sup, org, admin = (_login(app, engine, r) for r in ("supervisor", "organizer", "admin"))
+    assert 'name="personal"' not in sup.client.get("/exports/").get_data(as_text=True)
+    assert 'name="personal"' in org.client.get("/exports/").get_data(as_text=True)
+    assert "personal=1" not in sup.client.get("/audit/").get_data(as_text=True)
+    assert "personal=1" in admin.client.get("/audit/").get_data(as_text=True)

@@ -88,10 +88,9 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
     st = _statements(session.get_bind().dialect.name)
     found: list[int] = []
 
-    def personal(terms: dict) -> bool:
+    def personal(terms: dict) -> None:
         if guard is not None:
             guard(terms)
-        return True
 
     def take(statement: str, **params) -> None:
         if len(found) >= limit:
@@ -108,8 +107,10 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
             take("credential_no", q=query.value)
     elif query.kind == "digits":
         take("credential_no", q=query.value)
-        if guard is None or (normalize_phone(query.value) is not None
-                             and personal({"kind": "phone", "phone": query.value})):
+        # for a masked role only a complete number is looked up (typing one
+        # is not a search), and that search is guarded
+        if guard is None or normalize_phone(query.value) is not None:
+            personal({"kind": "phone", "phone": query.value})
             take("phone", q=query.value)
     elif query.kind == "last4_name":
         take("credential_no", q=query.value)

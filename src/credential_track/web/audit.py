@@ -8,7 +8,6 @@ from flask_babel import format_datetime
 from flask_login import current_user
 
 from ..db import get_db, get_engine
-from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
 from ..services import audit
 from ..services.errors import Forbidden, ServiceError
@@ -39,14 +38,7 @@ def index():
         e["at_local"] = format_datetime(datetime.fromisoformat(e["at"]), "yyyy-MM-dd HH:mm:ss") if e["at"] else ""
     status = 400 if error else 200
     return render_template("audit/index.html", f=f, page=page, error=error,
-                           args={k: v for k, v in f.as_dict().items()},
-                           may_export_personal=may_export_personal(current_user.role)), status
-
-
-def may_export_personal(role: str | None) -> bool:
-    """Whether to offer the personal-data variant of an export (the export
-    itself asks again)."""
-    return personal_data_access(role, PiiPath.export) == PiiAccess.full
+                           args={k: v for k, v in f.as_dict().items()}), status
 
 
 @bp.get("/export.csv")

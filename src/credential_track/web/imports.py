@@ -16,7 +16,6 @@ from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
 from ..services import disclosure, exports, handover, import_jobs
 from ..services.errors import Forbidden, ServiceError
-from .audit import may_export_personal
 
 bp = Blueprint("imports", __name__)
 
@@ -91,7 +90,7 @@ def job_page(job: str):
         return value if full else mask_field(err.get("column", ""), value)
 
     return render_template("imports/job.html", job=job, state=state, row_message=row_message,
-                           shown_value=shown_value, may_export_personal=may_export_personal(current_user.role))
+                           shown_value=shown_value)
 
 
 @bp.get("/imports/jobs/<job>.json")
@@ -134,8 +133,7 @@ def _authorise(**kw) -> None:
 @page_require("export")
 def export_page():
     return render_template("imports/export.html", statuses=list(Status),
-                           batches=handover.list_batches(get_db(), limit=50),
-                           may_export_personal=may_export_personal(current_user.role))
+                           batches=handover.list_batches(get_db(), limit=50))
 
 
 @bp.get("/exports/status")
@@ -166,4 +164,10 @@ def _permission_helper():
     def may(permission: str) -> bool:
         return bool(current_user.is_authenticated and allowed(current_user.role, permission))
 
-    return {"may": may}
+    def sees_in_full(path: str) -> bool:
+        """Whether to offer the personal-data variant of a page or export
+        (the view asks again when it is requested)."""
+        return bool(current_user.is_authenticated
+                    and personal_data_access(current_user.role, path) == PiiAccess.full)
+
+    return {"may": may, "sees_in_full": sees_in_full}
