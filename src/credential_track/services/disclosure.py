@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -123,7 +123,9 @@ def guard_personal_search(engine: Engine, *, user_id: int | None, terms: dict, s
         if per_hour is not None:
             done = s.scalar(select(func.count()).select_from(Event).where(
                 Event.user_id == user_id if user_id is not None else Event.user_id.is_(None),
-                Event.action == SystemAction.personal_search.value,
+                # a literal, not a parameter: the partial index ix_event_personal_search
+                # is used only when the query names its condition
+                Event.action == literal_column(f"'{SystemAction.personal_search.value}'"),
                 Event.at >= now - timedelta(hours=1)))
             if done >= per_hour:
                 raise TooManySearches(
