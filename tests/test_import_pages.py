@@ -5,7 +5,7 @@ import csv
 import io
 import re
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from credential_track.models import Event
 
