@@ -103,15 +103,32 @@ def samples(engine, n: int, seed: int = 11) -> dict[str, list[str]]:
     }
 
 
+def bench_agent(engine) -> int:
+    """The id of the desk agent the lookups are made by (its searches by
+    phone or name are recorded as events naming it)."""
+    from credential_track.models import User
+
+    with write_session(engine) as s:
+        user = s.scalars(select(User).where(User.username == "bench-agent")).first()
+        if user is None:
+            user = User(username="bench-agent", role="agent", password_hash="!")
+            s.add(user)
+            s.flush()
+        return user.id
+
+
 def time_lookups(engine, queries: list[str]) -> tuple[list[float], list[float], int]:
     """Wall-clock and CPU (user + system of this process) milliseconds per
     lookup: on a shared machine the wall clock also counts the time the
     process waited for a core."""
     times, cpu, hits = [], [], 0
+    agent = bench_agent(engine)
     with Session(engine) as s:
         for q in queries:
             c, t = time.process_time(), time.perf_counter()
-            res = lookup.lookup(s, q, role="agent", user_id=1)
+            # an agent sees masked data: each search by phone or name is recorded
+            # (timed here); the hourly limit is off, a benchmark searches far more
+            res = lookup.lookup(s, q, role="agent", user_id=agent, personal_searches_per_hour=None)
             times.append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
             hits += bool(res["results"])

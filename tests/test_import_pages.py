@@ -5,7 +5,7 @@ import csv
 import io
 import re
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from credential_track.models import Event
 
@@ -37,6 +37,7 @@ def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
     with client.get(rejects) as resp:
         body = resp.get_data(as_text=True)
     assert "3,postcode,1,must be 6 digits" in body
+    assert "personal=1" not in page  # a supervisor is not offered personal data
 
 
 def test_upload_with_an_invalid_row_imports_nothing(app, tmp_path, client, auth, engine):
@@ -63,12 +64,13 @@ def test_organizer_may_export_but_not_import(app, tmp_path, client, auth, engine
     assert lines[0][:4] == ["credential_no", "credential_type", "batch", "status"]
     assert [r[0] for r in lines[1:]] == ["E1", "E2"] and "holder_name" not in lines[0]
     with Session(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Event).where(Event.action == "export")) == 0
+        plain_ev = s.exec(select(Event).where(Event.action == "export")).one()  # every export is recorded
+        assert '"personal_data": false' in plain_ev.details
     with client.get("/exports/status?personal=1&format=xlsx") as personal:
         assert personal.status_code == 200 and personal.data[:2] == b"PK"
     with Session(engine) as s:
-        ev = s.exec(select(Event).where(Event.action == "export")).one()
-        assert '"personal": true' in ev.details and ev.user_id is not None
+        ev = s.exec(select(Event).where(Event.action == "export").order_by(Event.id.desc())).first()
+        assert '"personal_data": true' in ev.details and ev.user_id is not None
 
 
 def test_handover_page_runs_the_scan_loop_for_its_batch(app, tmp_path, client, auth):

@@ -17,7 +17,8 @@ from werkzeug.security import generate_password_hash
 from credential_track.db import write_session
 from credential_track.models import User
 from credential_track.permissions import (
-    PERMISSIONS, PUBLIC_ENDPOINTS, ROLES, SIGNED_IN_ENDPOINTS, allowed, permission_table_markdown,
+    PERMISSIONS, PII_ENDPOINTS, PUBLIC_ENDPOINTS, ROLES, SIGNED_IN_ENDPOINTS, PiiAccess, PiiPath, allowed,
+    permission_table_markdown, personal_data_access, personal_data_table_markdown,
 )
 from credential_track.services import accounts
 
@@ -31,6 +32,50 @@ def test_permissions_doc_shows_the_table_the_code_enforces():
     doc = (ROOT / "docs" / "PERMISSIONS.md").read_text(encoding="utf-8")
     assert permission_table_markdown() in doc, (
         "docs/PERMISSIONS.md is out of date; paste permissions.permission_table_markdown() into it")
+
+
+def test_permissions_doc_shows_the_personal_data_table_the_code_enforces():
+    doc = (ROOT / "docs" / "PERMISSIONS.md").read_text(encoding="utf-8")
+    assert personal_data_table_markdown() in doc, (
+        "docs/PERMISSIONS.md is out of date; paste permissions.personal_data_table_markdown() into it")
+    for path, endpoints in PII_ENDPOINTS.items():
+        assert f"| `{path.value}` |" in doc
+
+
+def test_every_personal_data_endpoint_exists_and_its_roles_are_in_the_table(app):
+    """A role that may open a page or API view answering personal data has a
+    row in the personal-data table for that path (exports excepted: their
+    plain variant is open to every `export` role), and a role that gets
+    personal data on a path can open one of its endpoints."""
+    views = {rule.endpoint: app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules()}
+    assert set(PII_ENDPOINTS) == set(PiiPath)
+    for path, endpoints in PII_ENDPOINTS.items():
+        perms = set()
+        for endpoint in endpoints:
+            assert endpoint in views, f"{endpoint} ({path}) is no route"
+            perm = views[endpoint].permission
+            perms.add(perm)
+            if path != PiiPath.export:
+                unlisted = [r for r in PERMISSIONS[perm] if personal_data_access(r, path) == PiiAccess.none]
+                assert unlisted == [], f"{endpoint}: {unlisted} reach {path} with no row in PERSONAL_DATA"
+        for role in ROLES:
+            if personal_data_access(role, path) != PiiAccess.none:
+                assert any(allowed(role, p) for p in perms), f"{role} has {path} access but no route"
+
+
+def test_roles_that_reveal_are_the_roles_with_the_reveal_permission():
+    revealing = {r for r in ROLES if personal_data_access(r, PiiPath.lookup) == PiiAccess.reveal}
+    full = {r for r in ROLES if personal_data_access(r, PiiPath.lookup) == PiiAccess.full}
+    assert revealing == PERMISSIONS["reveal"] - full
+
+
+def test_the_personal_data_decision_has_no_second_spelling():
+    """One function decides: the old spellings are gone from the code."""
+    src = ROOT / "src" / "credential_track"
+    spellings = ("can_see_pii", "PII_ROLES", "may_see_pii", '"view_pii"', '"export_pii"', "record_export(")
+    found = [(str(f.relative_to(src)), w) for f in src.rglob("*.py") for w in spellings
+             if w in f.read_text(encoding="utf-8")]
+    assert found == []
 
 
 def test_every_permission_names_only_known_roles():

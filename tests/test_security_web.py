@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 from credential_track import create_app
 from credential_track.db import write_session
 from credential_track.models import Event, Station, User
-from credential_track.permissions import PII_ROLES, ROLES, can_see_pii
+from credential_track.permissions import ROLES, PiiAccess, PiiPath, personal_data_access
 from credential_track.security import check_upload
 from credential_track.services import accounts, events
 from credential_track.services.errors import ServiceError
@@ -41,8 +41,9 @@ def _event_rows(engine) -> list[tuple]:
 # --- personal data policy ---------------------------------------------------
 
 def test_only_organizers_and_admins_see_personal_data_unmasked():
-    assert {r for r in ROLES if can_see_pii(r)} == {"organizer", "admin"} == set(PII_ROLES)
-    assert not can_see_pii(None)
+    assert {r for r in ROLES if personal_data_access(r, PiiPath.lookup) == PiiAccess.full} == {"organizer", "admin"}
+    assert {r for r in ROLES if personal_data_access(r, PiiPath.export) == PiiAccess.full} == {"organizer", "admin"}
+    assert personal_data_access(None, PiiPath.lookup) == PiiAccess.none
 
 
 # --- escaping ---------------------------------------------------------------
@@ -263,8 +264,10 @@ def test_the_audit_export_is_csv_of_every_match_and_is_recorded(auth, engine):
     cells = list(csv.DictReader(io.StringIO(formula.lstrip("\ufeff"))))
     assert [c["code"] for c in cells] == ["'=HYPERLINK(1)"]  # a spreadsheet shows it, never runs it
     with Session(engine) as s:
-        exports = s.exec(select(Event).where(Event.action == "audit_export")).all()
-    assert len(exports) == 2 and json.loads(exports[0].details)["filter"] == {"item": "EXP-1"}
+        exports = s.exec(select(Event).where(Event.action == "export")).all()
+    first = json.loads(exports[0].details)
+    assert len(exports) == 2 and first["filters"] == {"item": "EXP-1"}
+    assert (first["kind"], first["personal_data"]) == ("audit_csv", False)
 
 
 def test_personal_data_in_event_details_is_masked_for_supervisors_not_admins(auth, engine, app):
@@ -273,7 +276,7 @@ def test_personal_data_in_event_details_is_masked_for_supervisors_not_admins(aut
                                                         "address": "世纪大道100号8楼"})
     auth.login("supervisor")
     sup = auth.client.get("/api/v1/audit/events", query_string={"action": "correct"}).json["events"][0]
-    assert "13812345678" not in sup["details"] and "138****5678" in sup["details"]
+    assert "13812345678" not in sup["details"] and "*******5678" in sup["details"]
     admin_client = app.test_client()
     from .conftest import Auth
 
@@ -351,17 +354,17 @@ def test_station_settings_change_is_recorded(auth, engine):
 
 
 def test_exports_with_personal_data_are_limited_to_organizer_and_admin_and_recorded(engine):
-    from credential_track.services import audit
+    from credential_track.services import disclosure
     from credential_track.services.errors import Forbidden
 
-    with write_session(engine) as s:
-        for role in ROLES:
-            if role in ("organizer", "admin"):
-                audit.record_export(s, user_id=None, role=role, kind="credentials", personal_data=True, rows=3)
-            else:
-                with pytest.raises(Forbidden):
-                    audit.record_export(s, user_id=None, role=role, kind="credentials", personal_data=True)
-                audit.record_export(s, user_id=None, role=role, kind="stats", personal_data=False)
+    for role in ROLES:
+        if role in ("organizer", "admin"):
+            disclosure.authorise_export(engine, user_id=None, role=role, kind="credentials", personal_data=True,
+                                        rows=3)
+        else:
+            with pytest.raises(Forbidden):
+                disclosure.authorise_export(engine, user_id=None, role=role, kind="credentials", personal_data=True)
+            disclosure.authorise_export(engine, user_id=None, role=role, kind="stats", personal_data=False)
     with Session(engine) as s:
         recorded = [json.loads(e.details) for e in s.exec(select(Event).where(Event.action == "export"))]
     assert sorted(d["kind"] for d in recorded if d["personal_data"]) == ["credentials", "credentials"]

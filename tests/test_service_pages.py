@@ -62,7 +62,7 @@ def test_desk_search_page_masks_personal_data(client, auth, engine):
     it = item_at(engine, "captured")
     auth.login("agent")
     html = client.get("/desk/", query_string={"q": it["no"]}).get_data(as_text=True)
-    assert it["no"] in html and "138****5678" in html and "13812345678" not in html
+    assert it["no"] in html and "*******5678" in html and "13812345678" not in html
     assert "张*" in html
 
 
@@ -135,5 +135,5 @@ def test_search_as_you_type_returns_the_masked_rows(client, auth, engine):
     it = item_at(engine, "captured")
     auth.login("agent")
     html = client.get("/desk/results", query_string={"q": it["no"]}).get_data(as_text=True)
-    assert it["no"] in html and "138****5678" in html and "13812345678" not in html
+    assert it["no"] in html and "*******5678" in html and "13812345678" not in html
     assert "<html" not in html  # a fragment for the page to swap in

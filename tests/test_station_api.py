@@ -62,9 +62,11 @@ def test_correction_through_the_api_records_the_station_of_the_token(client, sta
 def test_a_bad_correction_is_a_400_naming_the_field(client, auth, db):
     c = item(db, status="received")
     auth.login("operator")
-    resp = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}", {"changes": {"postcode": "12"}})
+    resp = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}",
+                {"changes": {"postcode": "12"}, "station": "WS-03"})
     assert resp.status_code == 400 and resp.json["field"] == "postcode"
-    resp = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}", {"changes": {"holder_name": "x"}})
+    resp = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}",
+                {"changes": {"holder_name": "x"}, "station": "WS-03"})
     assert resp.status_code == 400 and resp.json["field"] == "holder_name"
     resp = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}", {"changes": {}})
     assert resp.status_code == 400 and resp.json["field"] == "changes"
@@ -205,7 +207,7 @@ def test_every_station_workflow_through_the_endpoints_the_pages_call(client, aut
         assert resp.status_code == 200, resp.json
         return resp.json
 
-    view = client.get(f"/api/v1/station/capture/{c.credential_no}").json
+    view = client.get(f"/api/v1/station/capture/{c.credential_no}?station=WS-03").json
     assert view["problems"] == {"recipient_phone": "invalid_phone"}
     fixed = post(client, auth, f"/api/v1/station/recipient/{c.credential_no}",
                  {"changes": {"recipient_phone": "13811112222"}, "station": "WS-03"}).json
@@ -231,4 +233,4 @@ def test_every_station_workflow_through_the_endpoints_the_pages_call(client, aut
     assert scan(bag, "arrive", "WS-10", seal="SEAL-000777")["bag"]["state"] == "arrived"
     assert reload(engine, c.credential_no).status == "arrived"
     actions = [e.action for e in db.exec(select(Event).where(Event.credential_id == c.id).order_by(Event.id))]
-    assert actions == ["correct", "capture", "accept", "bag", "seal", "depart", "arrive"]
+    assert actions == ["recipient_read", "correct", "capture", "accept", "bag", "seal", "depart", "arrive"]

@@ -97,8 +97,18 @@ def test_a_correction_after_label_printing_asks_for_a_reprint(engine, db):
     assert reload(engine, c.credential_no).label_reprint is True
 
 
-def test_no_correction_once_dispatched(engine, db):
+def test_a_correction_once_dispatched_is_an_intercept_request_not_a_change(engine, db):
     c = item(db, status="dispatched")
+    with write_session(engine) as s:
+        _item, ev = corrections.correct_recipient(s, code=c.credential_no, changes={"address": "世纪大道200号"},
+                                                  station="WS-03")
+    assert ev.action == "intercept"
+    after = reload(engine, c.credential_no)
+    assert after.address == "世纪大道100号8楼" and after.intercept is True
+
+
+def test_no_correction_once_delivered(engine, db):
+    c = item(db, status="delivered")
     with pytest.raises(Conflict), write_session(engine) as s:
         corrections.correct_recipient(s, code=c.credential_no, changes={"address": "世纪大道200号"})
 

@@ -136,7 +136,9 @@ def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> di
     """The server settings of `credtrack serve` (bench/baseline_app.py serves
     its bare endpoint with the same ones, so the two compare fairly)."""
     return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-            "accesslog": "-", "timeout": 120}
+            "accesslog": "-", "timeout": 120,
+            # query strings (searches by phone or name) never reach the access log
+            "logger_class": "credential_track.access_log.PrivateAccessLogger"}
 
 
 def run_gunicorn(app_factory, settings: dict) -> None:

@@ -10,7 +10,8 @@ from flask.cli import with_appcontext
 from .cli import Progress, fail, import_group
 from .db import get_engine
 from .domain.manifest import ManifestError
-from .services import exports, imports, revocations
+from .files import make_private, private_open, touch_private
+from .services import disclosure, exports, imports, revocations
 from .services.errors import ServiceError
 
 
@@ -43,7 +44,7 @@ class _Total:
 def manifest_command(file: Path, batch, skip_invalid, rejects, update):
     """Import a credential manifest (CSV in UTF-8/GBK or XLSX) as a handover batch."""
     progress = _Total("import")
-    out = open(rejects, "w", newline="", encoding="utf-8-sig") if rejects else None
+    out = private_open(rejects, "w", newline="", encoding="utf-8-sig") if rejects else None
     try:
         result = imports.import_manifest(
             get_engine(), file, batch=batch, skip_invalid=skip_invalid, update=update,
@@ -113,21 +114,25 @@ def export_status_command(fmt, out, statuses, routes, types, batch, personal):
     filters = exports.StatusFilter(statuses=list(statuses), routes=list(routes), types=list(types), batch=batch)
     try:
         total = exports.count(get_engine(), filters)
+        # the command line acts with the server's authority (docs/PERMISSIONS.md):
+        # an administrator's, recorded with no user
+        disclosure.authorise_export(get_engine(), user_id=None, role="admin", kind="status", personal_data=personal,
+                                    fmt=fmt, rows=total, filters=filters.as_dict())
         progress = Progress(total, "export")
         if fmt == "csv":
-            fh = open(out, "w", newline="", encoding="utf-8-sig") if out else sys.stdout
+            fh = (private_open(out, "w", newline="", encoding="utf-8-sig") if out else sys.stdout)
             try:
                 n = exports.write_csv(get_engine(), fh, filters, personal=personal, progress=progress)
             finally:
                 if out:
                     fh.close()
         else:
+            touch_private(out)
             n = exports.write_xlsx(get_engine(), out, filters, personal=personal, progress=progress)
+            make_private(out)
         progress.finish()
     except ServiceError as exc:
         fail(exc.message)
-    if personal:
-        exports.record_export(get_engine(), rows=n, filters=filters, fmt=fmt, user_id=None)
     click.echo(f"exported {n:,} credentials in {progress_seconds(progress):.1f}s"
                + (f" to {out}" if out else ""), err=out is None)
 

@@ -38,6 +38,7 @@ def make_engine(url: str, **kw) -> Engine:
     """An engine for `url` set up for this application's needs."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
+        _private_database_files(make_url(url).database)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kw
         )
@@ -80,6 +81,24 @@ def make_engine(url: str, **kw) -> Engine:
     engine = create_engine(url, **kw)
     event_order.install(engine)
     return engine
+
+
+def _private_database_files(database: str | None) -> None:
+    """The database file holds every recipient's data: create it mode 0600
+    before SQLite does (SQLite gives its WAL, SHM and journal files the
+    database file's mode), and narrow an existing file and its WAL/SHM."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if not os.path.isdir(os.path.dirname(os.path.abspath(database))):
+        return  # SQLite will say that it cannot open the file
+    from .files import make_private, touch_private
+
+    try:
+        touch_private(database)
+        for suffix in ("-wal", "-shm", "-journal"):
+            make_private(database + suffix)
+    except PermissionError:
+        pass  # a file of another owner: not ours to change
 
 
 class WriteGate:

@@ -1,8 +1,12 @@
-"""Who may do what: the one permission table, used by pages, API and CLI.
+"""Who may do what: the one permission table, used by pages, API and CLI,
+and the one personal-data table: who sees recipient data through which path.
 
-docs/PERMISSIONS.md shows the same table; tests check both against each other.
+docs/PERMISSIONS.md shows both tables; tests check them against each other
+and against every route.
 """
 from __future__ import annotations
+
+from enum import StrEnum
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # scanning and the station pages
@@ -15,8 +19,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_items": frozenset({"operator", "agent", "organizer", "supervisor", "admin"}),
     # hotline search (personal data masked unless revealed)
     "lookup": frozenset({"agent", "organizer", "supervisor", "admin"}),
-    # personal data in full without a reveal
-    "view_pii": frozenset({"organizer", "admin"}),
     # the hotline desk: calls, tickets, outreach queue, holds from a ticket
     "desk": frozenset({"agent", "supervisor", "admin"}),
     # reveal an item's personal data after confirming the caller (recorded)
@@ -33,7 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import": frozenset({"supervisor", "admin"}),
     # handover batches: receive, scan into, close
     "handover": frozenset({"operator", "supervisor", "admin"}),
-    # status exports and handover discrepancy lists (personal data optional, recorded)
+    # status exports and handover discrepancy lists (personal data: see PERSONAL_DATA)
     "export": frozenset({"organizer", "supervisor", "admin"}),
     # supervisor corrections at stations (undo a scan, reopen a bag, release a
     # hold) and the incident list
@@ -44,13 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"supervisor", "admin"}),
     # the audit log: every event, searchable and exportable
     "audit": frozenset({"supervisor", "admin"}),
-    # exports that contain personal data (names, phones, addresses); each one is recorded
-    "export_pii": frozenset({"organizer", "admin"}),
 }
-
-# Roles that see personal data unmasked by default; everyone else sees it
-# masked (and, where allowed, reveals one item with a recorded reason).
-PII_ROLES = frozenset({"organizer", "admin"})
 
 # Endpoints anyone may open without logging in (the permission-table test
 # refuses every other view that carries no `.permission`).
@@ -72,12 +68,64 @@ def role_within(narrow: str, wide: str) -> bool:
     return all(wide in roles for roles in PERMISSIONS.values() if narrow in roles)
 
 
-def can_see_pii(role: str | None) -> bool:
-    """True when `role` sees names, phones and addresses unmasked by default.
+class PiiPath(StrEnum):
+    """The ways personal data (recipient and holder names, phone numbers,
+    street addresses) leaves the database towards a person."""
 
-    The one masking policy: every view, API answer and export that shows
-    personal data asks this (or reveals one item with a recorded reason)."""
-    return role in PII_ROLES
+    # hotline search and the desk: search results, item and ticket pages,
+    # GET /api/v1/lookup, the answer of a reveal
+    lookup = "lookup"
+    # the audit log: /audit/, GET /api/v1/audit/events (event details)
+    audit = "audit"
+    # every file with personal data: status export, audit CSV, rejects of an import
+    export = "export"
+    # a station's capture view (GET /api/v1/station/capture/<no>) and its
+    # answer to a correction: only at a station that captures, only for an
+    # item at the capture step, each read recorded
+    capture = "capture"
+    # waybill labels (PDF, ZPL): name and address in full, phone masked;
+    # every download recorded
+    label = "label"
+
+
+class PiiAccess(StrEnum):
+    """How much of the personal data a role gets through a path."""
+
+    full = "full"  # in full
+    reveal = "reveal"  # masked; in full for one item after a recorded reveal
+    masked = "masked"  # masked only
+    none = "none"  # not at all: left out, or the request is refused (403)
+
+
+_F, _R, _M = PiiAccess.full, PiiAccess.reveal, PiiAccess.masked
+# role → access per path; a role not named gets PiiAccess.none
+PERSONAL_DATA: dict[PiiPath, dict[str, PiiAccess]] = {
+    PiiPath.lookup: {"organizer": _F, "admin": _F, "agent": _R, "supervisor": _R},
+    PiiPath.audit: {"admin": _F, "supervisor": _M},
+    PiiPath.export: {"organizer": _F, "admin": _F},
+    PiiPath.capture: {"operator": _F, "supervisor": _F, "admin": _F},
+    PiiPath.label: {"operator": _F, "supervisor": _F, "admin": _F},
+}
+# the endpoints of each path: every view that can answer personal data
+# (tests/test_security_permissions.py checks that they exist and carry the
+# path's permission; tests/test_security_personal_data.py enforces each path)
+PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
+    PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
+                     "api.post_reveal"),
+    PiiPath.audit: ("audit.index", "api.audit_events"),
+    PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects"),
+    PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),
+    PiiPath.label: ("print.label", "print.labels", "print.bag_manifest"),
+}
+
+
+def personal_data_access(role: str | None, path: PiiPath | str) -> PiiAccess:
+    """How much personal data `role` gets through `path`: the one decision.
+
+    Every page, API answer, export, PDF, audit view and log line that shows
+    a name, a phone number or an address asks this; PiiAccess.full is the
+    only answer that shows them unmasked."""
+    return PERSONAL_DATA[PiiPath(path)].get(role or "", PiiAccess.none)
 
 
 def permission_table_markdown() -> str:
@@ -86,4 +134,18 @@ def permission_table_markdown() -> str:
              "|---|" + "---|" * len(ROLES)]
     for perm, roles in PERMISSIONS.items():
         lines.append(f"| `{perm}` | " + " | ".join("yes" if r in roles else "—" for r in ROLES) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_ACCESS_WORDS = {PiiAccess.full: "full", PiiAccess.reveal: "masked, reveal", PiiAccess.masked: "masked",
+                 PiiAccess.none: "—"}
+
+
+def personal_data_table_markdown() -> str:
+    """The path × role personal-data table as Markdown (docs/PERMISSIONS.md embeds it)."""
+    lines = ["| path | " + " | ".join(ROLES) + " |",
+             "|---|" + "---|" * len(ROLES)]
+    for path in PiiPath:
+        lines.append(f"| `{path.value}` | "
+                     + " | ".join(_ACCESS_WORDS[personal_data_access(r, path)] for r in ROLES) + " |")
     return "\n".join(lines) + "\n"

@@ -237,8 +237,10 @@ def test_capture_shows_problems_takes_a_correction_and_allocates_with_one_key(pa
     with Session(engine) as s:
         row = s.exec(select(Credential).where(Credential.credential_no == no)).one()
         assert (row.status, row.recipient_phone, row.waybill_no) == ("captured", "13812345678", make_s10("EE", 20000000))
-        assert [e.action for e in s.exec(select(Event).where(Event.credential_id == row.id).order_by(Event.id))] == [
-            "correct", "capture"]
+        # the page read the recipient data once (recorded, with its station), corrected it, captured
+        evs = list(s.exec(select(Event).where(Event.credential_id == row.id).order_by(Event.id)))
+        assert [e.action for e in evs] == ["recipient_read", "correct", "capture"]
+        assert evs[0].station == evs[1].station
 
 
 def test_capture_warns_about_a_name_the_label_cannot_print(page, server, engine):

@@ -33,7 +33,7 @@ def post_scan():
         nonce=text(data, "nonce", max_len=64), context=context,
         scanned_at=timestamp(data, "scanned_at"), user_id=actor.user_id,
     )
-    # a connection, not an ORM session: the scan speaks Core (services/scans.py)
+    # a connection, not an ORM session: the scan speaks Core (services/scan/)
     with writer(get_engine()).connect() as conn:
         outcome = scans.scan(conn, req, acting_station=actor.station,
                              default_weight_g=current_app.config["DEFAULT_WEIGHT_G"])

@@ -5,7 +5,7 @@ from flask import current_app, jsonify, request
 
 from ..db import get_db
 from ..security import api_require, current_actor
-from ..services import delivery, lookup, outreach
+from ..services import delivery, disclosure, lookup, outreach
 from . import BadRequest, bp
 from .parse import json_body, text
 
@@ -23,7 +23,9 @@ def get_lookup():
                               "name or organization")
     actor = current_actor()
     return jsonify(lookup.lookup(get_db(), q, role=actor.role, user_id=actor.user_id,
-                                 reveal_minutes=_reveal_minutes()))
+                                 reveal_minutes=_reveal_minutes(), station=actor.station,
+                                 personal_searches_per_hour=int(current_app.config.get(
+                                     "PERSONAL_SEARCHES_PER_HOUR", disclosure.PERSONAL_SEARCHES_PER_HOUR))))
 
 
 @bp.post("/credentials/<credential_no>/reveal")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..db import get_db
+from ..db import get_db, get_engine
+from ..domain.status import SystemAction
 from ..security import api_require, current_actor
 from ..services import capture, corrections, stations
 from ..services.errors import NotFound
@@ -26,22 +27,36 @@ def _station(data: dict | None = None) -> str | None:
 @bp.get("/station/capture/<path:code>")
 @api_require("scan")
 def station_capture_view(code: str):
-    return jsonify(capture.capture_view(get_db(), code))
+    """The capture view: recipient data only for a station that captures and
+    an item at the capture step; each such read is a `recipient_read` event."""
+    actor = current_actor()
+    return jsonify(capture.read_for_capture(get_db(), get_engine(), code, station=_station(), role=actor.role,
+                                            user_id=actor.user_id))
 
 
 @bp.post("/station/recipient/<path:code>")
 @api_require("scan")
 def station_correct_recipient(code: str):
+    """A correction at capture; from acceptance on, an intercept request for
+    a supervisor (the desk's rule), answered with `result`."""
     data = json_body()
     changes = obj(data, "changes")
     if not changes:
         raise BadRequest("changes", "changes must name at least one field")
+    actor = current_actor()
     db = get_db()
-    _item, ev = corrections.correct_recipient(db, code=code, changes=changes, station=_station(data),
-                                              user_id=current_actor().user_id)
+    station = capture.capturing_station(db, _station(data), role=actor.role).code
+    _item, ev = corrections.correct_recipient(db, code=code, changes=changes, station=station,
+                                              user_id=actor.user_id)
     db.commit()
-    view = capture.capture_view(db, code)
+    if ev is None:  # nothing changed: the answer is a read like any other
+        view = capture.read_for_capture(db, db, code, station=station, role=actor.role, user_id=actor.user_id)
+        db.commit()
+    else:  # the correct or intercept event records who read what, where and when
+        view = capture.capture_view(db, code)
     view["event_id"] = ev.id if ev else None
+    view["result"] = ("intercept_requested" if ev is not None and ev.action == SystemAction.intercept
+                      else "corrected" if ev is not None else "unchanged")
     return jsonify(view)
 
 

@@ -80,9 +80,12 @@ class EventAction(StrEnum):
     undo = "undo"
     reopen = "reopen"
     reveal = "reveal"
-    # records of who read or exported what
-    export = "export"
+    # disclosures of personal data (services/disclosure.py) and other records
+    export = "export"  # a file was exported (details say whether it held personal data)
     audit_export = "audit_export"
+    recipient_read = "recipient_read"  # a station read an item's recipient data at capture
+    label_download = "label_download"  # waybill labels or a bag manifest were downloaded
+    personal_search = "personal_search"  # a search by phone or name by a role that sees them masked
     # accounts, tokens, stations, the database
     user_create = "user_create"
     user_activate = "user_activate"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .base import UTCDateTime, utcnow
@@ -139,3 +139,9 @@ class Event(SQLModel, table=True):
     nonce: str | None = Field(default=None, max_length=64)
     details: str | None = Field(default=None, sa_type=Text)  # JSON
     response: str | None = Field(default=None, sa_type=Text)  # JSON answer, for replays
+
+
+# a user's searches by phone or name in the last hour are counted on every
+# such search (services/disclosure.py); only those rows are indexed
+Index("ix_event_personal_search", Event.__table__.c.user_id, Event.__table__.c.at,
+      sqlite_where=text("action = 'personal_search'"), postgresql_where=text("action = 'personal_search'"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Iterator
@@ -18,11 +19,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..domain.masking import mask_address, mask_name, mask_phone
+from ..domain.masking import mask_address, mask_name, mask_phone_screen
 from ..models import Credential, Event, User
-from ..permissions import allowed, can_see_pii
-from . import events
-from .errors import Forbidden, ServiceError
+from ..permissions import PiiAccess, PiiPath, personal_data_access
+from . import disclosure
+from .errors import ServiceError
 
 MAX_PAGE = 500
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -83,56 +84,67 @@ def _statement(f: AuditFilter):
     return stmt
 
 
-def record_export(session: Session, *, user_id: int | None, role: str, kind: str, personal_data: bool,
-                  rows: int | None = None, filters: dict | None = None) -> Event:
-    """Authorise and record one export before it is produced.
-
-    An export that contains personal data (names, phones, addresses) needs
-    the `export_pii` permission (organizer, admin): anyone else gets
-    Forbidden. Every export is recorded as an `export` event with its kind,
-    filters and row count (flushed; the caller commits, or uses its own
-    write_session on a GET request)."""
-    if personal_data and not allowed(role, "export_pii"):
-        raise Forbidden(f"role {role} may not export personal data", field="export")
-    return events.record(session, action="export", user_id=user_id,
-                         details={"kind": kind, "personal_data": personal_data, "rows": rows,
-                                  "filters": filters or None})
+# the word in a key that marks personal data below it, and its mask
+_PII_KEYS = {"phone": mask_phone_screen, "name": mask_name, "address": mask_address}
+_NOT_PII_KEYS = {"username"}
+# a mainland mobile number anywhere in a value: masked even under a key that
+# names nothing personal (a free-text note, an unforeseen key)
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
-_PII_KEYS = {"phone": mask_phone, "name": mask_name, "address": mask_address}
+def shows_personal_data(role: str | None) -> bool:
+    """Whether the audit log shows `role` personal data in event details unmasked."""
+    return personal_data_access(role, PiiPath.audit) == PiiAccess.full
 
 
-def mask_details(details: str | None, role: str) -> str | None:
-    """Event details for display: values under keys naming a phone, a name or
-    an address are masked for roles that do not see personal data."""
-    if not details or can_see_pii(role):
+def mask_details(details: str | None, role: str | None, *, unmasked: bool | None = None) -> str | None:
+    """Event details for display. For roles that do not see personal data
+    in the audit log, every string *below* a key naming a phone, a name or
+    an address is masked, however deep (`{"fields": {"recipient_phone":
+    {"from": "133…", "to": "139…"}}}` masks both numbers: the key path
+    decides, not only the string's own key), and any mobile number
+    elsewhere is masked too. `unmasked` overrides the role (an export
+    authorised to hold personal data)."""
+    if not details or (shows_personal_data(role) if unmasked is None else unmasked):
         return details
     try:
         data = json.loads(details)
     except ValueError:
-        return details
-    return json.dumps(_mask(data), ensure_ascii=False)
+        return _MOBILE.sub(lambda m: mask_phone_screen(m.group()), details)
+    return json.dumps(_mask(data, None), ensure_ascii=False)
 
 
-def _mask(value, key: str = ""):
+def _pii_mask(key: str):
+    k = key.lower()
+    if k in _NOT_PII_KEYS:
+        return None
+    for word, fn in _PII_KEYS.items():
+        if word in k:
+            return fn
+    return None
+
+
+def _mask(value, mask):
+    """`mask`: the mask of the nearest key on the path that names personal data."""
     if isinstance(value, dict):
-        return {k: _mask(v, k) for k, v in value.items()}
+        return {k: _mask(v, _pii_mask(str(k)) or mask) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask(v, key) for v in value]
+        return [_mask(v, mask) for v in value]
     if isinstance(value, str):
-        k = key.lower()
-        for word, fn in _PII_KEYS.items():
-            if word in k and k != "username":
-                return fn(value)
+        if mask is not None:
+            return mask(value)
+        return _MOBILE.sub(lambda m: mask_phone_screen(m.group()), value)
+    if mask is not None and isinstance(value, int) and not isinstance(value, bool):
+        return mask(str(value))
     return value
 
 
-def _row(ev: Event, credential_no, waybill_no, username, role: str) -> dict:
+def _row(ev: Event, credential_no, waybill_no, username, role: str | None, unmasked: bool | None = None) -> dict:
     return {
         "id": ev.id, "at": ev.at.isoformat() if ev.at else None, "action": ev.action, "result": ev.result,
         "reason": ev.reason, "credential_no": credential_no, "waybill_no": waybill_no, "code": ev.code,
         "station": ev.station, "user": username, "from": ev.from_status, "to": ev.to_status,
-        "nonce": ev.nonce, "details": mask_details(ev.details, role),
+        "nonce": ev.nonce, "details": mask_details(ev.details, role, unmasked=unmasked),
     }
 
 
@@ -149,21 +161,22 @@ def search(session: Session, f: AuditFilter, *, role: str, limit: int = 100, bef
     return {"events": out, "next": out[-1]["id"] if len(rows) > limit else None}
 
 
-def export_csv(engine: Engine, f: AuditFilter, *, role: str, by: int | None) -> Iterator[str]:
+def export_csv(engine: Engine, f: AuditFilter, *, role: str | None, by: int | None,
+               personal: bool = False) -> Iterator[str]:
     """Every matching event as CSV (UTF-8 with BOM for Excel), oldest first,
-    streamed in chunks. The filter is checked and the export recorded as an
-    `audit_export` event before this returns; the rows are read as the
-    returned iterator is consumed (in a read transaction of its own, so that
-    a long export never holds the write lock)."""
-    from ..db import write_session
-
+    streamed in chunks. Personal data in event details is masked unless
+    `personal` is asked for, which needs the right to export personal data
+    (disclosure.authorise_export: 403 otherwise). The filter is checked and
+    the export recorded as an `export` event before this returns; the rows
+    are read as the returned iterator is consumed (in a read transaction of
+    its own, so that a long export never holds the write lock)."""
     stmt = _statement(f)
-    with write_session(engine) as s:
-        events.record(s, action="audit_export", user_id=by, details={"filter": f.as_dict()})
-    return _stream(engine, stmt, role)
+    disclosure.authorise_export(engine, user_id=by, role=role, kind="audit_csv", personal_data=personal,
+                                fmt="csv", filters=f.as_dict())
+    return _stream(engine, stmt, role, personal)
 
 
-def _stream(engine: Engine, stmt, role: str) -> Iterator[str]:
+def _stream(engine: Engine, stmt, role: str | None, personal: bool) -> Iterator[str]:
     yield "\ufeff"
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -171,7 +184,7 @@ def _stream(engine: Engine, stmt, role: str) -> Iterator[str]:
     with Session(engine) as s:
         result = s.execute(stmt.order_by(Event.id).execution_options(yield_per=2000))
         for n, r in enumerate(result, 1):
-            row = _row(*r, role=role)
+            row = _row(*r, role=role, unmasked=personal)
             w.writerow([_csv_safe(row[c]) for c in CSV_COLUMNS])
             if n % 2000 == 0:
                 yield buf.getvalue()

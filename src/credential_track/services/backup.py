@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
 
+from ..files import make_private, touch_private
 from .errors import ServiceError
 
 
@@ -71,6 +72,7 @@ def backup(engine: Engine, out: Path, *, overwrite: bool = False) -> BackupResul
         raise ServiceError("the backup cannot overwrite the live database", field="out")
     tmp = out.with_name(out.name + ".part")
     tmp.unlink(missing_ok=True)
+    touch_private(tmp)  # a backup holds every recipient's data: mode 0600 (kept by the rename)
     started = time.monotonic()
     src = sqlite3.connect(str(src_path), timeout=30)
     dst = sqlite3.connect(str(tmp))
@@ -154,12 +156,14 @@ def _need(tool: str) -> str:
 def _pg_dump(engine: Engine, out: Path) -> BackupResult:
     tool = _need("pg_dump")
     tmp = out.with_name(out.name + ".part")
+    touch_private(tmp)  # pg_dump writes into the existing file, keeping its mode 0600
     started = time.monotonic()
     proc = subprocess.run([tool, "--format=custom", "--no-owner", f"--file={tmp}", _libpq_url(engine)],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise ServiceError(f"pg_dump failed: {proc.stderr.strip()}", field="database")
+    make_private(tmp)
     os.replace(tmp, out)
     return BackupResult(out, out.stat().st_size, time.monotonic() - started, {}, "pg_dump --format=custom")
 

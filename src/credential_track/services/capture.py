@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
 from ..domain.manifest import normalize_phone
 from ..domain.regions import find_province
-from ..models import Credential
+from ..domain.status import Action
+from ..models import Credential, Station
+from ..permissions import PiiPath
 from ..printing.fonts import missing_chars
-from .errors import NotFound
+from . import disclosure
+from .errors import Forbidden, NotFound, ServiceError
 
 # the recipient data is shown only for items at the capture step (received,
 # or captured and not yet accepted: a label may be reprinted)
@@ -89,17 +94,62 @@ def find_item(session: Session, code: str) -> Credential | None:
 def capture_view(session: Session, code: str) -> dict:
     """The item as the capture step shows it: status, flags and the full
     recipient data (the operator corrects it), with its problems. Items not
-    at the capture step come without recipient data (`recipient` None)."""
+    at the capture step come without recipient data or holder name
+    (`recipient` None). Authorises and records nothing: a station reads
+    this through `read_for_capture`."""
     item = find_item(session, code)
     if item is None:
         raise NotFound(f"no credential {code!r}", field="code")
+    return _view(item)
+
+
+def _view(item: Credential) -> dict:
     recipient = None
     if item.status in CAPTURE_STATUSES:
         recipient = {name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}
     return {
         "credential_no": item.credential_no, "waybill_no": item.waybill_no, "status": item.status,
-        "route": item.route, "credential_type": item.credential_type, "holder_name": item.holder_name,
+        "route": item.route, "credential_type": item.credential_type,
+        "holder_name": item.holder_name if recipient is not None else None,
         "organization": item.organization, "hold": item.hold, "revoked": item.revoked,
         "recipient": recipient, "problems": recipient_problems(recipient) if recipient else {},
         "unprintable": unprintable_fields(recipient) if recipient else {},
     }
+
+
+def capturing_station(session: Session, code: str | None, *, role: str | None) -> Station:
+    """The station a capture read or correction comes from, checked: the
+    role may see recipient data at capture (permissions, `capture` path)
+    and the station exists and may perform `capture`; else Forbidden (a
+    request naming no station is a 400)."""
+    disclosure.require(role, PiiPath.capture)
+    if not code:
+        raise ServiceError(_("Name the capture station this request comes from."), field="station")
+    st = session.exec(select(Station).where(Station.code == code)).first()
+    if st is None:
+        raise ServiceError(_("There is no station %(station)s.", station=code), field="station")
+    if Action.capture.value not in st.action_list:
+        raise Forbidden(_("Station %(station)s does not capture: it sees no recipient data.", station=st.code),
+                        field="station")
+    return st
+
+
+def read_for_capture(session: Session, record_in: Engine | Session, code: str, *, station: str | None,
+                     role: str | None, user_id: int | None) -> dict:
+    """A station's full read of an item's recipient data, to check and
+    complete it before a waybill is bound: only a station that may capture,
+    only for an item at the capture step, and each such read recorded as a
+    `recipient_read` event (who, station, when) before the data is
+    answered (in a transaction of its own on an engine, or in the given
+    write session, which the caller commits). An item past or before the
+    capture step is answered without recipient data and nothing is
+    recorded."""
+    st = capturing_station(session, station, role=role)
+    item = find_item(session, code)
+    if item is None:
+        raise NotFound(f"no credential {code!r}", field="code")
+    view = _view(item)
+    if view["recipient"] is not None:
+        disclosure.record_capture_read(record_in, credential_id=item.id, credential_no=item.credential_no,
+                                       status=item.status, station=st.code, user_id=user_id)
+    return view

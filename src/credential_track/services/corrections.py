@@ -10,9 +10,10 @@ import json
 
 from sqlmodel import Session, select
 
+from ..domain.address_change import AddressChange, address_change
 from ..domain.codes import CodeKind, classify
 from ..domain.regions import find_province, route_for
-from ..domain.status import Action, BagState, Status, SystemAction, TripState, rank
+from ..domain.status import Action, BagState, Status, SystemAction, TripState
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from . import events
@@ -20,6 +21,7 @@ from ..domain.manifest import normalize_phone
 from .capture import RECIPIENT_FIELDS
 from .errors import Conflict, NotFound, ServiceError
 from .scan import move_items
+from .tickets import request_intercept
 
 # scans a supervisor may undo; a seal is undone by reopening the bag
 UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,
@@ -57,17 +59,21 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     naming every changed field with its old and new value.
 
     The phone must be a valid mainland number and the province a known one;
-    the route follows the new province/district. Refused once the item has
-    been dispatched, and while it sits in a bag whose route the change would
-    leave. Returns the item and the event (None when nothing changed)."""
+    the route follows the new province/district. When and how follow the
+    desk's rule (domain.address_change): before acceptance the change is
+    applied; from acceptance on it becomes an intercept request for a
+    supervisor (an `intercept` event; the item is not changed);
+    delivered or withdrawn items are refused. Returns the item and the
+    event (None when nothing changed)."""
     unknown = set(changes) - set(RECIPIENT_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
         raise ServiceError(f"{name} cannot be corrected here", field=name)
     item = _lock_item(session, code)
-    if item.status == Status.withdrawn or rank(Status(item.status)) >= rank(Status.dispatched):
+    how = address_change(item.status)
+    if how == AddressChange.refused:
         raise Conflict(f"item {item.credential_no} is {item.status}: its address can no longer be "
-                       "corrected at a station", field="code")
+                       "corrected", field="code")
     new: dict[str, str] = {}
     for name, raw in changes.items():
         if raw is not None and not isinstance(raw, str):
@@ -94,12 +100,14 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
             new[name] = value
     if not new:
         return item, None
+    if how == AddressChange.intercept:
+        # the item is on its way with an EMS label: a supervisor decides
+        _req, ev = request_intercept(session, item=item, kind="readdress", details=new, user_id=user_id,
+                                     station=station)
+        return item, ev
     province = new.get("province", item.province)
     district = new.get("district", item.district)
     route = route_for(province, district) or item.route
-    if item.bag_id is not None and route != item.route:
-        raise Conflict(f"item {item.credential_no} is in a bag for route {item.route}; the new address "
-                       f"routes it to {route}: take it out of the bag first", field="province")
     fields = {name: {"from": getattr(item, name), "to": value} for name, value in new.items()}
     for name, value in new.items():
         setattr(item, name, value)

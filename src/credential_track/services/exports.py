@@ -3,6 +3,10 @@
 Stage times come from the events (the truth), aggregated set-based in one
 query joined to the credentials in id order; rows are written as they are
 read so that 500,000 credentials never sit in memory at once.
+
+Producing the rows authorises nothing: every caller first calls
+`disclosure.authorise_export` (which refuses personal data to roles that may
+not export it, and records the export).
 """
 from __future__ import annotations
 
@@ -16,8 +20,6 @@ from typing import Callable, Iterator, TextIO
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from ..db import write_session
-from . import events
 
 # (column, the event's to_status that marks the stage)
 STAGES = (
@@ -228,14 +230,4 @@ def csv_chunks(engine: Engine, filters: StatusFilter, *, personal: bool = False)
     yield buf.getvalue()
 
 
-def record_export(engine: Engine, *, rows: int | None, filters: StatusFilter, fmt: str,
-                  user_id: int | None) -> None:
-    """An export that contains personal data is recorded as an event."""
-    with write_session(engine) as s:
-        events.record(s, action="export", user_id=user_id,
-                      details={"export": "status", "format": fmt, "personal": True, "rows": rows,
-                               "filters": filters.as_dict()})
-
-
-__all__ = ["StatusFilter", "columns", "rows", "count", "write_csv", "write_xlsx", "csv_chunks",
-           "record_export"]
+__all__ = ["StatusFilter", "columns", "rows", "count", "write_csv", "write_xlsx", "csv_chunks"]

@@ -4,6 +4,8 @@ upload, its progress and result kept in a JSON file in the instance folder
 whose write lock the import holds)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -11,10 +13,13 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy.engine import Engine
 
 from ..domain.manifest import ManifestError
+from ..domain.masking import mask_field
+from ..files import private_dir, private_open
 from .errors import ServiceError
 from .imports import import_manifest
 
@@ -23,14 +28,15 @@ _JOB = re.compile(r"^[0-9a-f]{32}$")
 
 
 def jobs_dir(root: str | Path) -> Path:
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The folder of upload jobs (mode 0700: uploads, rejects and states
+    hold personal data; each file in it is made 0600 too)."""
+    return private_dir(root)
 
 
 def _write(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with private_open(tmp, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -51,6 +57,25 @@ def rejects_path(root: str | Path, job: str) -> Path | None:
     return path if path.exists() else None
 
 
+def rejects_csv(path: Path, *, personal: bool) -> Iterator[str]:
+    """The rejects file (row, column, value, message) as CSV text chunks for
+    a download: the values of personal columns (names, phone, address)
+    masked unless `personal` (an export authorised to hold personal data)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        buf = io.StringIO()
+        buf.write("\ufeff")
+        w = csv.writer(buf)
+        for i, row in enumerate(csv.reader(f)):
+            if i > 0 and not personal and len(row) >= 3:
+                row[2] = mask_field(row[1], row[2]) or ""
+            w.writerow(row)
+            if i % 2000 == 1999:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+
 def start_import(engine: Engine, root: str | Path, *, filename: str, stream, batch: str | None,
                  skip_invalid: bool, update: bool, user_id: int | None, wait: bool = False) -> str:
     """Save the uploaded file and import it in a background thread; return the job id."""
@@ -59,9 +84,9 @@ def start_import(engine: Engine, root: str | Path, *, filename: str, stream, bat
         raise ServiceError("upload a CSV or XLSX file", field="file")
     job = uuid.uuid4().hex
     folder = jobs_dir(root) / job
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     path = folder / name
-    with open(path, "wb") as f:
+    with private_open(path, "wb") as f:
         while chunk := stream.read(1 << 20):
             f.write(chunk)
     state_file = folder / "state.json"
@@ -84,7 +109,7 @@ def start_import(engine: Engine, root: str | Path, *, filename: str, stream, bat
                 _write(state_file, state)
 
         try:
-            with open(folder / "rejects.csv", "w", newline="", encoding="utf-8-sig") as rejects:
+            with private_open(folder / "rejects.csv", "w", newline="", encoding="utf-8-sig") as rejects:
                 result = import_manifest(engine, path, batch=batch or filename, skip_invalid=skip_invalid,
                                          update=update, user_id=user_id, rejects=rejects, progress=progress,
                                          on_total=on_total, keep_errors=200)

@@ -19,17 +19,19 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Callable
 
 from sqlalchemy import Integer, String, and_, bindparam, column, or_, select as sa_select, table, text, union_all
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
-from ..domain.masking import mask_address, mask_name, mask_phone
+from ..domain.manifest import normalize_phone
+from ..domain.masking import PERSONAL_FIELDS, mask_field
 from ..domain.status import SystemAction
 from ..models import Credential, Event
 from ..models.base import utcnow
-from ..permissions import allowed
-from . import events
+from ..permissions import PiiAccess, PiiPath, personal_data_access
+from . import disclosure, events
 from .errors import NotFound, ServiceError
 
 MAX_RESULTS = 50
@@ -72,11 +74,23 @@ def parse_query(raw: str) -> Query:
     return Query("text", q)
 
 
-def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple[Query, list[int]]:
-    """The ids of the items matching a search string, best matches first."""
+def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
+               guard: Callable[[dict], None] | None = None) -> tuple[Query, list[int]]:
+    """The ids of the items matching a search string, best matches first.
+
+    With `guard` (the caller sees personal data masked), the tiers that
+    match on a phone number or a name run only after `guard(terms)` has
+    let them (it records the search, or raises past the hourly limit), and
+    the phone tier only for a complete phone number: a search that tests
+    hidden digits is never free. Waybill and credential numbers are not
+    guarded."""
     query = parse_query(raw)
     st = _statements(session.get_bind().dialect.name)
     found: list[int] = []
+
+    def personal(terms: dict) -> None:
+        if guard is not None:
+            guard(terms)
 
     def take(statement: str, **params) -> None:
         if len(found) >= limit:
@@ -93,9 +107,16 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple
             take("credential_no", q=query.value)
     elif query.kind == "digits":
         take("credential_no", q=query.value)
-        take("phone", q=query.value)
+        # for a masked role only a complete number is looked up (typing one
+        # is not a search), and that search is guarded
+        if guard is None or normalize_phone(query.value) is not None:
+            personal({"kind": "phone", "phone": query.value})
+            take("phone", q=query.value)
     elif query.kind == "last4_name":
         take("credential_no", q=query.value)
+        if found:  # a credential number is unique and names the item
+            return query, found
+        personal({"kind": "phone_last4_name", "phone_last4": query.last4, "name": query.name})
         take("last4_exact", last4=query.last4, name=query.name)
         take("last4_prefix", last4=query.last4, **_prefix_params(session, query.name))
     elif query.kind == "text":
@@ -103,6 +124,7 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple
         take("credential_no", q=q)
         if found:  # a credential number is unique and names the item
             return query, found
+        personal({"kind": "name", "name": q})
         take("names_exact", q=q)
         take("names_prefix", **_prefix_params(session, q))
         if len(q) >= 3:
@@ -184,17 +206,24 @@ def revealed_ids(session: Session, *, user_id: int | None, credential_ids: list[
     return {cid for (cid,) in session.execute(st["reveals"], {"u": user_id, "since": since})} & set(credential_ids)
 
 
+def shown_ids(session: Session, *, role: str | None, user_id: int | None, credential_ids: list[int],
+              minutes: int = REVEAL_MINUTES) -> set[int]:
+    """The items among `credential_ids` whose personal data this user sees in
+    full on the desk: all of them for a role with full lookup access, those
+    the user revealed within the window for a role that reveals, none else."""
+    access = personal_data_access(role, PiiPath.lookup)
+    if access == PiiAccess.full:
+        return set(credential_ids)
+    if access == PiiAccess.reveal:
+        return revealed_ids(session, user_id=user_id, credential_ids=credential_ids, minutes=minutes)
+    return set()
+
+
 def lookup_item(item: Credential, *, show_pii: bool) -> dict:
-    """One search result; personal fields masked unless `show_pii`."""
-    pii = {
-        "recipient_name": item.recipient_name, "recipient_phone": item.recipient_phone,
-        "holder_name": item.holder_name, "address": item.address,
-    }
-    if not show_pii:
-        pii = {
-            "recipient_name": mask_name(item.recipient_name), "recipient_phone": mask_phone(item.recipient_phone),
-            "holder_name": mask_name(item.holder_name), "address": mask_address(item.address),
-        }
+    """One search result; personal fields masked unless `show_pii` (which
+    comes from `shown_ids`, or from a reveal just recorded)."""
+    pii = {name: getattr(item, name) if show_pii else mask_field(name, getattr(item, name))
+           for name in PERSONAL_FIELDS}
     return {
         "credential_no": item.credential_no, "waybill_no": item.waybill_no, "status": item.status,
         **pii, "masked": not show_pii, "organization": item.organization,
@@ -207,24 +236,30 @@ def lookup_item(item: Credential, *, show_pii: bool) -> dict:
     }
 
 
-def may_see_pii(role: str | None) -> bool:
-    return allowed(role, "view_pii")
-
-
 def lookup(session: Session, raw: str, *, role: str | None, user_id: int | None,
-           limit: int = MAX_RESULTS, reveal_minutes: int = REVEAL_MINUTES) -> dict:
+           limit: int = MAX_RESULTS, reveal_minutes: int = REVEAL_MINUTES,
+           personal_searches_per_hour: int | None = disclosure.PERSONAL_SEARCHES_PER_HOUR,
+           station: str | None = None) -> dict:
     """The hotline search: `{"query": kind, "results": [...]}`, masked per role
-    and per reveal."""
+    and per reveal. For a role that sees personal data masked, a search by
+    phone or name is recorded (`personal_search`) and limited per hour
+    (disclosure.guard_personal_search): call this before the session writes
+    (the record is a write transaction of its own)."""
     if len(raw or "") > 200:
         raise ServiceError("the search text is longer than 200 characters", field="q")
-    query, ids = search_ids(session, raw, limit=limit)
+    guard = None
+    if disclosure.needs_search_guard(role):
+        engine = session.get_bind()
+
+        def guard(terms: dict) -> None:
+            disclosure.guard_personal_search(engine, user_id=user_id, terms=terms, station=station,
+                                             per_hour=personal_searches_per_hour)
+    query, ids = search_ids(session, raw, limit=limit, guard=guard)
     if not ids:
         return {"query": query.kind, "results": []}
     st = _statements(session.get_bind().dialect.name)
     items = {r.id: r for r in session.execute(st["rows"], {"ids": ids})}
-    full = may_see_pii(role)
-    shown = set(ids) if full else revealed_ids(session, user_id=user_id, credential_ids=ids,
-                                                minutes=reveal_minutes)
+    shown = shown_ids(session, role=role, user_id=user_id, credential_ids=ids, minutes=reveal_minutes)
     return {"query": query.kind,
             "results": [lookup_item(items[i], show_pii=i in shown) for i in ids if i in items]}
 

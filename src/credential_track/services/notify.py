@@ -22,7 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from ..domain.masking import mask_phone_screen
 from ..domain.status import Status
+from ..files import private_open
 from ..models import Credential, Notification, NotificationAttempt
 from ..models.base import UTCDateTime, utcnow
 
@@ -88,10 +90,11 @@ class LogSender:
         self.path = Path(path) if path else None
 
     def send(self, message: OutboundMessage) -> SendResult:
-        log.info("outbox %s to %s: %s", message.kind, message.recipient, message.body)
+        # a log line never holds a phone number in full (the outbox file is the "sent" message)
+        log.info("outbox %s to %s: %s", message.kind, mask_phone_screen(message.recipient), message.body)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as f:
+            with private_open(self.path, "a", encoding="utf-8") as f:
                 f.write(json.dumps({"id": message.notification_id, "to": message.recipient,
                                     "lang": message.language, "kind": message.kind, "body": message.body,
                                     "at": utcnow().isoformat()}, ensure_ascii=False) + "\n")

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..domain.address_change import GONE, AddressChange, address_change
 from ..domain.regions import normalize_province, route_for
 from ..domain.status import Status, SystemAction, rank
 from ..models import (
-    Call, Credential, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
+    Call, Credential, Event, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
 )
 from ..models.base import utcnow
 from . import events, notify
@@ -34,10 +35,6 @@ STATE_CHANGES = {
     "closed": set(),
 }
 ACTIVE = ("open", "pending")
-# before acceptance the item is still ours to change; from acceptance on it
-# carries an EMS label and a change needs a supervisor (intercept request)
-EDITABLE = {Status.registered, Status.received, Status.captured}
-GONE = {Status.delivered, Status.withdrawn}
 AT_SITE = {Status.received, Status.captured, Status.accepted, Status.bagged}
 ADDRESS_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
 
@@ -331,10 +328,10 @@ def change_address(session: Session, *, ticket_id: int, credential_no: str, fiel
     supervisor and an `intercept` event. Delivered or withdrawn: refused."""
     ticket, item = _ticket_item(session, ticket_id, credential_no)
     changes = _checked_address(session, fields)
-    status = Status(item.status)
-    if status in GONE:
-        raise Conflict(f"the item is {status.value}: its address cannot change", field="credential_no")
-    if status in EDITABLE:
+    how = address_change(item.status)
+    if how == AddressChange.refused:
+        raise Conflict(f"the item is {item.status}: its address cannot change", field="credential_no")
+    if how == AddressChange.apply:
         old = _apply_address(session, item, changes)
         ev = events.record(session, action=SystemAction.update.value, credential_id=item.id,
                            from_status=item.status, to_status=item.status, code=item.credential_no,
@@ -345,12 +342,18 @@ def change_address(session: Session, *, ticket_id: int, credential_no: str, fiel
                      + ("; label to reprint" if item.label_reprint else ""), ev.id)
         session.flush()
         return {"result": "updated", "event_id": ev.id, "label_reprint": item.label_reprint}
-    req = _intercept(session, ticket, item, "readdress", changes, user_id, station)
-    return {"result": "intercept_requested", "event_id": req[1], "request_id": req[0].id}
+    req, ev = request_intercept(session, item=item, kind="readdress", details=changes, user_id=user_id,
+                                station=station, ticket=ticket)
+    return {"result": "intercept_requested", "event_id": ev.id, "request_id": req.id}
 
 
-def _intercept(session, ticket: Ticket, item: Credential, kind: str, details: dict, user_id, station):
-    req = InterceptRequest(credential_id=item.id, ticket_id=ticket.id, kind=kind,
+def request_intercept(session: Session, *, item: Credential, kind: str, details: dict, user_id: int | None,
+                      station: str | None, ticket: Ticket | None = None) -> tuple[InterceptRequest, Event]:
+    """Ask a supervisor to stop an item on its way (`readdress` with the new
+    recipient data in `details`, or `self_pickup`): an open intercept
+    request, the item's intercept flag and an `intercept` event; a note on
+    the ticket when it comes from one. The item must be locked by the caller."""
+    req = InterceptRequest(credential_id=item.id, ticket_id=ticket.id if ticket else None, kind=kind,
                            details=json.dumps(details, ensure_ascii=False), requested_by=user_id)
     session.add(req)
     session.flush()
@@ -360,10 +363,11 @@ def _intercept(session, ticket: Ticket, item: Credential, kind: str, details: di
     ev = events.record(session, action=SystemAction.intercept.value, credential_id=item.id,
                        from_status=item.status, to_status=item.status, code=item.credential_no,
                        station=station, user_id=user_id,
-                       details={"ticket": ticket.id, "kind": kind, "request": req.id})
-    _action_note(session, ticket, user_id, f"intercept requested ({kind}), request #{req.id}", ev.id)
+                       details={"ticket": ticket.id if ticket else None, "kind": kind, "request": req.id})
+    if ticket is not None:
+        _action_note(session, ticket, user_id, f"intercept requested ({kind}), request #{req.id}", ev.id)
     session.flush()
-    return req, ev.id
+    return req, ev
 
 
 def hold(session: Session, *, ticket_id: int, credential_no: str, reason: str, user_id: int | None,
@@ -428,8 +432,9 @@ def arrange_self_pickup(session: Session, *, ticket_id: int, credential_no: str,
             queued = notify.queue(session, kind="ready_for_pickup", credential_ids=[item.id])
         session.flush()
         return {"result": "held_for_pickup", "event_id": ev.id, "notified": bool(queued)}
-    req, ev_id = _intercept(session, ticket, item, "self_pickup", {}, user_id, station)
-    return {"result": "intercept_requested", "event_id": ev_id, "request_id": req.id}
+    req, ev = request_intercept(session, item=item, kind="self_pickup", details={}, user_id=user_id,
+                                station=station, ticket=ticket)
+    return {"result": "intercept_requested", "event_id": ev.id, "request_id": req.id}
 
 
 # ---- intercept requests (supervisors) ------------------------------------------

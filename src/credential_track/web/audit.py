@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import format_datetime
 from flask_login import current_user
 
 from ..db import get_db, get_engine
 from ..security import page_require
 from ..services import audit
-from ..services.errors import ServiceError
+from ..services.errors import Forbidden, ServiceError
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -46,7 +46,10 @@ def index():
 def export():
     f = _filter()
     try:
-        lines = audit.export_csv(get_engine(), f, role=current_user.role, by=current_user.id)
+        lines = audit.export_csv(get_engine(), f, role=current_user.role, by=current_user.id,
+                                 personal=bool(request.args.get("personal")))
+    except Forbidden:
+        abort(403)
     except ServiceError as exc:
         return render_template("audit/index.html", f=f, page={"events": [], "next": None}, error=exc,
                                args=f.as_dict()), 400

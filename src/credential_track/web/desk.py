@@ -14,7 +14,7 @@ from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
 from ..service_text import JINJA_GLOBALS
-from ..services import lookup, outreach, queries, tickets
+from ..services import disclosure, lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
 from . import safe_next
 
@@ -47,7 +47,12 @@ def _search(q: str):
     if not q:
         return None
     return lookup.lookup(get_db(), q, role=current_user.role, user_id=current_user.id,
-                         reveal_minutes=_reveal_minutes())
+                         reveal_minutes=_reveal_minutes(), personal_searches_per_hour=personal_searches_per_hour(),
+                         station=_desk())
+
+
+def personal_searches_per_hour() -> int:
+    return int(current_app.config.get("PERSONAL_SEARCHES_PER_HOUR", disclosure.PERSONAL_SEARCHES_PER_HOUR))
 
 
 def _back(default: str):
@@ -78,11 +83,12 @@ def index():
 def results():
     """The result table alone, for the search box's search-as-you-type."""
     q = request.args.get("q", "").strip()
+    error = None
     try:
         found = _search(q)
-    except ServiceError:
-        found = None
-    return render_template("desk/_results.html", q=q, found=found)
+    except ServiceError as exc:
+        found, error = None, exc.message if exc.status == 429 else None
+    return render_template("desk/_results.html", q=q, found=found, error=error)
 
 
 @bp.post("/position")
@@ -106,8 +112,8 @@ def item(credential_no: str):
         flash(_("No item with this credential number."), "error")
         return redirect(url_for("desk.index"))
     row = lookup.item_by_no(db, credential_no)
-    shown = lookup.may_see_pii(current_user.role) or bool(
-        lookup.revealed_ids(db, user_id=current_user.id, credential_ids=[row.id], minutes=_reveal_minutes()))
+    shown = bool(lookup.shown_ids(db, role=current_user.role, user_id=current_user.id, credential_ids=[row.id],
+                                  minutes=_reveal_minutes()))
     linked = db.exec(select(Ticket).join(TicketItem, TicketItem.ticket_id == Ticket.id)
                      .where(TicketItem.credential_id == row.id).order_by(Ticket.id.desc())).all()
     tasks = db.exec(select(OutreachTask).where(OutreachTask.credential_id == row.id)

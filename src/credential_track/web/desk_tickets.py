@@ -68,10 +68,9 @@ def ticket(ticket_id: int):
     except ServiceError:
         flash(_("No such ticket."), "error")
         return redirect(url_for("desk.ticket_list"))
-    full = lookup.may_see_pii(current_user.role)
     items = tickets.ticket_items(db, t.id)
-    shown = set(i.id for i in items) if full else lookup.revealed_ids(
-        db, user_id=current_user.id, credential_ids=[i.id for i in items], minutes=_reveal_minutes())
+    shown = lookup.shown_ids(db, role=current_user.role, user_id=current_user.id,
+                             credential_ids=[i.id for i in items], minutes=_reveal_minutes())
     return render_template(
         "desk/ticket.html", t=t, items=[lookup.lookup_item(i, show_pii=i.id in shown) for i in items],
         notes=tickets.notes(db, t.id), replies=tickets.saved_replies(db), overdue=tickets.is_overdue(t),

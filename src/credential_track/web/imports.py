@@ -10,10 +10,12 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from ..db import get_db, get_engine
+from ..domain.masking import mask_field
 from ..domain.status import Status
+from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
-from ..services import exports, handover, import_jobs
-from ..services.errors import ServiceError
+from ..services import disclosure, exports, handover, import_jobs
+from ..services.errors import Forbidden, ServiceError
 
 bp = Blueprint("imports", __name__)
 
@@ -79,7 +81,16 @@ def _job_or_404(job: str) -> dict:
 @page_require("import")
 def job_page(job: str):
     state = _job_or_404(job)
-    return render_template("imports/job.html", job=job, state=state, row_message=row_message)
+    full = personal_data_access(current_user.role, PiiPath.lookup) == PiiAccess.full
+
+    def shown_value(err: dict) -> str:
+        """A rejected value as this user may see it: personal fields masked
+        for roles that see personal data masked."""
+        value = err.get("value", "")
+        return value if full else mask_field(err.get("column", ""), value)
+
+    return render_template("imports/job.html", job=job, state=state, row_message=row_message,
+                           shown_value=shown_value)
 
 
 @bp.get("/imports/jobs/<job>.json")
@@ -95,7 +106,12 @@ def job_rejects(job: str):
     path = import_jobs.rejects_path(_jobs_root(), job)
     if path is None:
         abort(404)
-    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"rejects-{job[:8]}.csv")
+    # rejected values of personal columns (names, phone, address) are masked
+    # unless personal data is asked for (and allowed)
+    personal = bool(request.args.get("personal"))
+    _authorise(kind="import_rejects", personal_data=personal, fmt="csv", filters={"job": job})
+    return Response(stream_with_context(import_jobs.rejects_csv(path, personal=personal)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="rejects-{job[:8]}.csv"'})
 
 
 def _filters() -> exports.StatusFilter:
@@ -103,6 +119,14 @@ def _filters() -> exports.StatusFilter:
     return exports.StatusFilter(
         statuses=statuses, routes=[r for r in request.args.getlist("route") if r],
         types=[t for t in request.args.getlist("type") if t], batch=request.args.get("batch") or None)
+
+
+def _authorise(**kw) -> None:
+    """disclosure.authorise_export for the signed-in user; 403 when refused."""
+    try:
+        disclosure.authorise_export(get_engine(), user_id=current_user.id, role=current_user.role, **kw)
+    except Forbidden:
+        abort(403)
 
 
 @bp.get("/exports/")
@@ -119,9 +143,8 @@ def export_status():
     personal = bool(request.args.get("personal"))
     fmt = request.args.get("format", "csv")
     engine = get_engine()
-    if personal:
-        exports.record_export(engine, rows=exports.count(engine, filters), filters=filters, fmt=fmt,
-                              user_id=current_user.id)
+    _authorise(kind="status", personal_data=personal, fmt=fmt, rows=exports.count(engine, filters),
+               filters=filters.as_dict())
     if fmt == "xlsx":
         tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
         tmp.close()
@@ -141,4 +164,10 @@ def _permission_helper():
     def may(permission: str) -> bool:
         return bool(current_user.is_authenticated and allowed(current_user.role, permission))
 
-    return {"may": may}
+    def sees_in_full(path: str) -> bool:
+        """Whether to offer the personal-data variant of a page or export
+        (the view asks again when it is requested)."""
+        return bool(current_user.is_authenticated
+                    and personal_data_access(current_user.role, path) == PiiAccess.full)
+
+    return {"may": may, "sees_in_full": sees_in_full}

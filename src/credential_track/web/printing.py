@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from .. import printing
-from ..db import get_db
+from ..db import get_db, get_engine
 from ..models import Station
 from ..permissions import allowed
 from ..security import current_actor, login_manager
-from ..services import print_data
-from ..services.errors import NotFound, ServiceError
+from ..services import disclosure, print_data
+from ..services.errors import Forbidden, NotFound, ServiceError
 
 bp = Blueprint("print", __name__, url_prefix="/print")
 
@@ -99,13 +99,27 @@ def _cjk_font() -> str:
     return current_app.config.get("ZPL_CJK_FONT", printing.zpl.DEFAULT_CJK_FONT)
 
 
+def _record_download(kind: str, count: int, fmt: str, **kw) -> None:
+    """Every download of a document with names and addresses is recorded
+    (disclosure.record_label_download) before it is produced."""
+    actor = current_actor()
+    try:
+        disclosure.record_label_download(get_engine(), role=actor.role, user_id=actor.user_id,
+                                         station=actor.station or session.get("station"), kind=kind, count=count,
+                                         fmt=fmt, **kw)
+    except Forbidden:
+        abort(403)
+
+
 @bp.get("/labels/<credential_no>.pdf")
 @print_require
 def label(credential_no: str):
     data = print_data.label_for(get_db(), credential_no, sender=current_app.config["ORGANIZER_NAME"])
     bad = printing.label_unprintable(data)
     found = [(data.credential_no, bad)] if bad else []
-    if _label_format() == "zpl":
+    fmt = _label_format()
+    _record_download("label", 1, fmt, code=data.credential_no)
+    if fmt == "zpl":
         return _flag_unprintable(_zpl(printing.label_zpl(data, cjk_font=_cjk_font()), f"label-{credential_no}"),
                                  found)
     return _flag_unprintable(_pdf(printing.render_label(data), f"label-{credential_no}"), found)
@@ -128,6 +142,7 @@ def labels():
                              "use the command line: credtrack print labels", count=selection.count, limit=limit),
                            field="selection")
     fmt = _label_format()
+    _record_download("labels", selection.count, fmt, selection=selection.description)
     sender = current_app.config["ORGANIZER_NAME"]
     found: list = []
     rows = printing.checked(print_data.iter_labels(db, selection, sender=sender), found)
@@ -170,6 +185,8 @@ def bag_label(code: str):
 @print_require
 def bag_manifest(code: str):
     data = print_data.bag_manifest_data(get_db(), code, tz=_tz())
+    # the manifest names the recipient of every item in the bag
+    _record_download("bag_manifest", len(data.items), "pdf", code=data.code)
     return _pdf(printing.render_bag_manifest(data), f"manifest-{data.code}")
 
 

@@ -171,7 +171,7 @@
       panel.hidden = false;
       document.getElementById("cap-credential").textContent = code;
       note.textContent = replaced ? t.credentialReplaced : "";
-      api("GET", "/station/capture/" + encodeURIComponent(code)).then(function (r) {
+      api("GET", "/station/capture/" + encodeURIComponent(code) + "?station=" + encodeURIComponent(loop.station)).then(function (r) {
         if (pending !== code) { return; }
         if (r.ok) { fill(r.data); } else { note.textContent = r.data.error || ""; }
       }).catch(function () { if (pending === code) { note.textContent = t.lookupFailed; } });
