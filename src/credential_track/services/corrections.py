@@ -11,21 +11,17 @@ import json
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
-from ..domain.regions import find_province, route_for
+from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Action, BagState, Status, SystemAction, TripState, rank
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from . import events
-from ..domain.manifest import normalize_phone
-from .capture import RECIPIENT_FIELDS
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, field_error
 from .scans import move_items
 
 # scans a supervisor may undo; a seal is undone by reopening the bag
 UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,
                       Action.pull, Action.load})
-_MAX_LEN = {"recipient_name": 100, "recipient_phone": 20, "province": 32, "city": 64,
-            "district": 64, "address": 500, "postcode": 6}
 
 
 def _reason(reason: str | None) -> str:
@@ -56,7 +52,7 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     """Correct an item's recipient data (at capture) with one `correct` event
     naming every changed field with its old and new value.
 
-    The phone must be a valid mainland number and the province a known one;
+    The data is checked by the manifest import's rule (`domain.recipient`);
     the route follows the new province/district. Refused once the item has
     been dispatched, and while it sits in a bag whose route the change would
     leave. Returns the item and the event (None when nothing changed)."""
@@ -68,35 +64,16 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     if item.status == Status.withdrawn or rank(Status(item.status)) >= rank(Status.dispatched):
         raise Conflict(f"item {item.credential_no} is {item.status}: its address can no longer be "
                        "corrected at a station", field="code")
-    new: dict[str, str] = {}
     for name, raw in changes.items():
         if raw is not None and not isinstance(raw, str):
             raise ServiceError(f"{name} must be text", field=name)
-        value = (raw or "").strip()
-        if len(value) > _MAX_LEN[name]:
-            raise ServiceError(f"{name} is longer than {_MAX_LEN[name]} characters", field=name)
-        if name == "recipient_phone":
-            phone = normalize_phone(value)
-            if phone is None:
-                raise ServiceError(f"{value!r} is not a mainland mobile number or a landline with "
-                                   "area code", field=name)
-            value = phone
-        elif name == "province":
-            province = find_province(value)
-            if province is None:
-                raise ServiceError(f"{value!r} is not a province of China", field=name)
-            value = province.name
-        elif name == "postcode" and value and not (len(value) == 6 and value.isdigit()):
-            raise ServiceError(f"postcode {value!r} must be 6 digits", field=name)
-        elif name in ("recipient_name", "address") and not value:
-            raise ServiceError(f"{name} must not be empty", field=name)
-        if value != (getattr(item, name) or ""):
-            new[name] = value
+    rec, errors = check_changes({name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}, changes)
+    if errors:
+        raise field_error(errors[0])
+    new = {name: value for name, value in rec.values.items() if value != (getattr(item, name) or "")}
     if not new:
         return item, None
-    province = new.get("province", item.province)
-    district = new.get("district", item.district)
-    route = route_for(province, district) or item.route
+    route = rec.route or item.route
     if item.bag_id is not None and route != item.route:
         raise Conflict(f"item {item.credential_no} is in a bag for route {item.route}; the new address "
                        f"routes it to {route}: take it out of the bag first", field="province")
@@ -104,7 +81,8 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     for name, value in new.items():
         setattr(item, name, value)
     if "recipient_phone" in new:
-        item.phone_last4 = new["recipient_phone"][-4:]
+        item.phone_last4 = rec.phone.last4
+        item.recipient_phone_e164 = rec.phone.e164
     details: dict = {"fields": fields}
     if route != item.route:
         details["route"] = {"from": item.route, "to": route}
