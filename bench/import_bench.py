@@ -31,11 +31,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-PROVINCES = [("上海", "浦东新区"), ("上海", "青浦区"), ("北京", "朝阳区"), ("广东", "天河区"), ("浙江", "西湖区"),
-             ("江苏", "鼓楼区"), ("四川", "武侯区"), ("广西", "青秀区"), ("山东", "历下区"), ("湖北", "洪山区")]
+PROVINCES = [("上海", "上海市", "浦东新区"), ("上海", "上海市", "青浦区"), ("北京", "北京市", "朝阳区"),
+             ("广东", "广州市", "天河区"), ("浙江", "杭州市", "西湖区"), ("江苏", "南京市", "鼓楼区"),
+             ("四川", "成都市", "武侯区"), ("广西", "南宁市", "青秀区"), ("山东", "济南市", "历下区"),
+             ("湖北", "武汉市", "洪山区")]
 TYPES = ["展商", "buyer", "media", "工作人员", "guest"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
+
+
+def _phone(rnd: random.Random) -> str:
+    """A mobile number in an allocated range (the import refuses the others)."""
+    from credential_track.domain.recipient import FieldError, parse_phone
+
+    while True:
+        phone = f"1{rnd.randint(3, 9)}{rnd.randint(0, 999999999):09d}"
+        try:
+            parse_phone(phone)
+            return phone
+        except FieldError:
+            continue
 
 
 def generate(path: Path, n: int, seed: int = 7) -> None:
@@ -45,13 +60,13 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
         w.writerow(["credential_no", "credential_type", "holder_name", "organization", "recipient_name",
                     "recipient_phone", "province", "city", "district", "address", "postcode"])
         for i in range(n):
-            prov, dist = PROVINCES[i % len(PROVINCES)]
+            prov, city, dist = PROVINCES[i % len(PROVINCES)]
             name = rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(GIVEN)
-            phone = f"1{rnd.randint(3, 9)}{rnd.randint(0, 999999999):09d}"
+            phone = _phone(rnd)
             if i % 3 == 0:
                 phone = f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"
             w.writerow([f"EX{i:08d}", TYPES[i % len(TYPES)], name, f"参展单位{i % 5000}有限公司", name, phone,
-                        prov, prov + "市", dist, f"{dist}测试路{i % 999 + 1}号{i % 30 + 1}楼", f"{200000 + i % 9999:06d}"])
+                        prov, city, dist, f"{dist}测试路{i % 999 + 1}号{i % 30 + 1}楼", f"{200000 + i % 9999:06d}"])
 
 
 def template_db(path: Path) -> None:

@@ -68,7 +68,7 @@ MAX_RATIO = 100  # unpacked / packed, for parts over 8 MB: real sheets pack abou
 MESSAGES = {
     **RECIPIENT_MESSAGES,
     "bad_credential_no": N_("is not a credential number (it reads as a {kind} code)"),
-    "bad_code_chars": N_("is not a code a barcode can carry (only letters A–Z, digits and - . / _ are read)"),
+    "bad_code_chars": N_("holds characters a barcode cannot carry (only ASCII letters, digits and punctuation, no blanks)"),
     "duplicate_in_file": N_("appears twice in the file (first in row {first})"),
     "bad_type": N_("is not a known credential type ({known})"),
     "number_cell": N_("is a number cell in Excel, which drops leading zeros and digits after the 15th: "
@@ -98,8 +98,9 @@ class ManifestError(Exception):
     """The file cannot be read as a manifest at all (one clear message)."""
 
     def __init__(self, key: str, **params):
-        self.key, self.params = key, params
-        super().__init__(FILE_MESSAGES[key].format(**params))
+        # a key of FILE_MESSAGES (translated where shown), or a plain message
+        self.key, self.params = (key, params) if key in FILE_MESSAGES else (None, {})
+        super().__init__(FILE_MESSAGES[key].format(**params) if self.key else key)
 
     @property
     def message(self) -> str:

@@ -182,6 +182,12 @@ def parse_phone(raw: object, *, region: str = "CN", name: str = "recipient_phone
         raise FieldError(name, text, "bad_phone_chars")
     try:
         number = phonenumbers.parse(s, region)
+        if region != "CN" and not phonenumbers.is_valid_number(number):
+            # a mainland number given for an item sent to Hong Kong, Macao or
+            # Taiwan: 11 digits from 1[3-9] can be no local number there
+            mainland = phonenumbers.parse(s, "CN")
+            if phonenumbers.is_valid_number(mainland):
+                number = mainland
     except phonenumbers.NumberParseException:
         raise FieldError(name, text, "bad_phone") from None
     if not phonenumbers.is_valid_number(number):

@@ -586,3 +586,9 @@ def place(province: str, city: str, district: str, address: str) -> Placement:
     else:
         out_city = city_name or county_city or city
     return Placement(prov.name, out_city, county or district, prov.route)
+
+
+def counties_of(province: str, city: str) -> list[str]:
+    """The current county-level divisions of a city (full names), sorted."""
+    divs = _data().counties.get(province, {})
+    return sorted({d.name for entries in divs.values() for d in entries if d.city == city and d.level == 3})

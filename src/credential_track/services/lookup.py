@@ -23,7 +23,8 @@ from functools import lru_cache
 from sqlalchemy import Integer, String, and_, bindparam, column, or_, select as sa_select, table, text, union_all
 from sqlmodel import Session, select
 
-from ..domain.codes import CodeKind, classify
+from ..domain.codes import CodeKind, classify, normalize_code
+from ..domain.recipient import FieldError, clean_text, parse_phone
 from ..domain.masking import mask_address, mask_name, mask_phone
 from ..domain.status import SystemAction
 from ..models import Credential, Event
@@ -34,8 +35,8 @@ from .errors import NotFound, ServiceError
 
 MAX_RESULTS = 50
 REVEAL_MINUTES = 30  # a reveal lets the agent see that item's data for this long
-_DIGITS = re.compile(r"^[\d\s\-+]{5,}$")
-_LAST4_NAME = re.compile(r"^(?:(\d{4})\s*([^\d\s][^\d]*)|([^\d\s][^\d]*?)\s*(\d{4}))$")
+_DIGITS = re.compile(r"^[0-9\s\-+().]{5,}$", re.ASCII)
+_LAST4_NAME = re.compile(r"^(?:([0-9]{4})\s*([^0-9\s][^0-9]*)|([^0-9\s][^0-9]*?)\s*([0-9]{4}))$")
 # never on the public tracking page
 PRIVATE_ACTIONS = (SystemAction.reveal.value, SystemAction.update.value, SystemAction.hold.value,
                    SystemAction.release.value, SystemAction.intercept.value)
@@ -50,20 +51,28 @@ class Query:
     value: str
     name: str | None = None
     last4: str | None = None
+    phone: str | None = None  # a phone number's stored form (domain.recipient.parse_phone)
 
 
 def parse_query(raw: str) -> Query:
-    """Tell what the caller gave from the shape of the search string."""
-    q = " ".join((raw or "").split())
+    """Tell what the caller gave from the shape of the search string. Codes
+    are normalised as every scanned code is (full-width `ＥＥ…` finds `EE…`);
+    a phone number is parsed as the import stores it (`+86 138-1234-5678`
+    finds `13812345678`)."""
+    q = clean_text(raw)
     if not q:
         return Query("empty", "")
-    c = classify(q.replace(" ", ""))
+    c = classify(normalize_code(q.replace(" ", "")))
     if c.kind == CodeKind.waybill:
         return Query("waybill", c.code)
     if c.kind == CodeKind.invalid_waybill:
         return Query("invalid_waybill", c.code)
     if _DIGITS.match(q):
-        return Query("digits", re.sub(r"[\s\-]", "", q))
+        try:
+            phone = parse_phone(q).display
+        except FieldError:
+            phone = None
+        return Query("digits", re.sub(r"[\s\-().]", "", q), phone=phone)
     m = _LAST4_NAME.match(q)
     if m:
         last4 = m.group(1) or m.group(4)
@@ -93,14 +102,14 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS) -> tuple
             take("credential_no", q=query.value)
     elif query.kind == "digits":
         take("credential_no", q=query.value)
-        take("phone", q=query.value)
+        take("phone", q=query.phone or query.value)
     elif query.kind == "last4_name":
         take("credential_no", q=query.value)
         take("last4_exact", last4=query.last4, name=query.name)
         take("last4_prefix", last4=query.last4, **_prefix_params(session, query.name))
     elif query.kind == "text":
         q = query.value
-        take("credential_no", q=q)
+        take("credential_no", q=normalize_code(q))
         if found:  # a credential number is unique and names the item
             return query, found
         take("names_exact", q=q)
@@ -260,9 +269,9 @@ def track(session: Session, *, credential_no: str, last4: str) -> dict | None:
     """The public self-service answer: status, waybill and timeline when the
     credential number and the phone's last four digits match, else None —
     the same None whether or not the number exists. No personal data."""
-    no = (credential_no or "").strip()
-    digits = (last4 or "").strip()
-    if not no or len(no) > 64 or len(digits) != 4 or not digits.isdigit():
+    no = normalize_code(credential_no or "")
+    digits = clean_text(last4)
+    if not no or len(no) > 64 or not re.fullmatch(r"[0-9]{4}", digits, re.ASCII):
         return None
     item = session.exec(select(Credential).where(Credential.credential_no == no)).first()
     if item is None or not hmac.compare_digest(item.phone_last4 or "", digits):
