@@ -471,7 +471,8 @@ class Validator:
             ctype = self.types.get(raw_type.lower())
             if ctype is None:
                 errors.append(RowError(rownum, "credential_type", raw_type, "bad_type", {"known": self.known_types}))
-        if not v["recipient_name"]:
+        copied = not v["recipient_name"]
+        if copied:
             v["recipient_name"] = v["holder_name"]
         had_phone_error = any(e.column == "recipient_phone" for e in errors)
         rec, problems = check_recipient(
@@ -480,6 +481,8 @@ class Validator:
             required=("holder_name", "address") if had_phone_error else ("holder_name", "recipient_phone", "address"))
         if had_phone_error:
             problems = [p for p in problems if p.field != "recipient_phone"]
+        if copied:  # the holder's name stands for the recipient's: one error, on the holder's
+            problems = [p for p in problems if p.field != "recipient_name"]
         errors.extend(RowError(rownum, p.field, p.value, p.key, p.params) for p in problems)
         if errors:
             errors.sort(key=lambda e: FIELDS.index(e.column) if e.column in FIELDS else 99)

@@ -68,7 +68,7 @@ WARNINGS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FieldError(Exception):
     """One field that breaks a rule: `key` is one of MESSAGES."""
 
@@ -158,6 +158,7 @@ _LABEL = re.compile(
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"), "-")
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*([0-9]{1,6})$", re.I | re.ASCII)
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$", re.ASCII)
+_PLAIN_MOBILE = re.compile(r"^(?:\+86|0086)?[ \-]*(1[0-9]{2})[ \-]?([0-9]{4})[ \-]?([0-9]{4})$", re.ASCII)
 _TYPES = {
     PhoneNumberType.MOBILE: "mobile", PhoneNumberType.FIXED_LINE: "landline",
     PhoneNumberType.FIXED_LINE_OR_MOBILE: "other", PhoneNumberType.VOIP: "other",
@@ -180,21 +181,30 @@ def parse_phone(raw: object, *, region: str = "CN", name: str = "recipient_phone
     s = s.strip()
     if not _PHONE_CHARS.match(s):
         raise FieldError(name, text, "bad_phone_chars")
+    m = _PLAIN_MOBILE.match(s)
     try:
-        number = phonenumbers.parse(s, region)
-        if region != "CN" and not phonenumbers.is_valid_number(number):
+        if m and region == "CN":
+            # what parse() makes of it, without its general machinery (the
+            # import's hot path: most numbers come like this)
+            number = phonenumbers.PhoneNumber(country_code=86, national_number=int("".join(m.groups())))
+        else:
+            number = phonenumbers.parse(s, region)
+        ntype = phonenumbers.number_type(number)  # UNKNOWN for an invalid number
+        if region != "CN" and ntype == PhoneNumberType.UNKNOWN:
             # a mainland number given for an item sent to Hong Kong, Macao or
             # Taiwan: 11 digits from 1[3-9] can be no local number there
             mainland = phonenumbers.parse(s, "CN")
-            if phonenumbers.is_valid_number(mainland):
-                number = mainland
+            if phonenumbers.number_type(mainland) != PhoneNumberType.UNKNOWN:
+                number, ntype = mainland, phonenumbers.number_type(mainland)
     except phonenumbers.NumberParseException:
         raise FieldError(name, text, "bad_phone") from None
-    if not phonenumbers.is_valid_number(number):
-        full = len(phonenumbers.national_significant_number(number)) >= 8  # not a short service code
+    if ntype == PhoneNumberType.UNKNOWN:
+        # a whole number (mainland: 10–11 digits with the area code), not a
+        # short code or a local number without its area code
+        full = len(phonenumbers.national_significant_number(number)) >= (10 if number.country_code == 86 else 8)
         key = "phone_unallocated" if full and phonenumbers.is_possible_number(number) else "bad_phone"
         raise FieldError(name, text, key)
-    kind = _TYPES.get(phonenumbers.number_type(number))
+    kind = _TYPES.get(ntype)
     if kind is None:
         raise FieldError(name, text, "phone_service")
     where = phonenumbers.region_code_for_number(number) or region

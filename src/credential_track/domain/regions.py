@@ -133,6 +133,7 @@ def _to_simplified(text: str) -> str:
     return text.translate(_data().tra2sim) if not text.isascii() else text
 
 
+@lru_cache(maxsize=8192)
 def _key(text: str | None) -> str:
     """A name as it is looked up: NFKC, traditional → simplified, blanks removed."""
     s = (text or "").strip()
@@ -141,6 +142,7 @@ def _key(text: str | None) -> str:
     return re.sub(r"[\s·・]+", "", s) if not s.isascii() else " ".join(s.lower().replace("'", "").split())
 
 
+@lru_cache(maxsize=1024)
 def find_province(text: str) -> Province | None:
     """The province for a full name, short form, abbreviation (沪), long or
     traditional form (廣西壯族自治區) or English name, else None."""
@@ -169,6 +171,7 @@ def route_for(province: str, district: str | None = None) -> str | None:
     return p.route
 
 
+@lru_cache(maxsize=1024)
 def _shanghai_district(text: str) -> str:
     d = _key(text)
     if d in SHANGHAI_DISTRICT_ROUTES:
@@ -329,7 +332,7 @@ class Placement:
     route: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PlaceError(Exception):
     """An address that cannot be placed with certainty; `key` is one of
     domain.recipient.MESSAGES."""
@@ -527,7 +530,7 @@ def place(province: str, city: str, district: str, address: str) -> Placement:
         if hits is None and prov.name in MUNICIPALITIES and (city_key in counties or prov.name == "上海市"
                                                                and _shanghai_district(city)):
             if not district:
-                district = city  # a district written in the city column of a municipality
+                district, city_key = city, ""  # a district written in the city column of a municipality
         elif hits is None:
             if not (city.isascii() and prov.name != "上海市"):
                 raise PlaceError("city", city, "bad_city", {"province": prov.name})
