@@ -104,7 +104,9 @@ def clean_text(raw: object) -> str:
         if s.isprintable() and "  " not in s:
             return s.strip()
     else:
-        s = unicodedata.normalize("NFKC", s).translate(_INVISIBLE)
+        if not unicodedata.is_normalized("NFKC", s):
+            s = unicodedata.normalize("NFKC", s)
+        s = s.translate(_INVISIBLE)
     if not s.isprintable():
         s = "".join(c if c.isprintable() else " " for c in s)
     return _BLANKS.sub(" ", s).strip()

@@ -253,28 +253,27 @@ def _data() -> _Data:
     data = _Data(tra2sim=tra2sim)
     province = city = None
     with zipfile.ZipFile(folder / "china_location.zip") as zf:
-        with zf.open("china_location.txt") as f:
-            for raw in f:
-                if raw.startswith(b"\t\t\t"):
-                    continue  # towns and villages
-                line = raw.decode("utf-8").rstrip("\r\n")
-                depth = len(line) - len(line.lstrip("\t"))
-                parts = line.strip().split("\t")
-                if depth == 0 and len(parts) == 3:
-                    province, city = parts[0], None
-                    data.cities.setdefault(province, {})
-                    data.counties.setdefault(province, {})
-                elif depth == 1 and len(parts) == 3 and province:
-                    city = parts[0]
-                    div = Division(city, 2, province)
-                    for name in (parts[0], *parts[2].split("/")):
-                        _add(data.cities[province], name, div)
-                    _add(data.all_cities, parts[0], div)
-                elif depth == 2 and len(parts) == 3 and province and city:
-                    div = Division(parts[0], 3, province, city)
-                    for name in (parts[0], parts[2]):
-                        _add(data.counties[province], name, div)
-                    _add(data.all_counties, parts[0], div)
+        text = zf.read("china_location.txt")
+    # provinces, cities and counties only (towns and villages have 3-4 tabs)
+    for raw in re.findall(rb"^\t{0,2}[^\t\r\n][^\r\n]*", text, re.M):
+        line = raw.decode("utf-8")
+        depth = len(line) - len(line.lstrip("\t"))
+        parts = line.strip().split("\t")
+        if depth == 0 and len(parts) == 3:
+            province, city = parts[0], None
+            data.cities.setdefault(province, {})
+            data.counties.setdefault(province, {})
+        elif depth == 1 and len(parts) == 3 and province:
+            city = parts[0]
+            div = Division(city, 2, province)
+            for name in (parts[0], *parts[2].split("/")):
+                _add(data.cities[province], name, div)
+            _add(data.all_cities, parts[0], div)
+        elif depth == 2 and len(parts) == 3 and province and city:
+            div = Division(parts[0], 3, province, city)
+            for name in (parts[0], parts[2]):
+                _add(data.counties[province], name, div)
+            _add(data.all_counties, parts[0], div)
     _load_changes(data, folder / "china_location_change.txt")
     sh = data.counties.setdefault("上海市", {})
     for old, new in SHANGHAI_FORMER.items():
@@ -371,11 +370,34 @@ class _Found:
     text: dict[str, str] = field(default_factory=dict)  # level → the words as written
 
 
-def _match(text: str, pos: int, index: dict, max_len: int):
-    for n in range(min(max_len, len(text) - pos), 1, -1):
-        hit = index.get(text[pos:pos + n])
-        if hit is not None:
-            return text[pos:pos + n], hit
+_LENGTHS: dict[int, tuple[dict, dict[str, tuple[int, ...]]]] = {}
+
+
+def _lengths(index: dict) -> dict[str, tuple[int, ...]]:
+    """First character → the lengths of the names starting with it, longest first."""
+    out: dict[str, set[int]] = {}
+    for name in index:
+        out.setdefault(name[0], set()).add(len(name))
+    return {c: tuple(sorted(ns, reverse=True)) for c, ns in out.items()}
+
+
+def _match(text: str, pos: int, index: dict, max_len: int, *, cached: bool = True):
+    """The longest name of `index` at `pos` of `text`: (name, entries) or (None, None)."""
+    if pos >= len(text):
+        return None, None
+    if cached:
+        entry = _LENGTHS.get(id(index))
+        if entry is None or entry[0] is not index:
+            entry = _LENGTHS[id(index)] = (index, _lengths(index))
+        lengths = entry[1].get(text[pos], ())
+    else:
+        lengths = _lengths(index).get(text[pos], ())
+    rest = len(text) - pos
+    for n in lengths:
+        if n <= rest and n <= max_len:
+            hit = index.get(text[pos:pos + n])
+            if hit is not None:
+                return text[pos:pos + n], hit
     return None, None
 
 
@@ -406,8 +428,9 @@ def _scan_text(address: str, province: Province | None) -> _Found:
         if pos == 0 and text[0] in _ABBR and found.province is None:
             # a one-character abbreviation counts only before a division of its province
             ap = _ABBR[text[0]]
-            nm, hit = _match(text, 1, {**data.cities.get(ap.name, {}), **data.counties.get(ap.name, {})},
-                             data.max_len)
+            nm, hit = _match(text, 1, data.cities.get(ap.name, {}), data.max_len)
+            if hit is None:
+                nm, hit = _match(text, 1, data.counties.get(ap.name, {}), data.max_len)
             if hit is not None and not _is_street(text, 1 + len(nm), nm, ()):
                 found.province, found.text["province"] = ap, text[0]
                 pos = 1
