@@ -220,6 +220,8 @@ class _Data:
     # any province: full city / county names (for an address without province)
     all_cities: dict[str, list[Division]] = field(default_factory=dict)
     all_counties: dict[str, list[Division]] = field(default_factory=dict)
+    # any province: city names and short forms (another province's city in an address)
+    all_city_names: dict[str, list[Division]] = field(default_factory=dict)
     max_len: int = 12
     version: str = ""
 
@@ -268,6 +270,7 @@ def _data() -> _Data:
             div = Division(city, 2, province)
             for name in (parts[0], *parts[2].split("/")):
                 _add(data.cities[province], name, div)
+                _add(data.all_city_names, name, div)
             _add(data.all_cities, parts[0], div)
         elif depth == 2 and len(parts) == 3 and province and city:
             div = Division(parts[0], 3, province, city)
@@ -349,6 +352,7 @@ class PlaceError(Exception):
 # district (北京东路, 长宁路, 浦东大道), not the division itself
 _STREET = re.compile(r"[东西南北中]?(?:路|街|道|大道|大街|巷|弄|里|桥|村|镇|乡|湾|港|广场|花园|小区|新村|公路|公园|"
                      r"大厦|机场|站|码头|寺|山|湖|江|河|门|口|坊)")
+_DIVISION_SUFFIX = re.compile(r"[市县区州盟旗]")
 _COUNTRY = re.compile(r"^(?:中华人民共和国|中国大陆|中国|china|prc|p\.r\.china|p\.r\.c\.)[,，\s]*", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
 _LATIN_SUFFIX = re.compile(r"\b(?:new area|new district|district|qu|city|shi|municipality|province|sheng|county|xian)\b")
@@ -457,10 +461,13 @@ def _scan_text(address: str, province: Province | None) -> _Found:
                 found.counties, found.text["county"] = hit, name
                 pos += len(name)
                 continue
-            if prov is not None and province is not None:
+            if prov is not None:
                 # a full city or county name of another province (杭州市… in a Shanghai row)
-                for index in (data.all_cities, data.all_counties):
+                for index in (data.all_cities, data.all_counties, data.all_city_names):
                     name, hit = _match(text, pos, index, data.max_len)
+                    if index is data.all_city_names and hit is not None and not _DIVISION_SUFFIX.match(
+                            text, pos + len(name)):
+                        continue  # a short city name not followed by 市/县/区…: may be a street or a shop
                     if hit is not None and not any(d.province == prov.name for d in hit):
                         found.text["foreign"] = name
                         return found
