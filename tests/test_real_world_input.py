@@ -424,3 +424,24 @@ def test_e164_is_stored_next_to_the_display_form(engine, tmp_path):
         item = s.exec(select(Credential).where(Credential.credential_no == "F1")).one()
         assert (item.recipient_phone, item.recipient_phone_e164, item.phone_last4, item.route) == (
             "+852 2123 4567", "+85221234567", "4567", "HK")
+
+
+def test_capture_screen_flags_a_name_the_label_cannot_print():
+    from credential_track.services.capture import recipient_problems
+
+    data = {"recipient_name": "王\U00010000", "recipient_phone": "13812345678", "province": "上海市",
+            "city": "上海市", "district": "浦东新区", "address": "世纪大道100号8楼", "postcode": "200120"}
+    assert recipient_problems(data) == {"recipient_name": "unprintable"}
+
+
+def test_a_full_width_waybill_scanned_at_capture_is_bound_normalised(engine, db):
+    from .factories import do_scan
+
+    item = make_credential(db, status="received")
+    db.commit()
+    out = do_scan(engine, item.credential_no, "capture", "WS-02", waybill="ＥＥ４７１１０８１５１ＦＲ")
+    assert out.result == "ok", out.reason
+    assert reload(engine, item.credential_no).waybill_no == "EE471108151FR"
+    with Session(engine) as s:
+        _query, ids = lookup.search_ids(s, "ｅｅ４７１１０８１５１ｆｒ")
+        assert [s.get(Credential, i).credential_no for i in ids] == [item.credential_no]

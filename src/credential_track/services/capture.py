@@ -35,7 +35,8 @@ def recipient_problems(data: dict) -> dict[str, str]:
     The values are fixed words the page turns into text: `missing`,
     `invalid_phone`, `unknown_province`, `unplaced_address` (the division
     data cannot place it, or its parts disagree), `incomplete_address`,
-    `invalid_postcode`, `lost_chars`, `too_long`."""
+    `invalid_postcode`, `lost_chars`, `too_long`, `unprintable` (the label
+    fonts cannot print it)."""
     problems: dict[str, str] = {}
     _rec, errors = check_recipient(data, fields=RECIPIENT_FIELDS,
                                    required=("recipient_name", "recipient_phone", "province", "address"))
@@ -50,6 +51,12 @@ def recipient_problems(data: dict) -> dict[str, str]:
     address = get("address")
     if address and "address" not in problems and (len(address) < 5 or not _ADDRESS_NUMBER.search(address)):
         problems["address"] = "incomplete_address"
+    from ..printing.fonts import missing_chars
+
+    for name in ("recipient_name", "address"):
+        value = get(name)
+        if name not in problems and value and not value.isascii() and missing_chars(value):
+            problems[name] = "unprintable"  # the label would print boxes
     return problems
 
 
