@@ -407,12 +407,6 @@ class Manifest:
         self.close()
 
 
-def _unprintable(text: str, missing_chars) -> str:
-    if not text or text.isascii():
-        return ""
-    return "".join(sorted(missing_chars(text)))
-
-
 class Validator:
     """Checks rows one at a time. `types` maps every accepted spelling of a
     credential type (code, Chinese name, English name) to its code.
@@ -431,6 +425,21 @@ class Validator:
         if missing_chars is None:
             from ..printing.fonts import missing_chars
         self._missing_chars = missing_chars
+        # characters already asked about (a manifest reuses a few thousand)
+        self._printable: set[str] = set()
+        self._unprintable_chars: set[str] = set()
+
+    def _unprintable(self, text: str) -> str:
+        """The characters of `text` the label fonts cannot print, sorted."""
+        if not text or text.isascii():
+            return ""
+        chars = set(text)
+        new = chars - self._printable - self._unprintable_chars
+        if new:
+            missing = self._missing_chars("".join(new))
+            self._unprintable_chars |= missing
+            self._printable |= new - missing
+        return "".join(sorted(chars & self._unprintable_chars))
 
     def check(self, rownum: int, cells: list[str]) -> tuple[tuple | None, list[RowError]]:
         """(record in RECORD_FIELDS order, []) for a valid row, else (None, errors)."""
@@ -490,7 +499,7 @@ class Validator:
 
         values, phone = rec.values, rec.phone
         for f in ("recipient_name", "holder_name", "organization", "address"):
-            chars = _unprintable(values[f], self._missing_chars)
+            chars = self._unprintable(values[f])
             if chars:
                 self.warnings.append(RowError(rownum, f, values[f], "unprintable", {"chars": chars}))
         contact = []
