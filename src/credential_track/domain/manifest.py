@@ -407,6 +407,24 @@ class Manifest:
         self.close()
 
 
+def warm_up() -> float:
+    """Load what checking rows needs once per process (division data, phone
+    metadata, label-font coverage); returns the seconds it took. Otherwise
+    the first import of a process loads them (about 0.3 s)."""
+    import time as _time
+
+    from ..printing.fonts import missing_chars
+    from .recipient import parse_phone
+    from .regions import _data
+
+    t0 = _time.perf_counter()
+    _data()
+    parse_phone("13812345678")
+    parse_phone("021-68881234")
+    missing_chars("王")
+    return _time.perf_counter() - t0
+
+
 class Validator:
     """Checks rows one at a time. `types` maps every accepted spelling of a
     credential type (code, Chinese name, English name) to its code.
