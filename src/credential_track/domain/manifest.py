@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -531,14 +530,3 @@ class Validator:
             values["address"], values["postcode"], rec.route, "; ".join(contact) or None, phone.e164,
         )
         return record, []
-
-
-def write_rejects(out: io.TextIOBase, errors) -> int:
-    """Write row errors as CSV (row, column, value, message); return how many."""
-    w = csv.writer(out)
-    w.writerow(["row", "column", "value", "message"])
-    n = 0
-    for e in errors:
-        w.writerow([e.row, e.column, e.value, e.message])
-        n += 1
-    return n
