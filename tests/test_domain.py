@@ -164,8 +164,9 @@ def test_domestic_waybill_is_13_digits():
 def test_all_34_provinces_route():
     assert len(PROVINCES) == 34
     for p in PROVINCES:
-        assert route_for(p.name), p.name
-        assert route_for(p.short) == route_for(p.name)
+        district = "黄浦区" if p.route == "SH" else None  # Shanghai routes by district
+        assert route_for(p.name, district), p.name
+        assert route_for(p.short, district) == route_for(p.name, district)
 
 
 @pytest.mark.parametrize(("text", "full"), [("上海", "上海市"), ("广西", "广西壮族自治区"),
@@ -178,7 +179,9 @@ def test_shanghai_is_split_by_district():
     assert route_for("上海市", "浦东新区") == "SH-E"
     assert route_for("上海", "青浦") == "SH-W"
     assert route_for("上海市", "黄浦区") == "SH-C"
-    assert route_for("上海市", "") == "SH-C"
+    # no default route: a Shanghai item without a known district has none
+    assert route_for("上海市", "") is None
+    assert route_for("上海市", "张江镇") is None
     assert route_for("江苏省", "浦东新区") == "JS"
 
 

@@ -7,7 +7,8 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
-from credential_track.domain.manifest import Manifest, ManifestError, Validator, normalize_phone
+from credential_track.domain.manifest import Manifest, ManifestError, Validator
+from credential_track.domain.recipient import FieldError, parse_phone
 from credential_track.models import Credential, Event, HandoverBatch
 from credential_track.services.imports import import_manifest
 
@@ -38,7 +39,8 @@ def count(engine, model=Credential, *where):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_in_each_encoding_imports_chinese_text_intact(engine, tmp_path, encoding):
-    path = write_csv(tmp_path / "m.csv", ZH, [row("E1", name="欧阳娜"), row("E2", ctype="采购商", prov="广西")],
+    path = write_csv(tmp_path / "m.csv", ZH, [row("E1", name="欧阳娜"), row("E2", ctype="采购商", prov="广西", city="南宁市",
+                                                                                dist="青秀区")],
                      encoding)
     result = import_manifest(engine, path)
     assert result.committed and result.new == 2
@@ -47,11 +49,11 @@ def test_csv_in_each_encoding_imports_chinese_text_intact(engine, tmp_path, enco
     assert (item.credential_type, item.province, item.route) == ("buyer", "广西壮族自治区", "GX")
 
 
-def test_xlsx_with_numeric_cells_imports(engine, tmp_path):
+def test_xlsx_with_numeric_postcode_imports(engine, tmp_path):
     wb = Workbook()
     ws = wb.active
     ws.append(EN)
-    ws.append(["X1", "media", "李娜", "", "", 13912345678, "北京", "北京市", "朝阳区", "建国路88号SOHO现代城", 100020])
+    ws.append(["X1", "media", "李娜", "", "", "13912345678", "北京", "北京市", "朝阳区", "建国路88号SOHO现代城", 100020])
     path = tmp_path / "m.xlsx"
     wb.save(path)
     result = import_manifest(engine, path)
@@ -83,11 +85,17 @@ def test_missing_required_column_is_one_error_before_any_row(engine, tmp_path):
 
 @pytest.mark.parametrize("raw,expected", [
     ("13812345678", "13812345678"), ("+86 138-1234-5678", "13812345678"), ("0086 13812345678", "13812345678"),
-    ("8613812345678", "13812345678"), ("(021) 6888 1234", "021-68881234"), ("0755-8888123", "0755-8888123"),
+    ("8613812345678", "13812345678"), ("(021) 6888 1234", "021-68881234"), ("0755-88881234", "0755-88881234"),
     ("010 12345678", "010-12345678"), ("12812345678", None), ("1381234567", None), ("68881234", None),
+    # Shenzhen numbers have 8 digits: a 7-digit one was accepted before
+    ("0755-8888123", None),
 ])
 def test_phone_normalisation(raw, expected):
-    assert normalize_phone(raw) == expected
+    try:
+        got = parse_phone(raw).display
+    except FieldError:
+        got = None
+    assert got == expected
 
 
 TYPES = {"exhibitor": "exhibitor", "展商": "exhibitor", "buyer": "buyer"}
@@ -96,7 +104,8 @@ TYPES = {"exhibitor": "exhibitor", "展商": "exhibitor", "buyer": "buyer"}
 @pytest.mark.parametrize("overrides,column,value,message", [
     ({"name": ""}, "holder_name", "", "is required"),
     ({"phone": "12345"}, "recipient_phone", "12345",
-     "is not a mainland mobile number (11 digits, 1[3-9]…) or a landline with area code"),
+     "is not a phone number: a mainland mobile (11 digits), a landline with its area code, "
+     "or a foreign number with + and its country code"),
     ({"post": "2001"}, "postcode", "2001", "must be 6 digits"),
     ({"prov": "火星"}, "province", "火星", "is not a province, municipality or region of China"),
     ({"ctype": "VIP"}, "credential_type", "VIP", "is not a known credential type (buyer, exhibitor)"),
@@ -129,7 +138,8 @@ def test_invalid_last_row_leaves_database_untouched(engine, tmp_path, runner):
 
 
 def test_skip_invalid_imports_valid_rows_and_writes_rejects(engine, tmp_path, runner):
-    path = write_csv(tmp_path / "m.csv", EN, [row("S1"), row("S2", phone="555"), row("S3"), row("S4", prov="")])
+    path = write_csv(tmp_path / "m.csv", EN, [row("S1"), row("S2", phone="555"), row("S3"),
+                                              row("S4", prov="", city="", dist="")])
     rejects = tmp_path / "rejects.csv"
     res = runner.invoke(args=["import", "manifest", str(path), "--skip-invalid", "--rejects", str(rejects),
                               "--batch", "day 1"])
@@ -139,7 +149,7 @@ def test_skip_invalid_imports_valid_rows_and_writes_rejects(engine, tmp_path, ru
         lines = list(csv.reader(f))
     assert lines[0] == ["row", "column", "value", "message"]
     assert lines[1][:3] == ["3", "recipient_phone", "555"]
-    assert lines[2] == ["5", "province", "", "is required"]
+    assert lines[2] == ["5", "province", "", "is empty, and the address does not name a province"]
     assert count(engine) == 2
     assert count(engine, Event, Event.action == "import", Event.to_status == "registered") == 2
     with Session(engine) as s:
@@ -178,7 +188,7 @@ def test_changed_rows_are_conflicts_without_update_and_updates_with_it(engine, t
 def test_manifest_reader_reports_undecodable_file(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(",".join(EN).encode() + b"\n\xff\xfe\xfa\x80\x81\n")
-    with pytest.raises(ManifestError, match="neither UTF-8 nor GB18030"):
+    with pytest.raises(ManifestError, match="UTF-8"):
         Manifest(path)
 
 

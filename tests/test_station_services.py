@@ -8,7 +8,8 @@ from sqlmodel import select
 from credential_track.db import write_session
 from credential_track.models import Bag, Credential, Event
 from credential_track.services import corrections, dispatch, stations
-from credential_track.services.capture import capture_view, normalize_phone, recipient_problems
+from credential_track.domain.recipient import parse_phone
+from credential_track.services.capture import capture_view, recipient_problems
 from credential_track.services.errors import Conflict, ServiceError
 
 from .factories import do_scan, make_credential, make_trip, open_bag, reload
@@ -44,9 +45,9 @@ def test_invalid_phone_and_incomplete_address_are_flagged():
 
 
 def test_phone_numbers_are_normalised_like_the_manifest_import():
-    assert normalize_phone("+86 138-1234-5678") == "13812345678"
-    assert normalize_phone("(021) 6888 1234") == "021-68881234"
-    assert normalize_phone("12345") is None
+    assert parse_phone("+86 138-1234-5678").display == "13812345678"
+    assert parse_phone("(021) 6888 1234").display == "021-68881234"
+    assert recipient_problems({"recipient_phone": "12345"})["recipient_phone"] == "invalid_phone"
 
 
 def test_capture_view_shows_full_recipient_data_with_problems(engine, db):
@@ -75,7 +76,8 @@ def test_correcting_recipient_data_is_one_correct_event_with_old_and_new(engine,
 def test_a_correction_that_changes_the_province_reroutes_the_item(engine, db):
     c = item(db, status="received")
     with write_session(engine) as s:
-        corrections.correct_recipient(s, code=c.credential_no, changes={"province": "浙江", "city": "杭州市"})
+        corrections.correct_recipient(s, code=c.credential_no,
+                                      changes={"province": "浙江", "city": "杭州市", "district": "西湖区"})
     assert reload(engine, c.credential_no).route == "ZJ"
     assert reload(engine, c.credential_no).province == "浙江省"
 

@@ -60,6 +60,12 @@ def manifest_command(file: Path, batch, skip_invalid, rejects, update):
             out.close()
     for e in result.first_errors:
         click.echo(str(e), err=True)
+    if result.error_count > len(result.first_errors):
+        click.echo(f"… {result.error_count - len(result.first_errors):,} more row errors not shown", err=True)
+    for e in result.first_warnings:
+        click.echo(f"warning: {e}", err=True)
+    if result.warned > len(result.first_warnings):
+        click.echo(f"… {result.warned:,} rows with warnings in all", err=True)
     if result.rejected > len(result.first_errors):
         click.echo(f"… {result.rejected:,} rejected rows in all"
                    + (f" (every one in {rejects})" if rejects else " (use --rejects FILE for the full list)"),

@@ -10,17 +10,25 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable
 
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
-_S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
-_S10_LOOSE = re.compile(r"^[A-Z]{2}\d{9}[A-Z]{2}$")
-_DOMESTIC = re.compile(r"^\d{13}$")
-_BAG = re.compile(r"^BAG-\d{6,}$")
-_TRIP = re.compile(r"^TRIP-\d{6,}$")
-_SEAL = re.compile(r"^SEAL-\d{6,}$")
+# ASCII only: `\d` alone would also match full-width and other scripts' digits
+_S10 = re.compile(r"^([A-Z]{2})([0-9]{8})([0-9])([A-Z]{2})$", re.ASCII)
+_S10_LOOSE = re.compile(r"^[A-Z]{2}[0-9]{9}[A-Z]{2}$", re.ASCII)
+_DOMESTIC = re.compile(r"^[0-9]{13}$", re.ASCII)
+_BAG = re.compile(r"^BAG-[0-9]{6,}$", re.ASCII)
+_TRIP = re.compile(r"^TRIP-[0-9]{6,}$", re.ASCII)
+_SEAL = re.compile(r"^SEAL-[0-9]{6,}$", re.ASCII)
+_SERIAL = re.compile(r"^[0-9]{8}$", re.ASCII)
+# a cell a spreadsheet was told to keep as text: ="000123" (also with full-width quotes before NFKC)
+_FORMULA_TEXT = re.compile(r'^=\s*"(.*)"$', re.S)
+# characters that are invisible or only ever get in by copy and paste
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
+                                   "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
 class CodeKind(StrEnum):
@@ -34,7 +42,7 @@ class CodeKind(StrEnum):
 
 def s10_check_digit(serial: str) -> int:
     """The UPU S10 check digit of an 8-digit serial number."""
-    if len(serial) != 8 or not serial.isdigit():
+    if not _SERIAL.match(serial):
         raise ValueError(f"S10 serial must be 8 digits, got {serial!r}")
     total = sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS))
     c = 11 - (total % 11)
@@ -67,11 +75,34 @@ def is_domestic_waybill(code: str) -> bool:
 
 
 def normalize_code(raw: str) -> str:
-    """What a scanner typed, without surrounding blanks; S10 letters upper-cased."""
-    code = (raw or "").strip()
+    """The one normalisation of every typed or scanned code (waybill,
+    credential, bag, trip, seal), wherever it comes from: a scanner, a
+    keyboard, a manifest cell.
+
+    Unicode NFKC (full-width `ＥＥ８７６…` → `EE876…`), invisible characters
+    removed (zero-width space, BOM, direction marks), the spreadsheet's
+    text wrappers stripped (`="000123"`, a leading `'`), surrounding blanks
+    removed, S10 letters upper-cased. What remains is compared with ASCII-only
+    patterns, so a code that is still not ASCII is never taken for a
+    waybill (`is_code_text` tells)."""
+    code = raw or ""
+    if not code.isascii():
+        code = unicodedata.normalize("NFKC", code).translate(_INVISIBLE)
+    code = code.strip()
+    m = _FORMULA_TEXT.match(code)
+    if m:
+        code = m.group(1).strip()
+    if code.startswith("'"):
+        code = code[1:].strip()
     if _S10_LOOSE.match(code.upper()):
         return code.upper()
     return code
+
+
+def is_code_text(code: str) -> bool:
+    """True when a normalised code is printable ASCII without blanks: what a
+    barcode can carry and a scanner can type back."""
+    return code.isascii() and code.isprintable() and " " not in code and bool(code)
 
 
 @dataclass(frozen=True)

@@ -13,23 +13,28 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
+import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
+from xml.etree.ElementTree import iterparse
 
-from .codes import CodeKind, classify
-from .regions import normalize_province, route_for
+from .codes import CodeKind, classify, is_code_text, normalize_code
+from .recipient import MAX_LEN, MESSAGES as RECIPIENT_MESSAGES, N_, WARNINGS, check_recipient, clean_text
+from .regions import _to_simplified
 
-# field → accepted header spellings (compared lower-cased, blanks removed)
+# field → accepted header spellings (compared after NFKC, traditional →
+# simplified, lower-cased, blanks removed)
 HEADERS: dict[str, tuple[str, ...]] = {
     "credential_no": ("credential_no", "证件号", "证件号码", "证件编号"),
     "credential_type": ("credential_type", "证件类型"),
     "holder_name": ("holder_name", "姓名", "持证人"),
     "organization": ("organization", "单位", "单位名称"),
     "recipient_name": ("recipient_name", "收件人", "收件人姓名"),
-    "recipient_phone": ("recipient_phone", "电话", "收件人电话", "手机", "联系电话"),
+    "recipient_phone": ("recipient_phone", "电话", "收件人电话", "手机", "手机号", "手机号码", "联系电话",
+                        "移动电话"),
     "province": ("province", "省", "省份"),
     "city": ("city", "市", "城市"),
     "district": ("district", "区", "区县"),
@@ -38,41 +43,67 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("credential_no", "credential_type", "holder_name", "recipient_phone", "province", "address")
 FIELDS = tuple(HEADERS)
+# fields whose cells must be text in a workbook: a number cell loses leading
+# zeros and digits beyond 15, a date cell is not a code at all
+TEXT_ONLY = ("credential_no", "recipient_phone")
 
 # The stored columns of one valid row, in this order (see ManifestRow).
 RECORD_FIELDS = (
     "credential_no", "credential_type", "holder_name", "organization", "recipient_name",
     "recipient_phone", "phone_last4", "province", "city", "district", "address", "postcode",
-    "route", "contact_problem",
+    "route", "contact_problem", "recipient_phone_e164",
 )
 # Fields compared when a credential number is already in the database.
-COMPARED_FIELDS = tuple(f for f in RECORD_FIELDS if f != "contact_problem")
+COMPARED_FIELDS = tuple(f for f in RECORD_FIELDS if f not in ("contact_problem", "recipient_phone_e164"))
 
-MAX_LEN = {
-    "credential_no": 64, "holder_name": 100, "organization": 200, "recipient_name": 100,
-    "city": 64, "district": 64, "address": 500,
-}
+# Limits of what a file may unpack to (issue: a 0.65 MB workbook whose shared
+# strings unpack to 224 MB grew a worker by 737 MB).
+MAX_XLSX_MEMBER = 1 << 30  # one part of the workbook, unpacked
+MAX_SHARED_STRINGS = 128 << 20  # openpyxl keeps every distinct text in memory
+MAX_RATIO = 100  # unpacked / packed, for parts over 8 MB: real sheets pack about 10:1
 
-# The row-error messages (English; the web report translates them by key).
+# The row-error messages (English; shown through gettext by key, see
+# recipient.MESSAGES for the recipient fields).
 MESSAGES = {
-    "required": "is required",
-    "too_long": "is longer than {max} characters",
-    "bad_credential_no": "is not a credential number (it reads as a {kind} code)",
-    "duplicate_in_file": "appears twice in the file (first in row {first})",
-    "bad_phone": "is not a mainland mobile number (11 digits, 1[3-9]…) or a landline with area code",
-    "bad_postcode": "must be 6 digits",
-    "bad_province": "is not a province, municipality or region of China",
-    "bad_type": "is not a known credential type ({known})",
+    **RECIPIENT_MESSAGES,
+    "bad_credential_no": N_("is not a credential number (it reads as a {kind} code)"),
+    "bad_code_chars": N_("holds characters a barcode cannot carry (only ASCII letters, digits and punctuation, no blanks)"),
+    "duplicate_in_file": N_("appears twice in the file (first in row {first})"),
+    "bad_type": N_("is not a known credential type ({known})"),
+    "number_cell": N_("is a number cell in Excel, which drops leading zeros and digits after the 15th: "
+                      "format the column as Text (设置单元格格式 → 文本) and type the value again"),
+    "date_cell": N_("is a date cell in Excel: format the column as Text (设置单元格格式 → 文本) "
+                    "and type the value again"),
+    **WARNINGS,
 }
-
-_PHONE_JUNK = re.compile(r"[\s\-()（）.]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{9,11}$")
-_POSTCODE = re.compile(r"^\d{6}$")
+# file errors
+FILE_MESSAGES = {
+    "not_text": N_("the file is neither UTF-8 nor GB18030/GBK text (undecodable byte near offset {offset}); "
+                   "save it as CSV UTF-8 or XLSX"),
+    "other_encoding": N_("the file looks like {encoding} text, not UTF-8 or GB18030/GBK: its Chinese would be "
+                         "read wrongly; save it as CSV UTF-8 (Excel: 另存为 → CSV UTF-8) or XLSX"),
+    "two_columns": N_("the columns {first} and {second} are both {field}: keep one of them"),
+    "missing_columns": N_("missing required column(s): {names}; the header row has: {header}"),
+    "empty": N_("the file is empty: no header row"),
+    "bad_workbook": N_("cannot read the workbook: {reason}"),
+    "zip_bomb": N_("the workbook part {part} unpacks to {size} MB from {packed} MB: refused "
+                   "(a workbook that large is not a manifest; save the manifest as CSV UTF-8)"),
+    "too_many_texts": N_("the workbook holds {size} MB of distinct texts, more than {limit} MB: "
+                         "save a manifest this large as CSV UTF-8"),
+}
 
 
 class ManifestError(Exception):
     """The file cannot be read as a manifest at all (one clear message)."""
+
+    def __init__(self, key: str, **params):
+        # a key of FILE_MESSAGES (translated where shown), or a plain message
+        self.key, self.params = (key, params) if key in FILE_MESSAGES else (None, {})
+        super().__init__(FILE_MESSAGES[key].format(**params) if self.key else key)
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -91,59 +122,106 @@ class RowError:
         return f"row {self.row}, {self.column} {self.value!r}: {self.message}"
 
 
-def normalize_phone(raw: str) -> str | None:
-    """A mainland phone number in its stored form, else None.
-
-    Mobile: 11 digits (`+86 138-1234-5678` → `13812345678`). Landline: area
-    code, a dash, the number (`(021) 6888 1234` → `021-68881234`); Beijing,
-    Tianjin and the 02x cities have 3-digit area codes, the rest 4."""
-    s = _PHONE_JUNK.sub("", raw or "")
-    if s.startswith("+86"):
-        s = s[3:]
-    elif s.startswith("0086"):
-        s = s[4:]
-    elif s.startswith("86") and len(s) == 13:
-        s = s[2:]
-    if _MOBILE.match(s):
-        return s
-    if _LANDLINE.match(s):
-        area = 3 if s[1] in "12" else 4
-        number = s[area:]
-        if 7 <= len(number) <= 8:
-            return f"{s[:area]}-{number}"
-    return None
-
-
 def _norm_header(h: str) -> str:
-    return re.sub(r"\s+", "", (h or "").replace("\ufeff", "")).lower()
+    s = clean_text(h).replace("\ufeff", "")
+    if not s.isascii():
+        s = _to_simplified(s)
+    return re.sub(r"\s+", "", s).lower()
 
 
-_HEADER_LOOKUP = {_norm_header(alias): f for f, aliases in HEADERS.items() for alias in aliases}
+_HEADER_LOOKUP = {re.sub(r"\s+", "", a).lower(): f for f, aliases in HEADERS.items() for a in aliases}
 
 
-def map_columns(header: list[str]) -> dict[str, int]:
-    """field → column index. Unknown columns are ignored; a missing required
-    column raises ManifestError naming every one that is missing."""
+def _column_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def map_columns(header: list[str], hidden: frozenset[int] = frozenset()) -> dict[str, int]:
+    """field → column index. Unknown and hidden columns are ignored; two
+    columns for one field, or a missing required column, raise ManifestError."""
     cols: dict[str, int] = {}
     for i, h in enumerate(header):
+        if i in hidden:
+            continue
         f = _HEADER_LOOKUP.get(_norm_header(str(h) if h is not None else ""))
-        if f is not None and f not in cols:
-            cols[f] = i
+        if f is None:
+            continue
+        if f in cols:
+            j = cols[f]
+            raise ManifestError("two_columns", first=f"{header[j]} ({_column_letter(j)})",
+                                second=f"{h} ({_column_letter(i)})", field=f)
+        cols[f] = i
     missing = [f for f in REQUIRED if f not in cols]
     if missing:
         names = ", ".join(f"{f} ({HEADERS[f][1]})" for f in missing)
-        raise ManifestError(f"missing required column(s): {names}; the header row has: "
-                            + ", ".join(str(h) for h in header if h not in (None, "")))
+        raise ManifestError("missing_columns", names=names,
+                            header=", ".join(str(h) for h in header if h not in (None, "")))
     return cols
 
 
+# ---- encodings -------------------------------------------------------------------
+
+_GB_FAMILY = {"gb18030", "gbk", "gb2312", "hz", "cp936"}
+_ENCODING_NAMES = {
+    "big5": "Big5 (Traditional Chinese)", "big5hkscs": "Big5-HKSCS (Traditional Chinese)",
+    "cp950": "Big5 (Traditional Chinese)", "shift_jis": "Shift-JIS (Japanese)", "cp932": "Shift-JIS (Japanese)",
+    "euc_jp": "EUC-JP (Japanese)", "euc_jis_2004": "EUC-JP (Japanese)", "euc_kr": "EUC-KR (Korean)",
+    "cp949": "EUC-KR (Korean)", "johab": "Johab (Korean)",
+}
+_SAMPLE = 1 << 20
+
+
+def _looks_like(sample: bytes) -> str:
+    """What charset-normalizer takes the bytes for, as a person's name."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        return "binary (not text)"
+    enc = best.encoding.lower().replace("-", "_")
+    return _ENCODING_NAMES.get(enc) or enc.replace("_", "-").upper()
+
+
+def _plausible_gb(text: str) -> bool:
+    """Does text decoded as GB18030 read as Chinese? Text in another
+    encoding decoded as GB18030 comes out as rare ideographs, kana, Greek,
+    Cyrillic or box drawing (GB2312's symbol rows)."""
+    cjk = rare = 0
+    for ch in text:
+        o = ord(ch)
+        if o < 0x80:
+            continue
+        if 0x4E00 <= o <= 0x9FFF:
+            cjk += 1
+            try:
+                ch.encode("gb2312")
+            except UnicodeEncodeError:
+                rare += 1
+        elif 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF or o in (0x00B7, 0x2014, 0x2018, 0x2019, 0x201C,
+                                                                     0x201D, 0x2026, 0x2116, 0x00D7):
+            continue  # CJK and full-width punctuation
+        else:
+            return False
+    return rare <= max(2, cjk // 20)
+
+
 def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
-    """`utf-8-sig` (with BOM), `utf-8`, or `gb18030` (a superset of GBK):
-    the whole file is checked as UTF-8, in chunks."""
+    """`utf-8-sig` (BOM), `utf-16` (BOM, Excel's "Unicode text"), `utf-8`,
+    or `gb18030` (a superset of GBK); the whole file is checked. A file in
+    another encoding (Big5, Shift-JIS, EUC-KR…) raises ManifestError naming
+    the encoding charset-normalizer takes it for: decoding it as GB18030
+    would store mojibake."""
     with open(path, "rb") as f:
-        head = f.read(3)
-        if head == codecs.BOM_UTF8:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
         f.seek(0)
         dec = codecs.getincrementaldecoder("utf-8")()
         try:
@@ -155,22 +233,90 @@ def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
                 dec.decode(block)
         except UnicodeDecodeError:
             pass
-    # not UTF-8: GB18030 must decode all of it, else the file is unreadable
+    with open(path, "rb") as f:
+        sample = f.read(_SAMPLE)
     with open(path, "rb") as f:
         dec = codecs.getincrementaldecoder("gb18030")()
         offset = 0
+        first = None
         try:
             while True:
                 block = f.read(chunk)
                 if not block:
                     dec.decode(b"", final=True)
-                    return "gb18030"
-                dec.decode(block)
+                    break
+                text = dec.decode(block)
+                if first is None:
+                    first = text
                 offset += len(block)
         except UnicodeDecodeError as exc:
-            raise ManifestError(
-                f"the file is neither UTF-8 nor GB18030/GBK text (undecodable byte near offset "
-                f"{offset + exc.start}); save it as CSV UTF-8 or XLSX") from None
+            looks = _looks_like(sample)
+            if looks.split(" ")[0].lower() in _GB_FAMILY or looks.startswith("binary"):
+                raise ManifestError("not_text", offset=offset + exc.start) from None
+            raise ManifestError("other_encoding", encoding=looks) from None
+    if not _plausible_gb(first or ""):
+        raise ManifestError("other_encoding", encoding=_looks_like(sample))
+    return "gb18030"
+
+
+# ---- cells -----------------------------------------------------------------------
+
+class CellKind(str):
+    """The text of a workbook cell that was not a text cell (`kind`: number
+    or date): some fields refuse those."""
+
+    kind: str = "number"
+
+    def __new__(cls, text: str, kind: str):
+        obj = super().__new__(cls, text)
+        obj.kind = kind
+        return obj
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return CellKind(str(value).upper(), "number")
+    if isinstance(value, (datetime, date, time)):
+        return CellKind(value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat(), "date")
+    if isinstance(value, float) and value.is_integer():
+        return CellKind(str(int(value)), "number")
+    return CellKind(str(value), "number")
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse a workbook whose parts unpack to far more than a manifest needs."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ManifestError("bad_workbook", reason=str(exc)) from None
+    for info in infos:
+        big = info.file_size > 8 << 20 and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+        if info.file_size > MAX_XLSX_MEMBER or big:
+            raise ManifestError("zip_bomb", part=info.filename, size=info.file_size >> 20,
+                                packed=round(info.compress_size / (1 << 20), 2))
+        if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > MAX_SHARED_STRINGS:
+            raise ManifestError("too_many_texts", size=info.file_size >> 20, limit=MAX_SHARED_STRINGS >> 20)
+
+
+def _hidden_columns(path: Path, sheet_path: str) -> frozenset[int]:
+    """0-based indexes of the columns the first sheet hides (<cols> comes
+    before the rows, so only the start of the sheet is read)."""
+    hidden: set[int] = set()
+    with zipfile.ZipFile(path) as zf:
+        with zf.open(sheet_path.lstrip("/")) as f:
+            for _event, el in iterparse(f, events=("start",)):
+                tag = el.tag.rsplit("}", 1)[-1]
+                if tag == "col" and el.get("hidden") in ("1", "true"):
+                    lo, hi = int(el.get("min", "1")), int(el.get("max", "1"))
+                    hidden.update(range(lo - 1, min(hi, 16384)))
+                elif tag == "sheetData":
+                    break
+    return frozenset(hidden)
 
 
 class Manifest:
@@ -181,6 +327,7 @@ class Manifest:
         self.path = Path(path)
         self.kind = "xlsx" if self.path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
         self.encoding: str | None = None
+        self.hidden: frozenset[int] = frozenset()
         self._wb = None
         self._fh = None
         try:
@@ -205,7 +352,7 @@ class Manifest:
         self._reader = csv.reader(self._fh, delimiter=delimiter)
         header = next(self._reader, None)
         if header is None:
-            raise ManifestError("the file is empty: no header row")
+            raise ManifestError("empty")
         self.columns = map_columns(header)
         # an estimate for progress: lines in the file less the header
         with open(self.path, "rb") as f:
@@ -216,16 +363,18 @@ class Manifest:
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        _check_zip(self.path)
         try:
             self._wb = load_workbook(self.path, read_only=True, data_only=True)
-        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-            raise ManifestError(f"cannot read the workbook: {exc}") from None
-        ws = self._wb.worksheets[0]
+            ws = self._wb.worksheets[0]
+            self.hidden = _hidden_columns(self.path, ws._worksheet_path)
+        except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise ManifestError("bad_workbook", reason=str(exc)) from None
         self._rows_iter = ws.iter_rows(values_only=True)
         header = next(self._rows_iter, None)
         if header is None:
-            raise ManifestError("the first sheet is empty: no header row")
-        self.columns = map_columns(list(header))
+            raise ManifestError("empty")
+        self.columns = map_columns(list(header), self.hidden)
         self.estimated_rows = max((ws.max_row or 1) - 1, 0)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -257,43 +406,79 @@ class Manifest:
         self.close()
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        # Excel keeps long numbers (phones, postcodes) as floats
-        return str(int(value))
-    return str(value).strip()
+def warm_up() -> float:
+    """Load what checking rows needs once per process (division data, phone
+    metadata, label-font coverage); returns the seconds it took. Otherwise
+    the first import of a process loads them (about 0.3 s)."""
+    import time as _time
+
+    from ..printing.fonts import missing_chars
+    from .recipient import parse_phone
+    from .regions import _data
+
+    t0 = _time.perf_counter()
+    _data()
+    parse_phone("13812345678")
+    parse_phone("021-68881234")
+    missing_chars("王")
+    return _time.perf_counter() - t0
 
 
 class Validator:
     """Checks rows one at a time. `types` maps every accepted spelling of a
-    credential type (code, Chinese name, English name) to its code."""
+    credential type (code, Chinese name, English name) to its code.
 
-    def __init__(self, types: dict[str, str], columns: dict[str, int]):
+    After each `check`, `warnings` holds the row's warnings (the row is
+    imported): names the label fonts cannot print."""
+
+    def __init__(self, types: dict[str, str], columns: dict[str, int], *, missing_chars=None):
         self.types = {k.strip().lower(): v for k, v in types.items()}
         self.known_types = ", ".join(sorted(set(types.values())))
         self.columns = columns
         self._idx = tuple(columns.get(f, -1) for f in FIELDS)
         self._width = max(columns.values()) + 1
         self.seen: dict[str, int] = {}  # credential_no → first row
+        self.warnings: list[RowError] = []
+        if missing_chars is None:
+            from ..printing.fonts import missing_chars
+        self._missing_chars = missing_chars
+        # characters already asked about (a manifest reuses a few thousand)
+        self._printable: set[str] = set()
+        self._unprintable_chars: set[str] = set()
+
+    def _unprintable(self, text: str) -> str:
+        """The characters of `text` the label fonts cannot print, sorted."""
+        if not text or text.isascii():
+            return ""
+        chars = set(text)
+        new = chars - self._printable - self._unprintable_chars
+        if new:
+            missing = self._missing_chars("".join(new))
+            self._unprintable_chars |= missing
+            self._printable |= new - missing
+        return "".join(sorted(chars & self._unprintable_chars))
 
     def check(self, rownum: int, cells: list[str]) -> tuple[tuple | None, list[RowError]]:
         """(record in RECORD_FIELDS order, []) for a valid row, else (None, errors)."""
         if len(cells) < self._width:
             cells = cells + [""] * (self._width - len(cells))
         errors: list[RowError] = []
-        # cells come stripped from Manifest.rows()
+        self.warnings = []
         v = dict(zip(FIELDS, [cells[i] if i >= 0 else "" for i in self._idx]))
-        for f in REQUIRED:
-            if not v[f]:
-                errors.append(RowError(rownum, f, "", "required"))
-        for f, limit in MAX_LEN.items():
-            if len(v[f]) > limit:
-                errors.append(RowError(rownum, f, v[f], "too_long", {"max": limit}))
-
-        no = v["credential_no"]
-        if no:
+        for f in TEXT_ONLY:
+            cell = v[f]
+            if isinstance(cell, CellKind):
+                errors.append(RowError(rownum, f, str(cell), "date_cell" if cell.kind == "date" else "number_cell"))
+                v[f] = ""
+        no = normalize_code(v["credential_no"])
+        if not no:
+            if not any(e.column == "credential_no" for e in errors):
+                errors.append(RowError(rownum, "credential_no", "", "required"))
+        elif len(no) > MAX_LEN["credential_no"]:
+            errors.append(RowError(rownum, "credential_no", no, "too_long", {"max": MAX_LEN["credential_no"]}))
+        elif not is_code_text(no):
+            errors.append(RowError(rownum, "credential_no", v["credential_no"], "bad_code_chars"))
+        else:
             kind = classify(no).kind
             if kind != CodeKind.credential:
                 errors.append(RowError(rownum, "credential_no", no, "bad_credential_no",
@@ -305,46 +490,43 @@ class Validator:
                 self.seen[no] = rownum
 
         ctype = None
-        if v["credential_type"]:
-            ctype = self.types.get(v["credential_type"].lower())
+        raw_type = clean_text(v["credential_type"])
+        if not raw_type:
+            errors.append(RowError(rownum, "credential_type", "", "required"))
+        else:
+            ctype = self.types.get(raw_type.lower())
             if ctype is None:
-                errors.append(RowError(rownum, "credential_type", v["credential_type"], "bad_type",
-                                       {"known": self.known_types}))
-        phone = None
-        if v["recipient_phone"]:
-            phone = normalize_phone(v["recipient_phone"])
-            if phone is None:
-                errors.append(RowError(rownum, "recipient_phone", v["recipient_phone"], "bad_phone"))
-        postcode = v["postcode"]
-        if postcode and not _POSTCODE.match(postcode):
-            errors.append(RowError(rownum, "postcode", postcode, "bad_postcode"))
-        province = None
-        if v["province"]:
-            province = normalize_province(v["province"])
-            if province is None:
-                errors.append(RowError(rownum, "province", v["province"], "bad_province"))
+                errors.append(RowError(rownum, "credential_type", raw_type, "bad_type", {"known": self.known_types}))
+        copied = not v["recipient_name"]
+        if copied:
+            v["recipient_name"] = v["holder_name"]
+        had_phone_error = any(e.column == "recipient_phone" for e in errors)
+        rec, problems = check_recipient(
+            v, fields=("holder_name", "organization", "recipient_name", "recipient_phone", "province", "city",
+                       "district", "address", "postcode"),
+            required=("holder_name", "address") if had_phone_error else ("holder_name", "recipient_phone", "address"))
+        if had_phone_error:
+            problems = [p for p in problems if p.field != "recipient_phone"]
+        if copied:  # the holder's name stands for the recipient's: one error, on the holder's
+            problems = [p for p in problems if p.field != "recipient_name"]
+        errors.extend(RowError(rownum, p.field, p.value, p.key, p.params) for p in problems)
         if errors:
+            errors.sort(key=lambda e: FIELDS.index(e.column) if e.column in FIELDS else 99)
             return None, errors
 
-        problems = []
-        if "-" in phone:
-            problems.append("landline only: no text messages")
-        if len(v["address"]) < 8:
-            problems.append("address may be incomplete")
+        values, phone = rec.values, rec.phone
+        for f in ("recipient_name", "holder_name", "organization", "address"):
+            chars = self._unprintable(values[f])
+            if chars:
+                self.warnings.append(RowError(rownum, f, values[f], "unprintable", {"chars": chars}))
+        contact = []
+        if phone.landline:
+            contact.append("landline only: no text messages")
+        if len(values["address"]) < 8:
+            contact.append("address may be incomplete")
         record = (
-            no, ctype, v["holder_name"], v["organization"], v["recipient_name"] or v["holder_name"],
-            phone, phone[-4:], province, v["city"], v["district"], v["address"], postcode,
-            route_for(province, v["district"]), "; ".join(problems) or None,
+            no, ctype, values["holder_name"], values["organization"], values["recipient_name"],
+            phone.display, phone.last4, values["province"], values["city"], values["district"],
+            values["address"], values["postcode"], rec.route, "; ".join(contact) or None, phone.e164,
         )
         return record, []
-
-
-def write_rejects(out: io.TextIOBase, errors) -> int:
-    """Write row errors as CSV (row, column, value, message); return how many."""
-    w = csv.writer(out)
-    w.writerow(["row", "column", "value", "message"])
-    n = 0
-    for e in errors:
-        w.writerow([e.row, e.column, e.value, e.message])
-        n += 1
-    return n

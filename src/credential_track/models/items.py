@@ -41,7 +41,8 @@ class Credential(SQLModel, table=True):
     holder_name: str = Field(max_length=100)
     organization: str = Field(default="", max_length=200)
     recipient_name: str = Field(max_length=100)
-    recipient_phone: str = Field(max_length=20, index=True)
+    recipient_phone: str = Field(max_length=20, index=True)  # national display form: 13812345678, 021-68881234
+    recipient_phone_e164: str | None = Field(default=None, max_length=16)  # +8613812345678 (domain.recipient)
     phone_last4: str = Field(max_length=4)
     province: str = Field(max_length=32)
     city: str = Field(default="", max_length=64)

@@ -1,8 +1,7 @@
 """Data capture: the recipient data an operator checks and completes before
 a waybill is bound, and what is wrong with it.
 
-The phone rules are those of the manifest import (mainland mobile
-`1[3-9]` + 9 digits, or a landline with its area code)."""
+The rules are those of the manifest import (`domain.recipient`)."""
 from __future__ import annotations
 
 import re
@@ -12,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
-from ..domain.manifest import normalize_phone
-from ..domain.regions import find_province
+from ..domain.recipient import RECIPIENT_FIELDS, check_recipient
+from ..domain.regions import MUNICIPALITIES, find_province
 from ..domain.status import Action
 from ..models import Credential, Station
 from ..permissions import PiiPath
@@ -24,49 +23,42 @@ from .errors import Forbidden, NotFound, ServiceError
 # the recipient data is shown only for items at the capture step (received,
 # or captured and not yet accepted: a label may be reprinted)
 CAPTURE_STATUSES = frozenset({"received", "captured"})
-RECIPIENT_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
 
-_POSTCODE = re.compile(r"^\d{6}$")
 # a street address names a number (门牌号) somewhere: 号, 弄, 室, 楼 or a digit
 _ADDRESS_NUMBER = re.compile(r"[0-9０-９号弄室楼栋幢]")
-_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"}
+_MUNICIPALITIES = MUNICIPALITIES | {"香港特别行政区", "澳门特别行政区"}
+# domain.recipient's rule keys → the words the capture page shows
+_PROBLEM = {
+    "required": "missing", "bad_phone": "invalid_phone", "bad_phone_chars": "invalid_phone",
+    "phone_unallocated": "invalid_phone", "phone_service": "invalid_phone", "bad_province": "unknown_province",
+    "bad_postcode": "invalid_postcode", "lost_chars": "lost_chars", "too_long": "too_long",
+}
 
 
 def recipient_problems(data: dict) -> dict[str, str]:
     """What is wrong or missing in recipient data, by field.
 
     The values are fixed words the page turns into text: `missing`,
-    `invalid_phone`, `unknown_province`, `incomplete_address`, `invalid_postcode`,
-    `unprintable` (the label's fonts cannot print some of its characters,
-    see `unprintable_fields`)."""
+    `invalid_phone`, `unknown_province`, `unplaced_address` (the division
+    data cannot place it, or its parts disagree), `incomplete_address`,
+    `invalid_postcode`, `lost_chars`, `too_long`, `unprintable` (the label
+    fonts cannot print it)."""
     problems: dict[str, str] = {}
+    _rec, errors = check_recipient(data, fields=RECIPIENT_FIELDS,
+                                   required=("recipient_name", "recipient_phone", "province", "address"))
+    for e in errors:
+        problems.setdefault(e.field, _PROBLEM.get(e.key, "unplaced_address"))
     get = lambda name: (data.get(name) or "").strip()  # noqa: E731
-    if not get("recipient_name"):
-        problems["recipient_name"] = "missing"
-    phone = get("recipient_phone")
-    if not phone:
-        problems["recipient_phone"] = "missing"
-    elif normalize_phone(phone) is None:
-        problems["recipient_phone"] = "invalid_phone"
     province = find_province(get("province"))
-    if not get("province"):
-        problems["province"] = "missing"
-    elif province is None:
-        problems["province"] = "unknown_province"
-    if not get("city") and (province is None or province.name not in _MUNICIPALITIES):
+    if not get("city") and "city" not in problems and (province is None or province.name not in _MUNICIPALITIES):
         problems["city"] = "missing"
-    if not get("district"):
+    if not get("district") and "district" not in problems:
         problems["district"] = "missing"
     address = get("address")
-    if not address:
-        problems["address"] = "missing"
-    elif len(address) < 5 or not _ADDRESS_NUMBER.search(address):
+    if address and "address" not in problems and (len(address) < 5 or not _ADDRESS_NUMBER.search(address)):
         problems["address"] = "incomplete_address"
-    postcode = get("postcode")
-    if postcode and not _POSTCODE.match(postcode):
-        problems["postcode"] = "invalid_postcode"
     for name in unprintable_fields(data):
-        problems.setdefault(name, "unprintable")
+        problems.setdefault(name, "unprintable")  # the label would print boxes
     return problems
 
 

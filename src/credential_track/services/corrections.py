@@ -12,22 +12,18 @@ from sqlmodel import Session, select
 
 from ..domain.address_change import AddressChange, address_change
 from ..domain.codes import CodeKind, classify
-from ..domain.regions import find_province, route_for
+from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Action, BagState, Status, SystemAction, TripState
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from . import events
-from ..domain.manifest import normalize_phone
-from .capture import RECIPIENT_FIELDS
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, field_error
 from .scan import move_items
 from .tickets import request_intercept
 
 # scans a supervisor may undo; a seal is undone by reopening the bag
 UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,
                       Action.pull, Action.load})
-_MAX_LEN = {"recipient_name": 100, "recipient_phone": 20, "province": 32, "city": 64,
-            "district": 64, "address": 500, "postcode": 6}
 
 
 def _reason(reason: str | None) -> str:
@@ -58,7 +54,7 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     """Correct an item's recipient data (at capture) with one `correct` event
     naming every changed field with its old and new value.
 
-    The phone must be a valid mainland number and the province a known one;
+    The data is checked by the manifest import's rule (`domain.recipient`);
     the route follows the new province/district. When and how follow the
     desk's rule (domain.address_change): before acceptance the change is
     applied; from acceptance on it becomes an intercept request for a
@@ -74,30 +70,13 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     if how == AddressChange.refused:
         raise Conflict(f"item {item.credential_no} is {item.status}: its address can no longer be "
                        "corrected", field="code")
-    new: dict[str, str] = {}
     for name, raw in changes.items():
         if raw is not None and not isinstance(raw, str):
             raise ServiceError(f"{name} must be text", field=name)
-        value = (raw or "").strip()
-        if len(value) > _MAX_LEN[name]:
-            raise ServiceError(f"{name} is longer than {_MAX_LEN[name]} characters", field=name)
-        if name == "recipient_phone":
-            phone = normalize_phone(value)
-            if phone is None:
-                raise ServiceError(f"{value!r} is not a mainland mobile number or a landline with "
-                                   "area code", field=name)
-            value = phone
-        elif name == "province":
-            province = find_province(value)
-            if province is None:
-                raise ServiceError(f"{value!r} is not a province of China", field=name)
-            value = province.name
-        elif name == "postcode" and value and not (len(value) == 6 and value.isdigit()):
-            raise ServiceError(f"postcode {value!r} must be 6 digits", field=name)
-        elif name in ("recipient_name", "address") and not value:
-            raise ServiceError(f"{name} must not be empty", field=name)
-        if value != (getattr(item, name) or ""):
-            new[name] = value
+    rec, errors = check_changes({name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}, changes)
+    if errors:
+        raise field_error(errors[0])
+    new = {name: value for name, value in rec.values.items() if value != (getattr(item, name) or "")}
     if not new:
         return item, None
     if how == AddressChange.intercept:
@@ -105,14 +84,13 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
         _req, ev = request_intercept(session, item=item, kind="readdress", details=new, user_id=user_id,
                                      station=station)
         return item, ev
-    province = new.get("province", item.province)
-    district = new.get("district", item.district)
-    route = route_for(province, district) or item.route
+    route = rec.route or item.route
     fields = {name: {"from": getattr(item, name), "to": value} for name, value in new.items()}
     for name, value in new.items():
         setattr(item, name, value)
     if "recipient_phone" in new:
-        item.phone_last4 = new["recipient_phone"][-4:]
+        item.phone_last4 = rec.phone.last4
+        item.recipient_phone_e164 = rec.phone.e164
     details: dict = {"fields": fields}
     if route != item.route:
         details["route"] = {"from": item.route, "to": route}

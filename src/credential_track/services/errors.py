@@ -23,3 +23,13 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+def field_error(error) -> ServiceError:
+    """A ServiceError for a domain FieldError (field, value, rule), its text
+    in the request's language."""
+    from flask_babel import gettext
+
+    from ..domain.recipient import message
+
+    return ServiceError(message(error, gettext), field=error.field)

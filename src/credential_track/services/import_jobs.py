@@ -115,7 +115,8 @@ def start_import(engine: Engine, root: str | Path, *, filename: str, stream, bat
                                          on_total=on_total, keep_errors=200)
             state.update(state="done", result=result.as_dict())
         except (ManifestError, ServiceError) as exc:
-            state.update(state="failed", error=str(getattr(exc, "message", exc)))
+            state.update(state="failed", error=str(getattr(exc, "message", exc)),
+                         error_key=getattr(exc, "key", None), error_params=getattr(exc, "params", {}))
         except Exception as exc:  # noqa: BLE001 — reported on the page; the transaction rolled back
             state.update(state="failed", error=f"{type(exc).__name__}: {exc}")
         finally:

@@ -9,7 +9,9 @@ inserted with the driver's executemany (SQLite) or COPY (PostgreSQL), and the
 """
 from __future__ import annotations
 
+import csv
 import json
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..db import analyze, writer
 from ..domain.manifest import (
-    COMPARED_FIELDS, RECORD_FIELDS, Manifest, ManifestError, RowError, Validator, write_rejects,
+    COMPARED_FIELDS, RECORD_FIELDS, Manifest, ManifestError, RowError, Validator,
 )
 from ..domain.status import Status
 from ..models.base import utcnow
@@ -60,6 +62,9 @@ class ImportResult:
     rejected: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     first_errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0  # row errors in all (only the first `keep_errors` are kept in first_errors)
+    warned: int = 0  # rows imported with a warning (names the label fonts cannot print)
+    first_warnings: list[RowError] = field(default_factory=list)
     committed: bool = False
     seconds: float = 0.0
     encoding: str | None = None
@@ -67,8 +72,9 @@ class ImportResult:
     def summary(self) -> str:
         """The one-line summary of the CLI and the upload page."""
         state = "" if self.committed else " — nothing imported"
+        warned = f", {self.warned:,} with warnings" if self.warned else ""
         return (f"{self.new:,} new, {self.unchanged:,} unchanged, {self.updated:,} updated, "
-                f"{len(self.conflicts):,} conflicts, {self.rejected:,} rejected in {self.seconds:.1f}s "
+                f"{len(self.conflicts):,} conflicts, {self.rejected:,} rejected{warned} in {self.seconds:.1f}s "
                 f"(batch {self.batch}){state}")
 
     def as_dict(self) -> dict:
@@ -78,10 +84,16 @@ class ImportResult:
             "conflicts": [{"row": c.row, "credential_no": c.credential_no, "status": c.status,
                            "fields": c.fields, "message": c.message} for c in self.conflicts[:200]],
             "conflict_count": len(self.conflicts),
-            "errors": [{"row": e.row, "column": e.column, "value": e.value, "key": e.key,
-                        "params": e.params, "message": e.message} for e in self.first_errors],
+            "errors": [_row_dict(e) for e in self.first_errors],
+            "error_count": self.error_count, "warned": self.warned,
+            "warnings": [_row_dict(e) for e in self.first_warnings],
             "committed": self.committed, "seconds": round(self.seconds, 2), "summary": self.summary(),
         }
+
+
+def _row_dict(e: RowError) -> dict:
+    return {"row": e.row, "column": e.column, "value": e.value, "key": e.key, "params": e.params,
+            "message": e.message}
 
 
 def credential_type_names(conn: Connection) -> dict[str, str]:
@@ -118,16 +130,41 @@ def import_manifest(
     started = time.monotonic()
     path = Path(path)
     result = ImportResult(batch=(batch or path.name)[:200])
-    error_rows: list[RowError] = []
+    # every row error goes to the rejects file, by way of a spool on disk: a
+    # file of 400,000 invalid rows must not hold 400,000 errors in memory
+    error_rows = tempfile.TemporaryFile("w+", newline="", encoding="utf-8") if rejects is not None else None
+    spool = csv.writer(error_rows) if error_rows is not None else None
 
     def on_error(errs: list[RowError]) -> None:
         result.rejected += 1
         for e in errs:
+            result.error_count += 1
             if len(result.first_errors) < keep_errors:
                 result.first_errors.append(e)
-            if rejects is not None:
-                error_rows.append(e)
+            if spool is not None:
+                spool.writerow([e.row, e.column, e.value, e.message])
 
+    def on_warning(warns: list[RowError]) -> None:
+        result.warned += 1
+        for e in warns:
+            if len(result.first_warnings) < keep_errors:
+                result.first_warnings.append(e)
+
+    try:
+        _import(engine, path, result, skip_invalid=skip_invalid, update=update, user_id=user_id,
+                on_error=on_error, on_warning=on_warning, progress=progress, on_total=on_total,
+                rejects=rejects, error_rows=error_rows)
+        if rejects is not None:
+            _write_all_rejects(rejects, error_rows, result.conflicts)
+    finally:
+        if error_rows is not None:
+            error_rows.close()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _import(engine: Engine, path: Path, result: ImportResult, *, skip_invalid, update, user_id, on_error,
+            on_warning, progress, on_total, rejects, error_rows) -> None:
     with Manifest(path) as manifest:
         result.encoding = manifest.encoding
         if on_total:
@@ -140,7 +177,7 @@ def import_manifest(
             trans = conn.begin()
             try:
                 _run(conn, manifest, result, skip_invalid=skip_invalid, update=update, user_id=user_id,
-                     on_error=on_error, progress=progress, rejects=rejects, error_rows=error_rows)
+                     on_error=on_error, on_warning=on_warning, progress=progress)
                 if result.rejected and not skip_invalid:
                     trans.rollback()
                 else:
@@ -154,22 +191,21 @@ def import_manifest(
                     conn.connection.driver_connection.execute("PRAGMA cache_size = -2000")
     if result.committed and result.new:
         analyze(engine, "credential")
-    if rejects is not None:
-        _write_all_rejects(rejects, error_rows, result.conflicts)
-    result.seconds = time.monotonic() - started
-    return result
 
 
-def _write_all_rejects(out: TextIO, errors: list[RowError], conflicts: list[Conflict]) -> None:
-    class _C:  # a conflict as a reject line
-        def __init__(self, c: Conflict):
-            self.row, self.column, self.value, self.message = c.row, "credential_no", c.credential_no, c.message
-
-    write_rejects(out, [*errors, *(_C(c) for c in conflicts)])
+def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict]) -> None:
+    """The rejects file: every row error (from the spool), then the conflicts."""
+    w = csv.writer(out)
+    w.writerow(["row", "column", "value", "message"])
+    spool.seek(0)
+    for line in csv.reader(spool):
+        w.writerow(line)
+    for c in conflicts:
+        w.writerow([c.row, "credential_no", c.credential_no, c.message])
 
 
 def _run(conn: Connection, manifest: Manifest, result: ImportResult, *, skip_invalid, update, user_id,
-         on_error, progress, rejects, error_rows) -> None:
+         on_error, on_warning, progress) -> None:
     ph = _ph(conn)
     now = utcnow()
     at = _db_time(conn, now)
@@ -195,6 +231,8 @@ def _run(conn: Connection, manifest: Manifest, result: ImportResult, *, skip_inv
     for rownum, cells in manifest.rows():
         result.rows += 1
         record, errors = validator.check(rownum, cells)
+        if validator.warnings:
+            on_warning(validator.warnings)
         if errors:
             on_error(errors)
             if not skip_invalid:

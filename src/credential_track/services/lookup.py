@@ -24,9 +24,9 @@ from typing import Callable
 from sqlalchemy import Integer, String, and_, bindparam, column, or_, select as sa_select, table, text, union_all
 from sqlmodel import Session, select
 
-from ..domain.codes import CodeKind, classify
-from ..domain.manifest import normalize_phone
+from ..domain.codes import CodeKind, classify, normalize_code
 from ..domain.masking import PERSONAL_FIELDS, mask_field
+from ..domain.recipient import FieldError, clean_text, parse_phone
 from ..domain.status import SystemAction
 from ..models import Credential, Event
 from ..models.base import utcnow
@@ -36,8 +36,8 @@ from .errors import NotFound, ServiceError
 
 MAX_RESULTS = 50
 REVEAL_MINUTES = 30  # a reveal lets the agent see that item's data for this long
-_DIGITS = re.compile(r"^[\d\s\-+]{5,}$")
-_LAST4_NAME = re.compile(r"^(?:(\d{4})\s*([^\d\s][^\d]*)|([^\d\s][^\d]*?)\s*(\d{4}))$")
+_DIGITS = re.compile(r"^[0-9\s\-+().]{5,}$", re.ASCII)
+_LAST4_NAME = re.compile(r"^(?:([0-9]{4})\s*([^0-9\s][^0-9]*)|([^0-9\s][^0-9]*?)\s*([0-9]{4}))$")
 # never on the public tracking page
 PRIVATE_ACTIONS = (SystemAction.reveal.value, SystemAction.update.value, SystemAction.hold.value,
                    SystemAction.release.value, SystemAction.intercept.value)
@@ -52,20 +52,28 @@ class Query:
     value: str
     name: str | None = None
     last4: str | None = None
+    phone: str | None = None  # a phone number's stored form (domain.recipient.parse_phone)
 
 
 def parse_query(raw: str) -> Query:
-    """Tell what the caller gave from the shape of the search string."""
-    q = " ".join((raw or "").split())
+    """Tell what the caller gave from the shape of the search string. Codes
+    are normalised as every scanned code is (full-width `ＥＥ…` finds `EE…`);
+    a phone number is parsed as the import stores it (`+86 138-1234-5678`
+    finds `13812345678`)."""
+    q = clean_text(raw)
     if not q:
         return Query("empty", "")
-    c = classify(q.replace(" ", ""))
+    c = classify(normalize_code(q.replace(" ", "")))
     if c.kind == CodeKind.waybill:
         return Query("waybill", c.code)
     if c.kind == CodeKind.invalid_waybill:
         return Query("invalid_waybill", c.code)
     if _DIGITS.match(q):
-        return Query("digits", re.sub(r"[\s\-]", "", q))
+        try:
+            phone = parse_phone(q).display
+        except FieldError:
+            phone = None
+        return Query("digits", re.sub(r"[\s\-().]", "", q), phone=phone)
     m = _LAST4_NAME.match(q)
     if m:
         last4 = m.group(1) or m.group(4)
@@ -109,9 +117,9 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
         take("credential_no", q=query.value)
         # for a masked role only a complete number is looked up (typing one
         # is not a search), and that search is guarded
-        if guard is None or normalize_phone(query.value) is not None:
-            personal({"kind": "phone", "phone": query.value})
-            take("phone", q=query.value)
+        if guard is None or query.phone is not None:
+            personal({"kind": "phone", "phone": query.phone or query.value})
+            take("phone", q=query.phone or query.value)
     elif query.kind == "last4_name":
         take("credential_no", q=query.value)
         if found:  # a credential number is unique and names the item
@@ -121,7 +129,7 @@ def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
         take("last4_prefix", last4=query.last4, **_prefix_params(session, query.name))
     elif query.kind == "text":
         q = query.value
-        take("credential_no", q=q)
+        take("credential_no", q=normalize_code(q))
         if found:  # a credential number is unique and names the item
             return query, found
         personal({"kind": "name", "name": q})
@@ -295,9 +303,9 @@ def track(session: Session, *, credential_no: str, last4: str) -> dict | None:
     """The public self-service answer: status, waybill and timeline when the
     credential number and the phone's last four digits match, else None —
     the same None whether or not the number exists. No personal data."""
-    no = (credential_no or "").strip()
-    digits = (last4 or "").strip()
-    if not no or len(no) > 64 or len(digits) != 4 or not digits.isdigit():
+    no = normalize_code(credential_no or "")
+    digits = clean_text(last4)
+    if not no or len(no) > 64 or not re.fullmatch(r"[0-9]{4}", digits, re.ASCII):
         return None
     item = session.exec(select(Credential).where(Credential.credential_no == no)).first()
     if item is None or not hmac.compare_digest(item.phone_last4 or "", digits):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ..domain.regions import PROVINCES, SHANGHAI_DISTRICT_ROUTES, route_for
+from ..domain.recipient import FieldError, parse_phone
+from ..domain.regions import PROVINCES, SHANGHAI_DISTRICT_ROUTES, counties_of, route_for
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 COMPOUND = ["欧阳", "司马", "上官", "诸葛", "东方"]
@@ -27,7 +28,7 @@ CAPITALS = {
     "陕西省": "西安市", "甘肃省": "兰州市", "青海省": "西宁市", "宁夏回族自治区": "银川市", "新疆维吾尔自治区": "乌鲁木齐市",
     "台湾省": "台北市", "香港特别行政区": "香港", "澳门特别行政区": "澳门",
 }
-DISTRICTS = ["城关区", "新城区", "开发区", "高新区", "中心区"]
+DISTRICTS = ["城关区", "新城区"]  # where the division data lists none (Hong Kong, Macao)
 # Shanghai carries most of the load (the expo is there), then the east coast
 PROVINCE_WEIGHTS = {p.name: 1.0 for p in PROVINCES}
 PROVINCE_WEIGHTS.update({"上海市": 40.0, "江苏省": 8.0, "浙江省": 8.0, "北京市": 6.0, "广东省": 6.0, "山东省": 3.0})
@@ -49,6 +50,7 @@ class Person:
     postcode: str
     route: str
     language: str
+    recipient_phone_e164: str = ""
 
 
 def credential_no(i: int) -> str:
@@ -80,17 +82,23 @@ class Generator:
             city, district = "上海市", r.choice(self._sh_districts)
         else:
             city = r.choice(CITY_BY_PROVINCE.get(province) or [CAPITALS[province]])
-            district = r.choice(DISTRICTS)
+            district = r.choice(counties_of(province, city) or DISTRICTS)
         holder = self.name()
         foreign = ctype in ("exhibitor", "buyer") and r.random() < 0.05
         org = r.choice(FOREIGN) if foreign else r.choice(ORG_WORDS) + r.choice(ORG_KINDS)
         recipient = holder if r.random() < 0.8 else self.name()
-        phone = "1" + r.choice("3456789") + f"{r.randrange(10**9):09d}"
+        while True:  # a number in an allocated mobile range, as the import requires
+            phone = "1" + r.choice("3456789") + f"{r.randrange(10**9):09d}"
+            try:
+                e164 = parse_phone(phone).e164
+                break
+            except FieldError:
+                continue
         address = f"{r.choice(STREETS)}{r.randint(1, 2000)}号{r.randint(1, 30)}楼{r.randint(101, 2808)}室"
         postcode = f"{r.randint(10, 85)}{r.randrange(10**4):04d}"
         return Person(
             credential_no=credential_no(i), credential_type=ctype, holder_name=holder, organization=org,
             recipient_name=recipient, recipient_phone=phone, province=province, city=city,
             district=district, address=address, postcode=postcode,
-            route=route_for(province, district), language="en" if foreign else "zh",
+            route=route_for(province, district), language="en" if foreign else "zh", recipient_phone_e164=e164,
         )

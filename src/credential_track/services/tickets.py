@@ -14,14 +14,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..domain.address_change import GONE, AddressChange, address_change
-from ..domain.regions import normalize_province, route_for
+from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Status, SystemAction, rank
 from ..models import (
     Call, Credential, Event, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
 )
 from ..models.base import utcnow
 from . import events, notify
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, field_error
 from .lookup import item_by_no
 
 CATEGORIES = ("where_is_it", "address_change", "wrong_data", "lost_damaged", "complaint", "other")
@@ -36,7 +36,7 @@ STATE_CHANGES = {
 }
 ACTIVE = ("open", "pending")
 AT_SITE = {Status.received, Status.captured, Status.accepted, Status.bagged}
-ADDRESS_FIELDS = ("recipient_name", "recipient_phone", "province", "city", "district", "address", "postcode")
+ADDRESS_FIELDS = RECIPIENT_FIELDS
 
 
 @dataclass
@@ -275,43 +275,32 @@ def _action_note(session, ticket: Ticket, user_id, body: str, event_id: int) -> 
     session.add(ticket)
 
 
-def _checked_address(session: Session, fields: dict) -> dict:
-    out = {}
-    for name in ADDRESS_FIELDS:
-        value = fields.get(name)
-        if value is None or str(value).strip() == "":
-            continue
-        out[name] = _text(str(value), name, max_len={"address": 500, "postcode": 6, "recipient_phone": 20}
-                          .get(name, 100))
-    if not out:
+def _checked_address(item: Credential, fields: dict):
+    """The new address fields, checked by the one recipient rule (the capture
+    station's and the import's): the cleaned values that differ from the
+    item's, and the checked data (phone, placement)."""
+    given = {name: str(fields[name]) for name in ADDRESS_FIELDS
+             if fields.get(name) is not None and str(fields[name]).strip() != ""}
+    if not given:
         raise ServiceError("give at least one field of the new address", field="address")
-    if "province" in out:
-        province = normalize_province(out["province"])
-        if province is None:
-            raise ServiceError(f"unknown province {out['province']!r}", field="province")
-        out["province"] = province
-    if "recipient_phone" in out:
-        phone = out["recipient_phone"].replace(" ", "").replace("-", "")
-        if not phone.isdigit() or not 7 <= len(phone) <= 15:
-            raise ServiceError(f"phone {out['recipient_phone']!r} is not a phone number", field="recipient_phone")
-        out["recipient_phone"] = phone
-    if "postcode" in out and not (out["postcode"].isdigit() and len(out["postcode"]) == 6):
-        raise ServiceError(f"postcode {out['postcode']!r} must be 6 digits", field="postcode")
-    return out
+    rec, errors = check_changes({name: getattr(item, name) or "" for name in ADDRESS_FIELDS}, given)
+    if errors:
+        raise field_error(errors[0])
+    return {k: v for k, v in rec.values.items() if k in given or v != (getattr(item, k) or "")}, rec
 
 
-def _apply_address(session: Session, item: Credential, changes: dict) -> dict:
+def _apply_address(session: Session, item: Credential, changes: dict, rec) -> dict:
     """Write new address fields onto the item; returns the old values."""
     old = {k: getattr(item, k) for k in changes}
     for k, v in changes.items():
         setattr(item, k, v)
     if "recipient_phone" in changes:
-        item.phone_last4 = changes["recipient_phone"][-4:]
-    if "province" in changes or "district" in changes:
-        route = route_for(item.province, item.district)
-        if route is None or session.get(Route, route) is None:
+        item.phone_last4 = rec.phone.last4
+        item.recipient_phone_e164 = rec.phone.e164
+    if rec.placement is not None:
+        if session.get(Route, rec.route) is None:
             raise ServiceError(f"no route for {item.province} {item.district}", field="province")
-        item.route = route
+        item.route = rec.route
     item.contact_problem = None  # the holder just gave us their data
     if item.waybill_no:
         item.label_reprint = True
@@ -327,12 +316,12 @@ def change_address(session: Session, *, ticket_id: int, credential_no: str, fiel
     From acceptance on it is on its way: an intercept request for a
     supervisor and an `intercept` event. Delivered or withdrawn: refused."""
     ticket, item = _ticket_item(session, ticket_id, credential_no)
-    changes = _checked_address(session, fields)
+    changes, rec = _checked_address(item, fields)
     how = address_change(item.status)
     if how == AddressChange.refused:
         raise Conflict(f"the item is {item.status}: its address cannot change", field="credential_no")
     if how == AddressChange.apply:
-        old = _apply_address(session, item, changes)
+        old = _apply_address(session, item, changes, rec)
         ev = events.record(session, action=SystemAction.update.value, credential_id=item.id,
                            from_status=item.status, to_status=item.status, code=item.credential_no,
                            station=station, user_id=user_id,
@@ -460,8 +449,9 @@ def decide_intercept(session: Session, *, request_id: int, done: bool, user_id: 
     item = session.exec(select(Credential).where(Credential.id == req.credential_id).with_for_update()).one()
     details: dict = {"request": req.id, "decision": "done" if done else "refused"}
     if done and req.kind == "readdress":
-        changes = json.loads(req.details or "{}")
-        details["old"] = _apply_address(session, item, changes)
+        # checked again: the item may have changed since the request
+        changes, rec = _checked_address(item, json.loads(req.details or "{}"))
+        details["old"] = _apply_address(session, item, changes, rec)
         details["changed"] = sorted(changes)
     if not item.revoked:
         item.intercept = False

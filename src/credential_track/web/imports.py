@@ -6,10 +6,11 @@ from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    send_file, stream_with_context, url_for)
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..db import get_db, get_engine
+from ..domain.manifest import FILE_MESSAGES, MESSAGES
 from ..domain.masking import mask_field
 from ..domain.status import Status
 from ..permissions import PiiAccess, PiiPath, personal_data_access
@@ -19,17 +20,9 @@ from ..services.errors import Forbidden, ServiceError
 
 bp = Blueprint("imports", __name__)
 
-# the row-error messages of domain.manifest, for translation by key
-ROW_MESSAGES = {
-    "required": _l("is required"),
-    "too_long": _l("is longer than {max} characters"),
-    "bad_credential_no": _l("is not a credential number (it reads as a {kind} code)"),
-    "duplicate_in_file": _l("appears twice in the file (first in row {first})"),
-    "bad_phone": _l("is not a mainland mobile number (11 digits, 1[3-9]…) or a landline with area code"),
-    "bad_postcode": _l("must be 6 digits"),
-    "bad_province": _l("is not a province, municipality or region of China"),
-    "bad_type": _l("is not a known credential type ({known})"),
-}
+def _translated(table: dict, key: str | None, params: dict) -> str | None:
+    template = table.get(key or "")
+    return _(template).format(**params) if template else None
 
 
 def _jobs_root() -> Path:
@@ -38,8 +31,8 @@ def _jobs_root() -> Path:
 
 
 def row_message(err: dict) -> str:
-    template = ROW_MESSAGES.get(err.get("key"))
-    return str(template).format(**err.get("params", {})) if template else err.get("message", "")
+    """A row error or warning of domain.manifest in the page's language."""
+    return _translated(MESSAGES, err.get("key"), err.get("params", {})) or err.get("message", "")
 
 
 @bp.get("/imports/")
@@ -80,7 +73,9 @@ def _job_or_404(job: str) -> dict:
 @bp.get("/imports/jobs/<job>")
 @page_require("import")
 def job_page(job: str):
-    state = _job_or_404(job)
+    state = dict(_job_or_404(job))
+    if state.get("error_key"):
+        state["error"] = _translated(FILE_MESSAGES, state["error_key"], state.get("error_params") or {})
     full = personal_data_access(current_user.role, PiiPath.lookup) == PiiAccess.full
 
     def shown_value(err: dict) -> str:
