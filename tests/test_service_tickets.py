@@ -136,8 +136,11 @@ def test_hold_and_release_from_a_ticket_are_events_and_stop_scans(engine):
     with write_session(engine) as s:
         with pytest.raises(Conflict):
             tickets.hold(s, ticket_id=tid, credential_no=it["no"], reason="again", user_id=agent)
+    with write_session(engine) as s, pytest.raises(ServiceError) as no_reason:
+        tickets.release(s, ticket_id=tid, credential_no=it["no"], reason=" ", user_id=agent)
+    assert no_reason.value.field == "reason"
     with write_session(engine) as s:
-        tickets.release(s, ticket_id=tid, credential_no=it["no"], user_id=agent)
+        tickets.release(s, ticket_id=tid, credential_no=it["no"], reason="holder confirmed", user_id=agent)
     assert reload(engine, it["no"]).hold is False
     assert len(_events(engine, it["id"], "hold")) == 1 and len(_events(engine, it["id"], "release")) == 1
     with Session(engine) as s:
@@ -169,3 +172,32 @@ def test_self_pickup_after_dispatch_is_an_intercept_request(engine):
     assert out["result"] == "intercept_requested"
     assert reload(engine, it["no"]).intercept is True
     assert len(_events(engine, it["id"], "intercept")) == 1
+
+
+def test_desk_and_station_release_a_hold_by_one_rule(engine):
+    """A release needs a reason wherever it is made, and records the same
+    facts: the reason and the hold it ends."""
+    from credential_track.services import corrections
+
+    agent = user_id(engine, "agent-r", "agent")
+    tid = _ticket(engine, agent, category="wrong_data")
+    recorded = []
+    for how in ("desk", "station"):
+        it = item_at(engine, "received")
+        with write_session(engine) as s:
+            tickets.link_item(s, ticket_id=tid, credential_no=it["no"])
+            tickets.hold(s, ticket_id=tid, credential_no=it["no"], reason="check the name", user_id=agent)
+        with write_session(engine) as s, pytest.raises(ServiceError):
+            if how == "desk":
+                tickets.release(s, ticket_id=tid, credential_no=it["no"], reason="", user_id=agent)
+            else:
+                corrections.release_hold(s, code=it["no"], reason="", user_id=agent)
+        with write_session(engine) as s:
+            if how == "desk":
+                tickets.release(s, ticket_id=tid, credential_no=it["no"], reason="name is right", user_id=agent)
+            else:
+                corrections.release_hold(s, code=it["no"], reason="name is right", user_id=agent)
+        (ev,) = _events(engine, it["id"], "release")
+        details = json.loads(ev.details)
+        recorded.append({k: details[k] for k in ("reason", "hold_reason")})
+    assert recorded[0] == recorded[1] == {"reason": "name is right", "hold_reason": "check the name"}

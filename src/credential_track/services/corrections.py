@@ -16,7 +16,7 @@ from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Action, BagState, Status, SystemAction, TripState
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
-from . import events
+from . import events, holds
 from .errors import Conflict, NotFound, ServiceError, field_error
 from .scan import move_items
 from .tickets import request_intercept
@@ -233,18 +233,8 @@ def reopen_bag(session: Session, *, code: str, reason: str, station: str | None 
 
 def release_hold(session: Session, *, code: str, reason: str, station: str | None = None,
                  user_id: int | None = None) -> Credential:
-    """Clear an item's hold so that stations take it again; the hold reason
-    and the release reason go into the `release` event."""
-    reason = _reason(reason)
+    """Clear an item's hold so that stations take it again (services/holds.py's
+    rule: the release reason and the hold reason go into the `release` event)."""
     item = _lock_item(session, code)
-    if not item.hold:
-        raise Conflict(f"item {item.credential_no} is not on hold", field="code")
-    old = item.hold_reason
-    item.hold = False
-    item.hold_reason = None
-    item.updated_at = utcnow()
-    session.add(item)
-    events.record(session, action=SystemAction.release, credential_id=item.id, from_status=item.status,
-                  to_status=item.status, code=item.credential_no, station=station, user_id=user_id,
-                  details={"reason": reason, "hold_reason": old})
+    holds.release(session, item, reason=reason, user_id=user_id, station=station)
     return item

@@ -20,7 +20,7 @@ from ..models import (
     Call, Credential, Event, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
 )
 from ..models.base import utcnow
-from . import events, notify
+from . import events, holds, notify
 from .errors import Conflict, NotFound, ServiceError, field_error
 from .lookup import item_by_no
 
@@ -361,39 +361,26 @@ def request_intercept(session: Session, *, item: Credential, kind: str, details:
 
 def hold(session: Session, *, ticket_id: int, credential_no: str, reason: str, user_id: int | None,
          station: str | None = None) -> dict:
-    """Put an item on hold (refused at every station until released)."""
+    """Put an item on hold from a ticket (refused at every station until
+    released): services/holds.py's rule, noted on the ticket."""
     ticket, item = _ticket_item(session, ticket_id, credential_no)
-    reason = _text(reason, "reason", max_len=500, required=True)
-    if item.hold:
-        raise Conflict("the item is already on hold", field="credential_no")
-    if Status(item.status) in GONE:
-        raise Conflict(f"the item is {item.status}: nothing to hold", field="credential_no")
-    ev = _set_hold(session, item, True, reason, user_id, station, {"ticket": ticket.id, "reason": reason})
-    _action_note(session, ticket, user_id, f"hold: {reason}", ev.id)
+    ev = holds.put_on_hold(session, item, reason=reason, user_id=user_id, station=station,
+                           details={"ticket": ticket.id})
+    _action_note(session, ticket, user_id, f"hold: {item.hold_reason}", ev.id)
     session.flush()
     return {"result": "held", "event_id": ev.id}
 
 
-def release(session: Session, *, ticket_id: int, credential_no: str, user_id: int | None,
+def release(session: Session, *, ticket_id: int, credential_no: str, reason: str, user_id: int | None,
             station: str | None = None) -> dict:
-    """Release a held item."""
+    """Release a held item from a ticket, with a reason: services/holds.py's
+    rule, noted on the ticket."""
     ticket, item = _ticket_item(session, ticket_id, credential_no)
-    if not item.hold:
-        raise Conflict("the item is not on hold", field="credential_no")
-    ev = _set_hold(session, item, False, None, user_id, station,
-                   {"ticket": ticket.id, "was": item.hold_reason})
-    _action_note(session, ticket, user_id, "released", ev.id)
+    ev = holds.release(session, item, reason=reason, user_id=user_id, station=station,
+                       details={"ticket": ticket.id})
+    _action_note(session, ticket, user_id, f"released: {holds.checked_reason(reason)}", ev.id)
     session.flush()
     return {"result": "released", "event_id": ev.id}
-
-
-def _set_hold(session, item: Credential, on: bool, reason, user_id, station, details) -> object:
-    item.hold, item.hold_reason = on, reason
-    item.updated_at = utcnow()
-    session.add(item)
-    return events.record(session, action=(SystemAction.hold if on else SystemAction.release).value,
-                         credential_id=item.id, from_status=item.status, to_status=item.status,
-                         code=item.credential_no, station=station, user_id=user_id, details=details)
 
 
 PICKUP_REASON = "self_pickup"
@@ -413,8 +400,8 @@ def arrange_self_pickup(session: Session, *, ticket_id: int, credential_no: str,
     if rank(status) < rank(Status.dispatched):
         if item.hold and item.hold_reason == PICKUP_REASON:
             raise Conflict("self-pickup is already arranged", field="credential_no")
-        ev = _set_hold(session, item, True, PICKUP_REASON, user_id, station,
-                       {"ticket": ticket.id, "kind": PICKUP_REASON, "was": item.hold_reason})
+        ev = holds.put_on_hold(session, item, reason=PICKUP_REASON, user_id=user_id, station=station,
+                               details={"ticket": ticket.id, "kind": PICKUP_REASON}, replace=True)
         _action_note(session, ticket, user_id, "self-pickup arranged: item held for pickup", ev.id)
         queued = 0
         if status in AT_SITE:

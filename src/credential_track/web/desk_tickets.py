@@ -146,7 +146,7 @@ def ticket_action(ticket_id: int):
         elif action == "hold":
             out = tickets.hold(db, reason=request.form.get("reason", ""), **common)
         elif action == "release":
-            out = tickets.release(db, **common)
+            out = tickets.release(db, reason=request.form.get("reason", ""), **common)
         elif action == "self_pickup":
             out = tickets.arrange_self_pickup(db, **common)
         else:
