@@ -57,3 +57,11 @@ def make_trip(engine) -> str:
 def reload(engine, credential_no: str) -> Credential:
     with Session(engine) as s:
         return s.exec(select(Credential).where(Credential.credential_no == credential_no)).one()
+
+
+def configure(app, **config) -> None:
+    """Change settings of a running test app (config keys, e.g. PRINT_MAX_WEB_LABELS=2)."""
+    from credential_track import settings
+
+    app.config.update(config)
+    settings.refresh(app)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from credential_track.models import Event
 
+from .factories import configure
 from .test_import_manifest import EN, row
 
 
@@ -26,7 +27,7 @@ def upload(client, auth, rows, **form):
 
 
 def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
-    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
     auth.login("supervisor")
     resp = upload(client, auth, [row("P1"), row("P2", post="1")], skip_invalid="1", batch="第一批")
     assert resp.status_code == 302
@@ -41,7 +42,7 @@ def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
 
 
 def test_upload_with_an_invalid_row_imports_nothing(app, tmp_path, client, auth, engine):
-    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
     auth.login("supervisor")
     client.post("/lang/en", data={"csrf_token": auth.csrf})
     resp = upload(client, auth, [row("Q1"), row("Q2", prov="火星")])
@@ -53,7 +54,7 @@ def test_upload_with_an_invalid_row_imports_nothing(app, tmp_path, client, auth,
 
 
 def test_organizer_may_export_but_not_import(app, tmp_path, client, auth, engine):
-    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
     auth.login("supervisor")
     upload(client, auth, [row("E1"), row("E2")])
     client.post("/logout", data={"csrf_token": auth.csrf})
@@ -74,7 +75,7 @@ def test_organizer_may_export_but_not_import(app, tmp_path, client, auth, engine
 
 
 def test_handover_page_runs_the_scan_loop_for_its_batch(app, tmp_path, client, auth):
-    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
     auth.login("supervisor")
     upload(client, auth, [row("H1")], batch="box")
     auth.login("operator")

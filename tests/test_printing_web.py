@@ -12,7 +12,7 @@ from credential_track.domain.codes import make_s10
 from credential_track.models import Bag, HandoverBatch, Station, Trip
 from credential_track.services import print_data
 
-from .factories import make_credential, make_trip, open_bag
+from .factories import configure, make_credential, make_trip, open_bag
 
 
 def pdf_text(data: bytes) -> str:
@@ -111,7 +111,7 @@ def test_bulk_labels_by_status_batch_and_list_skip_items_without_label(client, a
 
 def test_bulk_labels_over_the_web_limit_point_to_the_command_line(app, client, auth, engine):
     captured(engine, 3)
-    app.config["PRINT_MAX_WEB_LABELS"] = 2
+    configure(app, PRINT_MAX_WEB_LABELS=2)
     auth.login("operator")
     resp = client.get("/print/labels.pdf?status=captured")
     assert resp.status_code == 400 and "credtrack print labels" in resp.get_data(as_text=True)

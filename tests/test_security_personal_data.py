@@ -22,7 +22,7 @@ from credential_track.permissions import ROLES, PiiAccess, PiiPath, allowed, per
 from credential_track.services import accounts, audit, corrections, disclosure, tickets
 
 from .conftest import Auth
-from .factories import PASSWORD, do_scan, make_credential, open_bag, reload
+from .factories import PASSWORD, configure, do_scan, make_credential, open_bag, reload
 from .service_helpers import item_at
 
 PHONE, NAME, ADDRESS = "16512342559", "欧阳娜娜", "崧泽大道333号9楼"
@@ -82,7 +82,7 @@ def test_a_brute_force_of_the_hidden_phone_digits_does_not_reveal_them(app, clie
     label shows 165****2559) tries every middle value: the searches past the
     hourly limit are refused, each allowed one is recorded, and the one that
     would match (1234, the 1235th try) is never answered."""
-    app.config["PERSONAL_SEARCHES_PER_HOUR"] = 10
+    configure(app, PERSONAL_SEARCHES_PER_HOUR=10)
     it = _item(engine)
     agent = _bearer(engine, "agent")
     found, refused = [], 0
@@ -116,7 +116,7 @@ def test_an_incomplete_phone_number_is_not_searched_for_a_masked_role(client, en
 
 
 def test_name_and_last4_searches_by_masked_roles_are_recorded_and_organizers_are_not_limited(app, client, engine):
-    app.config["PERSONAL_SEARCHES_PER_HOUR"] = 2
+    configure(app, PERSONAL_SEARCHES_PER_HOUR=2)
     it = _item(engine)
     agent = _bearer(engine, "agent")
     assert client.get("/api/v1/lookup", query_string={"q": NAME}, headers=agent).status_code == 200
@@ -143,7 +143,7 @@ def test_an_older_search_no_longer_counts_against_the_hour(engine):
 
 
 def test_the_desk_pages_mask_for_agents_and_say_when_the_search_limit_is_reached(app, engine):
-    app.config["PERSONAL_SEARCHES_PER_HOUR"] = 1
+    configure(app, PERSONAL_SEARCHES_PER_HOUR=1)
     it = _item(engine)
     agent = _login(app, engine, "agent")
     html = agent.client.get(f"/desk/item/{it.credential_no}").get_data(as_text=True)
@@ -208,7 +208,7 @@ def _job_with_rejects(app, engine, tmp_path, sup: Auth) -> str:
     from .test_import_pages import upload
     from .test_import_manifest import row
 
-    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path / "jobs"))
+    configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path / "jobs"))
     resp = upload(sup.client, sup, [row("R1"), row("R2", phone="1651234255", name=NAME)], skip_invalid="1")
     return resp.headers["Location"].rsplit("/", 1)[1]
 

@@ -13,6 +13,7 @@ from credential_track.models.base import utcnow
 from credential_track.services import notify, outreach
 from credential_track.services.errors import Conflict
 
+from .factories import configure
 from .service_helpers import item_at, user_id
 
 
@@ -174,7 +175,7 @@ def test_failed_sends_are_retried_with_backoff_and_each_attempt_recorded(engine)
 def test_default_backend_writes_the_outbox_file(runner, engine, app, tmp_path):
     item_at(engine, "dispatched")
     _sweep(engine)
-    app.config["NOTIFY_OUTBOX_FILE"] = str(tmp_path / "outbox.jsonl")
+    configure(app, NOTIFY_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"))
     r = runner.invoke(args=["notify", "send"])
     assert r.exit_code == 0 and "1 sent" in r.output
     assert "EMS" in (tmp_path / "outbox.jsonl").read_text(encoding="utf-8")

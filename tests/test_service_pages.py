@@ -9,7 +9,7 @@ from credential_track.db import write_session
 from credential_track.models import Event, OutreachTask, Ticket
 from credential_track.services import outreach
 
-from .factories import reload
+from .factories import configure, reload
 from .service_helpers import item_at
 
 PII = ("张伟", "13812345678", "世纪大道", "华东贸易", "浦东新区")
@@ -47,7 +47,7 @@ def test_tracking_page_says_the_same_for_a_wrong_number_and_a_wrong_phone(client
 
 
 def test_tracking_page_refuses_after_the_rate_limit(app, client, engine):
-    app.config["TRACK_RATE_LIMIT"] = "3 per minute"
+    configure(app, TRACK_RATE_LIMIT="3 per minute")
     it = item_at(engine, "captured")
     codes = [_track(client, it["no"], f"{n:04d}").status_code for n in range(3)]
     assert codes == [200, 200, 200]

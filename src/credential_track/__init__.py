@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, db
+from . import config, db, settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parents[1]
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
         app.config.setdefault("SECRET_KEY", "test")
+    settings.refresh(app)
 
     db.init_app(app)
 

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlmodel import Session, select
 
+from . import settings
 from . import dashboard_cli, migrate
 from .db import get_engine, write_session
 from .models import Credential, User
@@ -102,7 +103,7 @@ def demo_command(n: int, seed: int):
         from .services import outreach
 
         with write_session(engine) as s:  # the desk's proactive queue, as cron would fill it
-            swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_config(current_app.config))
+            swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_settings(settings.current()))
         click.echo(f"outreach: {sum(swept['created'].values()):,} tasks queued")
         click.echo(f"demo: {result['credentials']:,} credentials, {result['bags']:,} bags, "
                    f"{result['trips']:,} trips, {result['events']:,} events in {time.monotonic() - started:.1f}s")
@@ -141,13 +142,13 @@ def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> di
             "logger_class": "credential_track.access_log.PrivateAccessLogger"}
 
 
-def run_gunicorn(app_factory, settings: dict) -> None:
+def run_gunicorn(app_factory, options: dict) -> None:
     """Serve the WSGI app made by `app_factory` with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
     class _App(BaseApplication):
         def load_config(self):
-            for key, value in settings.items():
+            for key, value in options.items():
                 self.cfg.set(key, value)
 
         def load(self):

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from . import settings
 from . import printing
 from .cli import Progress, fail
 from .db import get_engine
@@ -19,7 +20,7 @@ from .services.errors import ServiceError
 
 
 def _tz() -> str:
-    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", print_data.DEFAULT_TZ)
+    return settings.current().timezone
 
 
 def _write_atomically(out: Path, write) -> None:
@@ -61,7 +62,7 @@ out_option = click.option("--out", "out", required=True, type=click.Path(dir_oka
 def print_labels(credential_nos, batch, status, out: Path, fmt: str):
     """Waybill labels for a batch, a status, or the given credential numbers, in one file."""
     started = time.monotonic()
-    sender = current_app.config["ORGANIZER_NAME"]
+    sender = settings.current().organizer_name
     with Session(get_engine()) as s:
         try:
             selection = print_data.select_labels(s, batch=batch, status=status,
@@ -77,7 +78,7 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
 
         def write(f) -> None:
             if fmt == "zpl":
-                font = current_app.config.get("ZPL_CJK_FONT", printing.zpl.DEFAULT_CJK_FONT)
+                font = settings.current().zpl_cjk_font
                 for d in rows:
                     f.write(printing.label_zpl(d, cjk_font=font).encode("utf-8"))
                     progress(1)
@@ -144,7 +145,7 @@ def print_trip(trip_code: str, out: Path):
 @with_appcontext
 def print_handover(batch: str, out: Path):
     """The handover receipt of a batch (by name, or id) (A4)."""
-    organizer = current_app.config["ORGANIZER_NAME"]
+    organizer = settings.current().organizer_name
     d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer, tz=_tz()),
                   printing.render_handover_receipt)
     click.echo(f"handover receipt {d.batch}: expected {d.expected}, counted "

@@ -1,25 +1,12 @@
-"""Configuration from the environment, with safe defaults."""
+"""Loading the configuration: the defaults of settings.py, the instance
+folder's config.py, the environment."""
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
 
-ENV_KEYS = {
-    "DATABASE_URL": "DATABASE_URL",
-    "SECRET_KEY": "SECRET_KEY",
-    "DEFAULT_WEIGHT_G": "CREDTRACK_DEFAULT_WEIGHT_G",
-    "SESSION_COOKIE_SECURE": "CREDTRACK_COOKIE_SECURE",
-    "IDLE_TIMEOUT_MINUTES": "CREDTRACK_IDLE_TIMEOUT_MINUTES",
-    "ORGANIZER_NAME": "CREDTRACK_ORGANIZER_NAME",
-    "PROXY_HOPS": "CREDTRACK_PROXY_HOPS",
-    "LOGIN_MAX_FAILURES": "CREDTRACK_LOGIN_MAX_FAILURES",
-    "LOGIN_LOCK_MINUTES": "CREDTRACK_LOGIN_LOCK_MINUTES",
-    "LOGIN_RATE_LIMIT": "CREDTRACK_LOGIN_RATE_LIMIT",
-    "RATELIMIT_STORAGE_URI": "CREDTRACK_RATELIMIT_STORAGE_URI",
-    "CACHE_SECONDS": "CREDTRACK_CACHE_SECONDS",
-}
-INT_KEYS = ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES")
+from . import settings
 
 
 def _secret_key(instance: Path) -> str:
@@ -37,23 +24,16 @@ def _secret_key(instance: Path) -> str:
 
 
 def defaults(instance: Path) -> dict:
+    """Every setting's default (settings.py) plus what Flask and its
+    extensions need."""
     return {
+        **settings.defaults(),
         "DATABASE_URL": f"sqlite:///{instance / 'credtrack.db'}",
-        "DEFAULT_WEIGHT_G": 45,
-        "IDLE_TIMEOUT_MINUTES": 30,
-        # tokens and stations read in the last seconds are taken from memory;
-        # a change made by another server process is seen within this time
-        # (services/recent.py)
-        "CACHE_SECONDS": 2.0,
-        "ORGANIZER_NAME": "进博会证件管理中心",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_Hans_CN", "en"],
     }
 
@@ -61,17 +41,7 @@ def defaults(instance: Path) -> dict:
 def from_environment(instance: Path) -> dict:
     """Settings named in the environment; SECRET_KEY falls back to the
     instance folder's key file."""
-    out = {}
-    for key, env in ENV_KEYS.items():
-        if env in os.environ:
-            value: object = os.environ[env]
-            if key in INT_KEYS:
-                value = int(value)  # type: ignore[arg-type]
-            if key == "CACHE_SECONDS":
-                value = float(value)  # type: ignore[arg-type]
-            if key == "SESSION_COOKIE_SECURE":
-                value = value in ("1", "true", "yes")
-            out[key] = value
-    if "SECRET_KEY" not in out:
+    out = settings.from_environment()
+    if not out.get("SECRET_KEY"):
         out["SECRET_KEY"] = _secret_key(instance)
     return out

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
+from . import settings
 from .db import get_engine
 
 
@@ -51,7 +52,7 @@ def daily_command(day: str | None, out: str, xlsx: str | None):
     for p in (pdf_path, xlsx_path):
         if not p.parent.is_dir():
             raise click.ClickException(f"no such folder: {p.parent}")
-    pdf_path.write_bytes(report.build_pdf(rep, organizer=current_app.config.get("ORGANIZER_NAME", "")))
+    pdf_path.write_bytes(report.build_pdf(rep, organizer=settings.current().organizer_name))
     with report.build_xlsx(rep) as f:
         xlsx_path.write_bytes(f.read())
     click.echo(f"daily report {d.isoformat()}: {rep['total']:,} items, {rep['delivered']:,} delivered, "

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import settings
 from .db import get_engine, read_session, writer
 from .models import ApiToken, User
 from .models.base import utcnow
@@ -169,7 +170,7 @@ class _SessionInterface(SecureCookieSessionInterface):
     request came over HTTPS (directly, or through a proxy trusted by ProxyFix)."""
 
     def get_cookie_secure(self, app) -> bool:
-        if app.config["SESSION_COOKIE_SECURE"]:
+        if app.extensions["credtrack_settings"].cookie_secure:
             return True
         try:
             return request.is_secure
@@ -196,7 +197,7 @@ def _idle_timeout():
         return None
     now = int(time.time())
     seen = session.get(IDLE_KEY)
-    limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    limit = settings.current().idle_timeout_minutes * 60
     if "_user_id" in session and seen is not None and now - int(seen) > limit:
         logout_user()
         session.clear()
@@ -327,18 +328,14 @@ def _csrf_unless_token():
 
 def init_app(app) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    app.config.setdefault("LOGIN_MAX_FAILURES", 5)
-    app.config.setdefault("LOGIN_LOCK_MINUTES", 15)
-    app.config.setdefault("LOGIN_RATE_LIMIT", "20 per minute")
-    app.config.setdefault("PROXY_HOPS", 0)
-    if app.config["PROXY_HOPS"]:
+    conf = app.extensions["credtrack_settings"]
+    if conf.proxy_hops:
         # behind a reverse proxy: trust its X-Forwarded-For/-Proto/-Host so that
         # request.is_secure (Secure cookies) and the per-IP limits are right
-        hops = int(app.config["PROXY_HOPS"])
+        hops = conf.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = _SessionInterface()
-    recent.SECONDS = float(app.config["CACHE_SECONDS"])
+    recent.SECONDS = conf.cache_seconds
     app.extensions["credtrack_tokens"] = accounts.TokenCache()
     _error_handlers(app)
     csrf.init_app(app)
@@ -356,7 +353,7 @@ def init_app(app) -> None:
     app.before_request(_refuse_nul)
     app.before_request(lambda: _csrf_unless_token() if request.method not in ("GET", "HEAD", "OPTIONS") else None)
     app.after_request(_security_headers)
-    app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    app.permanent_session_lifetime = timedelta(minutes=conf.idle_timeout_minutes)
 
     @app.before_request
     def _renew_session():

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from . import settings
 from .db import get_engine, write_session
 from .services import delivery, notify, outreach
 
@@ -24,13 +25,10 @@ def outreach_group():
 @with_appcontext
 def outreach_sweep():
     """Run every outreach rule over all items (safe to run from cron)."""
-    try:
-        settings = outreach.OutreachSettings.from_config(current_app.config)
-    except ValueError as exc:
-        raise click.ClickException(f"OUTREACH_STUCK_HOURS: {exc}") from None
+    rules = outreach.OutreachSettings.from_settings(settings.current())
     started = time.monotonic()
     with write_session(get_engine()) as s:
-        result = outreach.sweep(s, settings=settings)
+        result = outreach.sweep(s, settings=rules)
     created = result["created"]
     click.echo(f"outreach sweep: {sum(created.values())} tasks created ("
                + ", ".join(f"{k} {v}" for k, v in created.items())
@@ -48,15 +46,15 @@ def notify_group():
 @with_appcontext
 def notify_send(limit: int):
     """Send the due messages of the outbox through NOTIFY_BACKEND."""
-    cfg = current_app.config
+    cfg = settings.current()
     try:
-        sender = notify.load_sender(cfg.get("NOTIFY_BACKEND"),
-                                    outbox_path=cfg.get("NOTIFY_OUTBOX_FILE")
+        sender = notify.load_sender(cfg.notify_backend,
+                                    outbox_path=cfg.notify_outbox_file
                                     or Path(current_app.instance_path) / "outbox.jsonl")
     except (ValueError, ImportError, AttributeError) as exc:
         raise click.ClickException(f"NOTIFY_BACKEND: {exc}") from None
     with write_session(get_engine()) as s:
-        out = notify.send_due(s, sender, base_url=cfg.get("PUBLIC_BASE_URL", ""), limit=limit)
+        out = notify.send_due(s, sender, base_url=cfg.public_base_url, limit=limit)
     click.echo(f"notify: {out['sent']} sent, {out['failed']} failed (will retry), {out['gave_up']} given up")
 
 
@@ -83,11 +81,11 @@ def import_delivery_events(path: str):
     totals: dict[str, int] = {}
     refused: list[str] = []
     engine = get_engine()
-    settings = outreach.OutreachSettings.from_config(current_app.config)
+    rules = outreach.OutreachSettings.from_settings(settings.current())
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         with write_session(engine) as s:
-            results = delivery.apply_events(s, [ev for _n, ev in chunk], settings=settings)
+            results = delivery.apply_events(s, [ev for _n, ev in chunk], settings=rules)
         for (n, _ev), res in zip(chunk, results):
             totals[res["result"]] = totals.get(res["result"], 0) + 1
             if res["result"] == "rejected":

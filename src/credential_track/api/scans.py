@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
+from .. import settings
 from ..db import get_db, get_engine, writer
 from ..messages import scan_message
 from ..security import api_require, current_actor
@@ -36,7 +37,7 @@ def post_scan():
     # a connection, not an ORM session: the scan speaks Core (services/scan/)
     with writer(get_engine()).connect() as conn:
         outcome = scans.scan(conn, req, acting_station=actor.station,
-                             default_weight_g=current_app.config["DEFAULT_WEIGHT_G"])
+                             default_weight_g=settings.current().default_weight_g)
         conn.commit()
     body = outcome.as_dict()
     body["message"] = scan_message(action, outcome.result, outcome.reason, outcome.detail)

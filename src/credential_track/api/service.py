@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
+from .. import settings
 from ..db import get_db
 from ..security import api_require, current_actor
 from ..services import delivery, disclosure, lookup, outreach
@@ -11,7 +12,7 @@ from .parse import json_body, text
 
 
 def _reveal_minutes() -> int:
-    return int(current_app.config.get("REVEAL_MINUTES", lookup.REVEAL_MINUTES))
+    return settings.current().reveal_minutes
 
 
 @bp.get("/lookup")
@@ -24,8 +25,7 @@ def get_lookup():
     actor = current_actor()
     return jsonify(lookup.lookup(get_db(), q, role=actor.role, user_id=actor.user_id,
                                  reveal_minutes=_reveal_minutes(), station=actor.station,
-                                 personal_searches_per_hour=int(current_app.config.get(
-                                     "PERSONAL_SEARCHES_PER_HOUR", disclosure.PERSONAL_SEARCHES_PER_HOUR))))
+                                 personal_searches_per_hour=settings.current().personal_searches_per_hour))
 
 
 @bp.post("/credentials/<credential_no>/reveal")
@@ -66,7 +66,7 @@ def post_delivery_events():
             checked.append(delivery.EventFieldError(name, exc.message))
     db = get_db()
     results = delivery.apply_events(db, checked, user_id=current_actor().user_id,
-                                    settings=outreach.OutreachSettings.from_config(current_app.config))
+                                    settings=outreach.OutreachSettings.from_settings(settings.current()))
     db.commit()
     summary: dict[str, int] = {}
     for r in results:

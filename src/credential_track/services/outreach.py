@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..domain.status import Status
+from ..settings import Settings
 from ..models import Credential, OutreachAttempt, OutreachTask
 from ..models.base import UTCDateTime, utcnow
 from .errors import Conflict, NotFound, ServiceError
@@ -33,33 +34,27 @@ DISPATCHED_ON = (Status.dispatched, Status.in_transit, Status.arrived, Status.ou
 OPEN_STATES = ("open", "claimed")
 
 
+def _default(name: str):
+    return field(default_factory=lambda: dict(getattr(Settings(), name)))
+
+
 @dataclass
 class OutreachSettings:
-    """Thresholds and targets (configurable: OUTREACH_* in the app config)."""
+    """Thresholds and targets (defaults and configuration: settings.py,
+    OUTREACH_*)."""
 
     # hours an item may stay in a status before it counts as stuck
-    stuck_hours: dict[str, float] = field(default_factory=lambda: {
-        "received": 24, "captured": 12, "accepted": 12, "bagged": 8, "dispatched": 8,
-        "in_transit": 24, "arrived": 24, "out_for_delivery": 24,
-    })
+    stuck_hours: dict[str, float] = _default("outreach_stuck_hours")
     # hours within which the holder should be reached, per rule
-    target_hours: dict[str, float] = field(default_factory=lambda: {
-        "contact_problem": 24, "delivery_failed": 4, "returned": 8, "stuck": 8, "intercept": 1,
-    })
+    target_hours: dict[str, float] = _default("outreach_target_hours")
     # when an attempt did not resolve the task: try again after this many hours
-    retry_hours: dict[str, float] = field(default_factory=lambda: {
-        "reached": 24, "no_answer": 2, "wrong_number": 8,
-    })
+    retry_hours: dict[str, float] = _default("outreach_retry_hours")
 
     @classmethod
-    def from_config(cls, config) -> "OutreachSettings":
-        s = cls()
-        s.stuck_hours.update(config.get("OUTREACH_STUCK_HOURS") or {})
-        s.target_hours.update(config.get("OUTREACH_TARGET_HOURS") or {})
-        s.retry_hours.update(config.get("OUTREACH_RETRY_HOURS") or {})
-        for status in s.stuck_hours:
-            Status(status)  # a typo in the configuration fails loudly
-        return s
+    def from_settings(cls, settings: Settings) -> "OutreachSettings":
+        return cls(stuck_hours=dict(settings.outreach_stuck_hours),
+                   target_hours=dict(settings.outreach_target_hours),
+                   retry_hours=dict(settings.outreach_retry_hours))
 
 
 def _conditions(settings: OutreachSettings, now: datetime) -> list[tuple[str, object, object]]:

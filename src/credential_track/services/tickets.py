@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from ..domain.address_change import GONE, AddressChange, address_change
 from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Status, SystemAction, rank
+from ..settings import Settings
 from ..models import (
     Call, Credential, Event, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
 )
@@ -41,16 +42,13 @@ ADDRESS_FIELDS = RECIPIENT_FIELDS
 
 @dataclass
 class TicketSettings:
-    """SLA per priority (hours until due), configurable as TICKET_SLA_HOURS."""
+    """SLA per priority (hours until due): settings.py, TICKET_SLA_HOURS."""
 
-    sla_hours: dict[str, float] = field(default_factory=lambda: {
-        "urgent": 2, "high": 8, "normal": 24, "low": 72})
+    sla_hours: dict[str, float] = field(default_factory=lambda: dict(Settings().ticket_sla_hours))
 
     @classmethod
-    def from_config(cls, config) -> "TicketSettings":
-        s = cls()
-        s.sla_hours.update(config.get("TICKET_SLA_HOURS") or {})
-        return s
+    def from_settings(cls, settings: Settings) -> "TicketSettings":
+        return cls(sla_hours=dict(settings.ticket_sla_hours))
 
 
 def _station(session: Session, code: str | None, kind: str, name: str) -> str:

@@ -2,11 +2,14 @@
 API tokens, stations and configuration (admins)."""
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
+from .. import settings
 from ..db import get_db
 from ..models import Site
 from ..permissions import ROLES
@@ -16,13 +19,6 @@ from ..services.errors import ServiceError
 from ..services.scan import SCAN_ACTIONS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-# settings shown on the configuration page; secrets are never shown
-CONFIG_SHOWN = ("DATABASE_URL", "IDLE_TIMEOUT_MINUTES", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_SAMESITE",
-                "SESSION_COOKIE_HTTPONLY", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES",
-                "LOGIN_RATE_LIMIT", "RATELIMIT_STORAGE_URI", "MAX_CONTENT_LENGTH", "DEFAULT_WEIGHT_G",
-                "ORGANIZER_NAME", "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE")
-
 
 def manager() -> users.Manager:
     return users.Manager(current_user.id, current_user.role, current_user.user.site_id)
@@ -166,13 +162,14 @@ def stations_change(code: str):
 @bp.get("/config")
 @page_require("admin")
 def config_page():
-    cfg = current_app.config
-    shown = [(k, _redact(k, cfg.get(k))) for k in CONFIG_SHOWN]
+    conf = settings.current()
+    shown = [(settings.env_name(f.name), _redact(f.name, getattr(conf, f.name)))
+             for f in dataclasses.fields(conf) if f.name != "secret_key"]
     return render_template("admin/config.html", settings=shown)
 
 
-def _redact(key: str, value):
-    if key == "DATABASE_URL" and value:
+def _redact(name: str, value):
+    if name == "database_url" and value:
         from sqlalchemy.engine import make_url
 
         return make_url(str(value)).render_as_string(hide_password=True)

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import format_datetime, gettext as _
 from flask_login import login_required, login_user, logout_user
 
+from .. import settings
 from ..db import get_db
 from ..security import LoginUser, limiter, set_session_version
 from ..services import logins
@@ -18,14 +19,14 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: settings.current().login_rate_limit, methods=["POST"])
 def login():
     if request.method == "POST":
         db = get_db()
         attempt = logins.attempt_login(
             db, request.form.get("username", ""), request.form.get("password", ""),
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            max_failures=settings.current().login_max_failures,
+            lock_minutes=settings.current().login_lock_minutes,
         )
         db.commit()  # the failure count is kept even though the login fails
         user = attempt.user

@@ -10,6 +10,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from .. import settings
 from ..db import get_db, get_engine
 from ..messages import status_text
 from ..security import page_require
@@ -193,7 +194,7 @@ def report_pdf():
     day = _report_day()
     _authorise_export("daily_report_pdf", "pdf", date=day)
     rep = report.report_data(summary.refreshed(get_db()), day)
-    pdf = report.build_pdf(rep, organizer=current_app.config.get("ORGANIZER_NAME", ""))
+    pdf = report.build_pdf(rep, organizer=settings.current().organizer_name)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=daily-report-{day.isoformat()}.pdf"})
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
+from .. import settings
 from ..db import get_db
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
@@ -39,7 +40,7 @@ def _line() -> str:
 
 
 def _reveal_minutes() -> int:
-    return int(current_app.config.get("REVEAL_MINUTES", lookup.REVEAL_MINUTES))
+    return settings.current().reveal_minutes
 
 
 def _search(q: str):
@@ -52,7 +53,7 @@ def _search(q: str):
 
 
 def personal_searches_per_hour() -> int:
-    return int(current_app.config.get("PERSONAL_SEARCHES_PER_HOUR", disclosure.PERSONAL_SEARCHES_PER_HOUR))
+    return settings.current().personal_searches_per_hour
 
 
 def _back(default: str):
@@ -164,7 +165,7 @@ def log_call():
                 db, category=call.category, subject=request.form.get("subject") or call.outcome or call.category,
                 priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=call.desk,
                 caller_number=call.caller_number, credential_nos=[no] if no else [], call_id=call.id,
-                settings=tickets.TicketSettings.from_config(current_app.config))
+                settings=tickets.TicketSettings.from_settings(settings.current()))
         db.commit()
     except ServiceError as exc:
         db.rollback()
@@ -254,7 +255,7 @@ def outreach_outcome(task_id: int):
                 retry = retry.replace(tzinfo=timezone(timedelta(hours=8)))
         outreach.record_outcome(db, task_id=task_id, user_id=current_user.id,
                                 outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
-                                retry_at=retry, settings=outreach.OutreachSettings.from_config(current_app.config))
+                                retry_at=retry, settings=outreach.OutreachSettings.from_settings(settings.current()))
     return _outreach_post(work)
 
 

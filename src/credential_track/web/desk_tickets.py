@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
+from .. import settings
 from ..db import get_db
 from ..security import page_require
 from ..services import lookup, tickets
@@ -50,7 +51,7 @@ def ticket_create():
             db, category=request.form.get("category", ""), subject=request.form.get("subject", ""),
             priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=_desk(),
             caller_number=request.form.get("caller_number", ""), credential_nos=nos,
-            note=request.form.get("note", ""), settings=tickets.TicketSettings.from_config(current_app.config))
+            note=request.form.get("note", ""), settings=tickets.TicketSettings.from_settings(settings.current()))
         db.commit()
     except ServiceError as exc:
         db.rollback()

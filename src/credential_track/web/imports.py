@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import settings
 from ..db import get_db, get_engine
 from ..domain.manifest import FILE_MESSAGES, MESSAGES
 from ..domain.masking import mask_field
@@ -27,7 +28,7 @@ def _translated(table: dict, key: str | None, params: dict) -> str | None:
 
 def _jobs_root() -> Path:
     """Where uploads and their reports live (IMPORT_JOBS_DIR, else instance/imports)."""
-    return Path(current_app.config.get("IMPORT_JOBS_DIR") or Path(current_app.instance_path) / "imports")
+    return Path(settings.current().import_jobs_dir or Path(current_app.instance_path) / "imports")
 
 
 def row_message(err: dict) -> str:

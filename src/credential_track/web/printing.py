@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, request, send_file, s
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from .. import settings
 from .. import printing
 from ..db import get_db, get_engine
 from ..models import Station
@@ -51,7 +52,7 @@ def print_require(view):
 
 
 def _tz() -> str:
-    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", print_data.DEFAULT_TZ)
+    return settings.current().timezone
 
 
 def _label_format() -> str:
@@ -96,7 +97,7 @@ def _flag_unprintable(resp, found: list):
 
 
 def _cjk_font() -> str:
-    return current_app.config.get("ZPL_CJK_FONT", printing.zpl.DEFAULT_CJK_FONT)
+    return settings.current().zpl_cjk_font
 
 
 def _record_download(kind: str, count: int, fmt: str, **kw) -> None:
@@ -114,7 +115,7 @@ def _record_download(kind: str, count: int, fmt: str, **kw) -> None:
 @bp.get("/labels/<credential_no>.pdf")
 @print_require
 def label(credential_no: str):
-    data = print_data.label_for(get_db(), credential_no, sender=current_app.config["ORGANIZER_NAME"])
+    data = print_data.label_for(get_db(), credential_no, sender=settings.current().organizer_name)
     bad = printing.label_unprintable(data)
     found = [(data.credential_no, bad)] if bad else []
     fmt = _label_format()
@@ -133,7 +134,7 @@ def labels():
     db = get_db()
     selection = print_data.select_labels(db, batch=request.args.get("batch"), status=request.args.get("status"),
                                          credentials=request.args.getlist("credential") or None)
-    limit = current_app.config.get("PRINT_MAX_WEB_LABELS", 5000)
+    limit = settings.current().print_max_web_labels
     if selection.count == 0:
         raise NotFound(_("No printable labels in %(what)s (items need a waybill number and must not be revoked).",
                          what=selection.description), field="selection")
@@ -143,7 +144,7 @@ def labels():
                            field="selection")
     fmt = _label_format()
     _record_download("labels", selection.count, fmt, selection=selection.description)
-    sender = current_app.config["ORGANIZER_NAME"]
+    sender = settings.current().organizer_name
     found: list = []
     rows = printing.checked(print_data.iter_labels(db, selection, sender=sender), found)
     out = tempfile.TemporaryFile()
@@ -200,6 +201,6 @@ def trip_sheet(code: str):
 @bp.get("/handover/<int:batch_id>.pdf")
 @print_require
 def handover_receipt(batch_id: int):
-    data = print_data.handover_data(get_db(), batch_id, organizer=current_app.config["ORGANIZER_NAME"],
+    data = print_data.handover_data(get_db(), batch_id, organizer=settings.current().organizer_name,
                                     tz=_tz())
     return _pdf(printing.render_handover_receipt(data), f"handover-{data.batch}")

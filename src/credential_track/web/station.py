@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from .. import settings
 from ..db import get_db
 from ..domain.regions import all_routes
 from ..permissions import allowed
@@ -77,7 +78,7 @@ def choose():
     resp = make_response(redirect(url_for("station.home")))
     if request.form.get("bind"):
         resp.set_cookie(DEVICE_COOKIE, _device_signer().dumps(code), max_age=365 * 86400,
-                        httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+                        httponly=True, samesite="Lax", secure=settings.current().cookie_secure)
     return resp
 
 
@@ -108,7 +109,7 @@ def scan_page():
         extra["trips"] = stations.trips(get_db(), states=("loading",))
     return render_template(
         "station/scan.html", station=station, action=action, stop_reasons=" ".join(STOP_LINE_REASONS),
-        default_weight=current_app.config["DEFAULT_WEIGHT_G"], preset_bag=request.args.get("bag", ""),
+        default_weight=settings.current().default_weight_g, preset_bag=request.args.get("bag", ""),
         preset_trip=request.args.get("trip", ""), **extra,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from .. import settings
 from ..db import get_db
 from ..security import limiter
 from ..services import lookup
@@ -12,7 +13,7 @@ bp = Blueprint("track", __name__, url_prefix="/track")
 
 
 def _limit() -> str:
-    return current_app.config.get("TRACK_RATE_LIMIT", "10 per minute;50 per hour")
+    return settings.current().track_rate_limit
 
 
 @bp.get("/")
