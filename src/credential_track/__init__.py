@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, db, settings
+from . import config, settings, unit_of_work
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parents[1]
@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.setdefault("SECRET_KEY", "test")
     settings.refresh(app)
 
-    db.init_app(app)
+    unit_of_work.init_app(app)
 
     from . import i18n, security
     from .api import bp as api_bp
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(api_bp)
     register_web(app)
+    unit_of_work.wrap_views(app)
 
     from .cli import register_commands
 

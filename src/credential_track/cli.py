@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from . import settings
 from . import dashboard_cli, migrate
-from .db import get_engine, write_session
+from .db import write_session
+from .unit_of_work import get_engine
 from .models import Credential, User
 from .services import accounts, queries
 from .services.errors import ServiceError

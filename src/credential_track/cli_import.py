@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from .cli import Progress, fail, import_group
-from .db import get_engine
+from .unit_of_work import get_engine
 from .domain.manifest import ManifestError
 from .files import make_private, private_open, touch_private
 from .services import disclosure, exports, imports, revocations

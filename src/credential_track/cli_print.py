@@ -14,7 +14,7 @@ from sqlmodel import Session
 from . import settings
 from . import printing
 from .cli import Progress, fail
-from .db import get_engine
+from .unit_of_work import get_engine
 from .services import print_data
 from .services.errors import ServiceError
 

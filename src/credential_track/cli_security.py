@@ -8,7 +8,9 @@ import click
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from .db import get_engine, write_session
+from .db import write_session
+
+from .unit_of_work import get_engine
 from .models import User
 from .services import backup as backups
 from .services import tokens, users

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlmodel import Session
 
 from . import settings
-from .db import get_engine
+from .unit_of_work import get_engine
 
 
 def _day(value: str | None) -> date:

@@ -1,4 +1,5 @@
-"""Engines and sessions.
+"""Engines and sessions, without Flask (the request's session and the unit
+of work per request are in unit_of_work.py).
 
 SQLite is the embedded default: WAL, foreign keys on, a busy timeout, and
 write transactions that start with ``BEGIN IMMEDIATE`` so that two writers
@@ -14,14 +15,12 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from flask import current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from . import event_order
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 WAIT_SECONDS = 30  # as long as SQLite's busy timeout
 
 
@@ -210,39 +209,3 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-@contextmanager
-def read_session() -> Iterator[Session]:
-    """A short read-only session of its own, outside the request's transaction."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
-
-
-def get_engine() -> Engine:
-    return current_app.extensions["credtrack_engine"]
-
-
-def get_db() -> Session:
-    """The request's session. State-changing requests get a write session."""
-    if "db" not in g:
-        engine = get_engine()
-        try:
-            writes = request.method not in SAFE_METHODS
-        except RuntimeError:  # outside a request (CLI): writes allowed
-            writes = True
-        g.db = Session(writer(engine) if writes else engine, expire_on_commit=False)
-    return g.db
-
-
-def close_db(exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        if exc is not None:
-            db.rollback()
-        db.close()
-
-
-def init_app(app) -> None:
-    app.extensions["credtrack_engine"] = make_engine(app.config["DATABASE_URL"])
-    app.teardown_appcontext(close_db)

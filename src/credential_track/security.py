@@ -21,7 +21,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import settings
-from .db import get_engine, read_session, writer
+from .db import writer
+from .unit_of_work import get_engine, read_session
 from .models import ApiToken, User
 from .models.base import utcnow
 from .permissions import allowed, role_within

@@ -10,7 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import settings
-from .db import get_engine, write_session
+from .db import write_session
+from .unit_of_work import get_engine
 from .services import delivery, notify, outreach
 
 CHUNK = 500

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..db import get_db
+from ..unit_of_work import get_db
 from ..models import User
 from ..security import api_require, current_actor
 from ..services import audit, tokens, users
@@ -34,7 +34,6 @@ def create_token():
         role=text(data, "role", required=False, max_len=16), name=text(data, "name", required=False, max_len=100) or "",
         days=days, by=current_actor().user_id,
     )
-    db.commit()
     body = tokens.token_dict(issued.token, station=text(data, "station", required=False, max_len=16),
                              user=text(data, "user", required=False, max_len=64))
     body["secret"] = issued.secret  # the only time it is ever answered
@@ -48,7 +47,6 @@ def create_token():
 def revoke_token(token_id: int):
     db = get_db()
     t = tokens.revoke_token(db, token_id, by=current_actor().user_id)
-    db.commit()
     return jsonify(tokens.token_dict(t, station=None, user=None))
 
 
@@ -57,7 +55,6 @@ def revoke_token(token_id: int):
 def expire_token(token_id: int):
     db = get_db()
     t = tokens.expire_token(db, token_id, by=current_actor().user_id)
-    db.commit()
     return jsonify(tokens.token_dict(t, station=None, user=None))
 
 

@@ -5,7 +5,7 @@ import json
 
 from flask import Response, jsonify, request
 
-from ..db import get_db
+from ..unit_of_work import get_db
 from ..security import api_require
 from ..services.dashboard import data, feed, summary
 from . import bp

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, stream_with_context
 
-from ..db import get_db, get_engine
+from ..unit_of_work import get_db, get_engine
 from ..security import api_require, current_actor
 from ..services import disclosure, handover
 from . import BadRequest, bp
@@ -34,7 +34,6 @@ def receive_handover_batch(ref: str):
     station = actor.station or text(data, "station", required=False, max_len=16)
     db = get_db()
     out = handover.receive_batch(db, ref, counted=counted, user_id=actor.user_id, station=station)
-    db.commit()
     return jsonify(out)
 
 
@@ -43,7 +42,6 @@ def receive_handover_batch(ref: str):
 def close_handover_batch(ref: str):
     db = get_db()
     out = handover.close_batch(db, ref, user_id=current_actor().user_id)
-    db.commit()
     return jsonify(out)
 
 

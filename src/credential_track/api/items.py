@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..db import get_db
+from ..unit_of_work import get_db
 from ..security import api_require
 from ..services import queries
 from . import bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from .. import settings
-from ..db import get_db, get_engine, writer
+from ..unit_of_work import get_db, get_engine
 from ..messages import scan_message
 from ..security import api_require, current_actor
 from ..services import dispatch, scan as scans
@@ -34,11 +34,8 @@ def post_scan():
         nonce=text(data, "nonce", max_len=64), context=context,
         scanned_at=timestamp(data, "scanned_at"), user_id=actor.user_id,
     )
-    # a connection, not an ORM session: the scan speaks Core (services/scan/)
-    with writer(get_engine()).connect() as conn:
-        outcome = scans.scan(conn, req, acting_station=actor.station,
-                             default_weight_g=settings.current().default_weight_g)
-        conn.commit()
+    outcome = scans.scan_on(get_engine(), req, acting_station=actor.station,
+                            default_weight_g=settings.current().default_weight_g)
     body = outcome.as_dict()
     body["message"] = scan_message(action, outcome.result, outcome.reason, outcome.detail)
     return jsonify(body)
@@ -52,7 +49,6 @@ def post_bag():
     station = text(data, "station", required=actor.station is None, max_len=16) or actor.station
     db = get_db()
     bag = dispatch.open_bag(db, route=text(data, "route", max_len=8), station=station, user_id=actor.user_id)
-    db.commit()
     return jsonify(code=bag.code, route=bag.route, state=bag.state, item_count=bag.item_count), 201
 
 
@@ -73,7 +69,6 @@ def post_trip():
         destination=text(data, "destination", max_len=100),
         station=actor.station or text(data, "station", required=False, max_len=16), user_id=actor.user_id,
     )
-    db.commit()
     return jsonify(dispatch.trip_summary(db, trip)), 201
 
 
@@ -83,5 +78,4 @@ def post_depart(code: str):
     actor = current_actor()
     db = get_db()
     trip = dispatch.depart_trip(db, code=code, station=actor.station, user_id=actor.user_id)
-    db.commit()
     return jsonify(dispatch.trip_summary(db, trip))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import get_db
 from ..security import api_require, current_actor
 from ..services import delivery, disclosure, lookup, outreach
 from . import BadRequest, bp
@@ -36,7 +36,6 @@ def post_reveal(credential_no: str):
     db = get_db()
     ev = lookup.reveal(db, credential_no=credential_no, user_id=actor.user_id,
                        reason=text(data, "reason", max_len=300), station=actor.station)
-    db.commit()
     item = lookup.item_by_no(db, credential_no)
     return jsonify(event_id=ev.id, item=lookup.lookup_item(item, show_pii=True))
 
@@ -67,7 +66,6 @@ def post_delivery_events():
     db = get_db()
     results = delivery.apply_events(db, checked, user_id=current_actor().user_id,
                                     settings=outreach.OutreachSettings.from_settings(settings.current()))
-    db.commit()
     summary: dict[str, int] = {}
     for r in results:
         summary[r["result"]] = summary.get(r["result"], 0) + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..db import get_db, get_engine
+from ..unit_of_work import get_db, get_engine
 from ..domain.status import SystemAction
 from ..security import api_require, current_actor
 from ..services import capture, corrections, stations
@@ -48,10 +48,8 @@ def station_correct_recipient(code: str):
     station = capture.capturing_station(db, _station(data), role=actor.role).code
     _item, ev = corrections.correct_recipient(db, code=code, changes=changes, station=station,
                                               user_id=actor.user_id)
-    db.commit()
     if ev is None:  # nothing changed: the answer is a read like any other
         view = capture.read_for_capture(db, db, code, station=station, role=actor.role, user_id=actor.user_id)
-        db.commit()
     else:  # the correct or intercept event records who read what, where and when
         view = capture.capture_view(db, code)
     view["event_id"] = ev.id if ev else None
@@ -111,7 +109,6 @@ def post_undo():
     db = get_db()
     ev = corrections.undo_scan(db, event_id=event_id, reason=text(data, "reason", max_len=500),
                                station=_station(data), user_id=current_actor().user_id)
-    db.commit()
     return jsonify(event_id=ev.id, undoes=event_id, to_status=ev.to_status)
 
 
@@ -122,7 +119,6 @@ def post_reopen():
     db = get_db()
     bag = corrections.reopen_bag(db, code=text(data, "bag", max_len=20), reason=text(data, "reason", max_len=500),
                                  station=_station(data), user_id=current_actor().user_id)
-    db.commit()
     return jsonify(stations.bag_detail(db, bag.code))
 
 
@@ -134,5 +130,4 @@ def post_release():
     item = corrections.release_hold(db, code=text(data, "code", max_len=64),
                                     reason=text(data, "reason", max_len=500),
                                     station=_station(data), user_id=current_actor().user_id)
-    db.commit()
     return jsonify(credential_no=item.credential_no, hold=item.hold, status=item.status)

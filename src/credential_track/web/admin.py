@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import get_db, refused_to
 from ..models import Site
 from ..permissions import ROLES
 from ..security import page_require
@@ -20,12 +20,9 @@ from ..services.scan import SCAN_ACTIONS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+
 def manager() -> users.Manager:
     return users.Manager(current_user.id, current_user.role, current_user.user.site_id)
-
-
-def _flash_error(exc: ServiceError) -> None:
-    flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
 
 
 @bp.get("/users")
@@ -40,19 +37,14 @@ def users_page():
 
 
 @bp.post("/users")
+@refused_to(lambda: url_for("admin.users_page"))
 @page_require("manage_users")
 def users_create():
     f = request.form
-    db = get_db()
-    try:
-        user = users.add_user(db, manager(), username=f.get("username", ""), password=f.get("password", ""),
-                              role=f.get("role", ""), display_name=f.get("display_name", "").strip(),
-                              site_code=f.get("site") or None)
-        db.commit()
-        flash(_("User %(name)s added.", name=user.username), "ok")
-    except ServiceError as exc:
-        db.rollback()
-        _flash_error(exc)
+    user = users.add_user(get_db(), manager(), username=f.get("username", ""), password=f.get("password", ""),
+                          role=f.get("role", ""), display_name=f.get("display_name", "").strip(),
+                          site_code=f.get("site") or None)
+    flash(_("User %(name)s added.", name=user.username), "ok")
     return redirect(url_for("admin.users_page"))
 
 
@@ -67,18 +59,13 @@ USER_OPS = {
 
 
 @bp.post("/users/<int:user_id>/<op>")
+@refused_to(lambda **_kw: url_for("admin.users_page"))
 @page_require("manage_users")
 def users_change(user_id: int, op: str):
     if op not in USER_OPS:
         return render_template("errors/404.html"), 404
-    db = get_db()
-    try:
-        user = USER_OPS[op](db, manager(), user_id, request.form)
-        db.commit()
-        flash(_("User %(name)s changed.", name=user.username), "ok")
-    except ServiceError as exc:
-        db.rollback()
-        _flash_error(exc)
+    user = USER_OPS[op](get_db(), manager(), user_id, request.form)
+    flash(_("User %(name)s changed.", name=user.username), "ok")
     return redirect(url_for("admin.users_page"))
 
 
@@ -93,47 +80,34 @@ def tokens_page():
 
 
 @bp.post("/tokens")
+@refused_to(lambda: url_for("admin.tokens_page"))
 @page_require("admin")
 def tokens_create():
     f = request.form
-    db = get_db()
     owner = f.get("owner", "")
     kind, _sep, name = owner.partition(":")
     days = f.get("days", "").strip()
-    try:
-        if days and not days.isdigit():
-            raise ServiceError(_("days must be a whole number"), field="days")
-        issued = tokens.issue_token(
-            db, station_code=name if kind == "station" else None, username=name if kind == "user" else None,
-            role=f.get("role") or None, name=f.get("name", ""), days=int(days) if days else None,
-            by=current_user.id,
-        )
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _flash_error(exc)
-        return redirect(url_for("admin.tokens_page"))
+    if days and not days.isdigit():
+        raise ServiceError(_("days must be a whole number"), field="days")
+    issued = tokens.issue_token(
+        get_db(), station_code=name if kind == "station" else None, username=name if kind == "user" else None,
+        role=f.get("role") or None, name=f.get("name", ""), days=int(days) if days else None,
+        by=current_user.id,
+    )
     resp = current_app.make_response(render_template("admin/token_created.html", issued=issued, owner=owner))
     resp.headers["Cache-Control"] = "no-store"  # the secret must not linger in a cache
     return resp
 
 
 @bp.post("/tokens/<int:token_id>/<op>")
+@refused_to(lambda **_kw: url_for("admin.tokens_page"))
 @page_require("admin")
 def tokens_change(token_id: int, op: str):
     if op not in ("revoke", "expire"):
         return render_template("errors/404.html"), 404
-    db = get_db()
-    try:
-        if op == "revoke":
-            t = tokens.revoke_token(db, token_id, by=current_user.id)
-        else:
-            t = tokens.expire_token(db, token_id, by=current_user.id)
-        db.commit()
-        flash(_("Token %(prefix)s… changed.", prefix=t.prefix), "ok")
-    except ServiceError as exc:
-        db.rollback()
-        _flash_error(exc)
+    change = tokens.revoke_token if op == "revoke" else tokens.expire_token
+    t = change(get_db(), token_id, by=current_user.id)
+    flash(_("Token %(prefix)s… changed.", prefix=t.prefix), "ok")
     return redirect(url_for("admin.tokens_page"))
 
 
@@ -145,17 +119,12 @@ def stations_page():
 
 
 @bp.post("/stations/<code>")
+@refused_to(lambda **_kw: url_for("admin.stations_page"))
 @page_require("admin")
 def stations_change(code: str):
-    db = get_db()
-    try:
-        station_admin.update_station(db, code, actions=request.form.getlist("actions"),
-                                     label_format=request.form.get("label_format", ""), by=current_user.id)
-        db.commit()
-        flash(_("Station %(code)s changed.", code=code), "ok")
-    except ServiceError as exc:
-        db.rollback()
-        _flash_error(exc)
+    station_admin.update_station(get_db(), code, actions=request.form.getlist("actions"),
+                                 label_format=request.form.get("label_format", ""), by=current_user.id)
+    flash(_("Station %(code)s changed.", code=code), "ok")
     return redirect(url_for("admin.stations_page"))
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import format_datetime
 from flask_login import current_user
 
-from ..db import get_db, get_engine
+from ..unit_of_work import get_db, get_engine
 from ..security import page_require
 from ..services import audit
 from ..services.errors import Forbidden, ServiceError

@@ -6,7 +6,7 @@ from flask_babel import format_datetime, gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import get_db
 from ..security import LoginUser, limiter, set_session_version
 from ..services import logins
 from . import safe_next
@@ -28,7 +28,8 @@ def login():
             max_failures=settings.current().login_max_failures,
             lock_minutes=settings.current().login_lock_minutes,
         )
-        db.commit()  # the failure count is kept even though the login fails
+        # the failure count is kept even though the login fails: the view
+        # returns (a 401 page), so the request's unit of work is committed
         user = attempt.user
         if user is None:
             if attempt.locked_until is not None:

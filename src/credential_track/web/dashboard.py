@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from .. import settings
-from ..db import get_db, get_engine
+from ..unit_of_work import get_db, get_engine
 from ..messages import status_text
 from ..security import page_require
 from ..services import disclosure

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
@@ -25,10 +25,6 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 @bp.app_context_processor
 def _service_words():
     return JINJA_GLOBALS
-
-
-def _fail(exc: ServiceError) -> None:
-    flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
 
 
 def _desk() -> str:
@@ -68,7 +64,7 @@ def index():
     try:
         found = _search(q)
     except ServiceError as exc:
-        _fail(exc)
+        flash_refusal(exc)
     stations = queries.stations(get_db())
     db = get_db()
     return render_template(
@@ -125,16 +121,11 @@ def item(credential_no: str):
 
 
 @bp.post("/item/<credential_no>/reveal")
+@refused_to(lambda credential_no: url_for("desk.item", credential_no=credential_no))
 @page_require("reveal")
 def reveal(credential_no: str):
-    db = get_db()
-    try:
-        lookup.reveal(db, credential_no=credential_no, user_id=current_user.id,
-                      reason=request.form.get("reason", ""), station=_desk())
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
+    lookup.reveal(get_db(), credential_no=credential_no, user_id=current_user.id,
+                  reason=request.form.get("reason", ""), station=_desk())
     return redirect(url_for("desk.item", credential_no=credential_no))
 
 
@@ -147,30 +138,29 @@ def _int(name: str, default: int = 0) -> int:
     return int(raw)
 
 
+def _form_next(default_endpoint: str):
+    return lambda **_kw: safe_next(request.form.get("next"), url_for(default_endpoint))
+
+
 @bp.post("/calls")
+@refused_to(_form_next("desk.index"))
 @page_require("desk")
 def log_call():
     db = get_db()
     no = request.form.get("credential_no", "").strip() or None
-    try:
-        minutes, seconds = _int("minutes"), _int("seconds")
-        call = tickets.log_call(
-            db, line=request.form.get("line") or _line(), desk=request.form.get("desk") or _desk(),
-            agent_id=current_user.id, category=request.form.get("category", ""),
-            caller_number=request.form.get("caller_number", ""), credential_no=no,
-            outcome=request.form.get("outcome", ""), duration_s=minutes * 60 + seconds)
-        ticket = None
-        if request.form.get("open_ticket"):
-            ticket = tickets.open_ticket(
-                db, category=call.category, subject=request.form.get("subject") or call.outcome or call.category,
-                priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=call.desk,
-                caller_number=call.caller_number, credential_nos=[no] if no else [], call_id=call.id,
-                settings=tickets.TicketSettings.from_settings(settings.current()))
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
-        return _back(url_for("desk.index"))
+    minutes, seconds = _int("minutes"), _int("seconds")
+    call = tickets.log_call(
+        db, line=request.form.get("line") or _line(), desk=request.form.get("desk") or _desk(),
+        agent_id=current_user.id, category=request.form.get("category", ""),
+        caller_number=request.form.get("caller_number", ""), credential_no=no,
+        outcome=request.form.get("outcome", ""), duration_s=minutes * 60 + seconds)
+    ticket = None
+    if request.form.get("open_ticket"):
+        ticket = tickets.open_ticket(
+            db, category=call.category, subject=request.form.get("subject") or call.outcome or call.category,
+            priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=call.desk,
+            caller_number=call.caller_number, credential_nos=[no] if no else [], call_id=call.id,
+            settings=tickets.TicketSettings.from_settings(settings.current()))
     flash(_("Call logged."), "ok")
     if ticket is not None:
         return redirect(url_for("desk.ticket", ticket_id=ticket.id))
@@ -214,7 +204,7 @@ def outreach_queue():
     try:
         rows = outreach.queue(db, state=state, rule=rule, user_id=current_user.id)
     except ServiceError as exc:
-        _fail(exc)
+        flash_refusal(exc)
         return redirect(url_for("desk.outreach_queue"))
     return render_template("desk/outreach.html", rows=rows, state=state, rule=rule, rules=outreach.RULES,
                            outcomes=outreach.OUTCOMES, counts=outreach.counts(db),
@@ -223,23 +213,19 @@ def outreach_queue():
 
 
 def _outreach_post(work):
-    db = get_db()
-    try:
-        work(db)
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
+    work(get_db())
     return _back(url_for("desk.outreach_queue"))
 
 
 @bp.post("/outreach/<int:task_id>/claim")
+@refused_to(_form_next("desk.outreach_queue"))
 @page_require("desk")
 def outreach_claim(task_id: int):
     return _outreach_post(lambda db: outreach.claim(db, task_id=task_id, user_id=current_user.id))
 
 
 @bp.post("/outreach/<int:task_id>/outcome")
+@refused_to(_form_next("desk.outreach_queue"))
 @page_require("desk")
 def outreach_outcome(task_id: int):
     def work(db):

@@ -9,11 +9,11 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..security import page_require
 from ..services import lookup, tickets
 from ..services.errors import ServiceError
-from .desk import _desk, _fail, _reveal_minutes, _usernames, bp
+from .desk import _desk, _reveal_minutes, _usernames, bp
 
 
 # ---- tickets ------------------------------------------------------------------
@@ -26,7 +26,7 @@ def ticket_list():
     try:
         rows = tickets.ticket_queue(db, view=view, user_id=current_user.id, desk=_desk())
     except ServiceError as exc:
-        _fail(exc)
+        flash_refusal(exc)
         return redirect(url_for("desk.ticket_list"))
     return render_template("desk/tickets.html", tickets=rows, view=view, desk=_desk(),
                            counts=tickets.queue_counts(db, user_id=current_user.id),
@@ -41,22 +41,19 @@ def ticket_new():
                            categories=tickets.CATEGORIES, priorities=tickets.PRIORITIES, desk=_desk())
 
 
+def _typed_numbers() -> list[str]:
+    return [n for n in request.form.get("credential_nos", "").replace(",", " ").split() if n]
+
+
 @bp.post("/tickets")
+@refused_to(lambda: url_for("desk.ticket_new", credential_no=" ".join(_typed_numbers())))
 @page_require("desk")
 def ticket_create():
-    db = get_db()
-    nos = [n for n in request.form.get("credential_nos", "").replace(",", " ").split() if n]
-    try:
-        t = tickets.open_ticket(
-            db, category=request.form.get("category", ""), subject=request.form.get("subject", ""),
-            priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=_desk(),
-            caller_number=request.form.get("caller_number", ""), credential_nos=nos,
-            note=request.form.get("note", ""), settings=tickets.TicketSettings.from_settings(settings.current()))
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
-        return redirect(url_for("desk.ticket_new", credential_no=" ".join(nos)))
+    t = tickets.open_ticket(
+        get_db(), category=request.form.get("category", ""), subject=request.form.get("subject", ""),
+        priority=request.form.get("priority", "normal"), created_by=current_user.id, desk=_desk(),
+        caller_number=request.form.get("caller_number", ""), credential_nos=_typed_numbers(),
+        note=request.form.get("note", ""), settings=tickets.TicketSettings.from_settings(settings.current()))
     return redirect(url_for("desk.ticket", ticket_id=t.id))
 
 
@@ -80,19 +77,18 @@ def ticket(ticket_id: int):
 
 
 def _ticket_post(ticket_id: int, work) -> object:
-    db = get_db()
-    try:
-        message = work(db)
-        db.commit()
-        if message:
-            flash(message, "ok")
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
+    message = work(get_db())
+    if message:
+        flash(message, "ok")
     return redirect(url_for("desk.ticket", ticket_id=ticket_id))
 
 
+def _back_to_ticket(ticket_id: int) -> str:
+    return url_for("desk.ticket", ticket_id=ticket_id)
+
+
 @bp.post("/tickets/<int:ticket_id>/note")
+@refused_to(_back_to_ticket)
 @page_require("desk")
 def ticket_note(ticket_id: int):
     return _ticket_post(ticket_id, lambda db: tickets.add_note(
@@ -101,6 +97,7 @@ def ticket_note(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/state")
+@refused_to(_back_to_ticket)
 @page_require("desk")
 def ticket_state(ticket_id: int):
     return _ticket_post(ticket_id, lambda db: tickets.set_state(
@@ -108,6 +105,7 @@ def ticket_state(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
+@refused_to(_back_to_ticket)
 @page_require("desk")
 def ticket_assign(ticket_id: int):
     return _ticket_post(ticket_id, lambda db: tickets.assign(
@@ -116,6 +114,7 @@ def ticket_assign(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/items")
+@refused_to(_back_to_ticket)
 @page_require("desk")
 def ticket_link(ticket_id: int):
     def work(db):
@@ -134,6 +133,7 @@ ACTION_DONE = {
 
 
 @bp.post("/tickets/<int:ticket_id>/action")
+@refused_to(_back_to_ticket)
 @page_require("desk")
 def ticket_action(ticket_id: int):
     action = request.form.get("action", "")
@@ -163,16 +163,11 @@ def replies():
 
 
 @bp.post("/replies")
+@refused_to(lambda: url_for("desk.replies"))
 @page_require("intercept")
 def reply_add():
-    db = get_db()
-    try:
-        tickets.add_saved_reply(db, title=request.form.get("title", ""), body_zh=request.form.get("body_zh", ""),
-                                body_en=request.form.get("body_en", ""))
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
+    tickets.add_saved_reply(get_db(), title=request.form.get("title", ""), body_zh=request.form.get("body_zh", ""),
+                            body_en=request.form.get("body_en", ""))
     return redirect(url_for("desk.replies"))
 
 
@@ -188,14 +183,9 @@ def intercepts():
 
 
 @bp.post("/intercepts/<int:request_id>")
+@refused_to(lambda **_kw: url_for("desk.intercepts"))
 @page_require("intercept")
 def intercept_decide(request_id: int):
-    db = get_db()
-    try:
-        tickets.decide_intercept(db, request_id=request_id, done=request.form.get("decision") == "done",
-                                 user_id=current_user.id, note=request.form.get("note", ""), station=_desk())
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        _fail(exc)
+    tickets.decide_intercept(get_db(), request_id=request_id, done=request.form.get("decision") == "done",
+                             user_id=current_user.id, note=request.form.get("note", ""), station=_desk())
     return redirect(url_for("desk.intercepts"))

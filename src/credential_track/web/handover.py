@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..db import get_db
+from ..unit_of_work import get_db, refused_to
 from ..domain.status import Action
 from ..security import page_require
 from ..services import handover, queries
@@ -42,22 +42,19 @@ def batch_page(batch_id: int):
                            station=station, stations=stations)
 
 
+def _back_to_batch(batch_id: int) -> str:
+    return url_for("handover.batch_page", batch_id=batch_id)
+
+
 @bp.post("/<int:batch_id>/receive")
+@refused_to(_back_to_batch)
 @page_require("handover")
 def receive(batch_id: int):
     raw = (request.form.get("counted") or "").strip()
     if not raw.isdigit():
-        flash(_("Enter the counted quantity as a whole number."), "error")
-        return redirect(url_for("handover.batch_page", batch_id=batch_id))
-    db = get_db()
-    try:
-        out = handover.receive_batch(db, batch_id, counted=int(raw), user_id=current_user.id,
-                                     station=session.get("station"))
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("handover.batch_page", batch_id=batch_id))
+        raise ServiceError(_("Enter the counted quantity as a whole number."), field="counted")
+    out = handover.receive_batch(get_db(), batch_id, counted=int(raw), user_id=current_user.id,
+                                 station=session.get("station"))
     if out["difference"]:
         flash(_("Received %(moved)s items; counted %(counted)s against %(expected)s expected (difference %(diff)s).",
                 moved=out["moved"], counted=out["counted"], expected=out["expected"], diff=out["difference"]),
@@ -68,15 +65,9 @@ def receive(batch_id: int):
 
 
 @bp.post("/<int:batch_id>/close")
+@refused_to(_back_to_batch)
 @page_require("handover")
 def close(batch_id: int):
-    db = get_db()
-    try:
-        out = handover.close_batch(db, batch_id, user_id=current_user.id)
-        db.commit()
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("handover.batch_page", batch_id=batch_id))
+    out = handover.close_batch(get_db(), batch_id, user_id=current_user.id)
     flash(_("Batch closed: %(missing)s missing, %(extra)s extra.", missing=out["missing"], extra=out["extra"]))
     return redirect(url_for("handover.batch_page", batch_id=batch_id))

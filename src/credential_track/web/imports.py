@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import settings
-from ..db import get_db, get_engine
+from ..unit_of_work import get_db, get_engine
 from ..domain.manifest import FILE_MESSAGES, MESSAGES
 from ..domain.masking import mask_field
 from ..domain.status import Status
@@ -49,9 +49,8 @@ def upload():
     if file is None or not file.filename:
         flash(_("Choose a manifest file (CSV or XLSX)."), "error")
         return redirect(url_for("imports.upload_page"))
-    # the import takes the database's write lock in its own transaction:
-    # end this request's (write) transaction first
-    get_db().rollback()
+    # the import runs in transactions of its own: this request opens none
+    # (it does not use the request's session), so it never waits on itself
     try:
         job = import_jobs.start_import(
             get_engine(), _jobs_root(), filename=file.filename, stream=file.stream,

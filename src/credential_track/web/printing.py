@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from .. import settings
 from .. import printing
-from ..db import get_db, get_engine
+from ..unit_of_work import get_db, get_engine
 from ..models import Station
 from ..permissions import allowed
 from ..security import current_actor, login_manager

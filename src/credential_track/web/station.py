@@ -13,7 +13,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import get_db, refused_to
 from ..domain.regions import all_routes
 from ..permissions import allowed
 from ..security import page_require
@@ -115,20 +115,14 @@ def scan_page():
 
 
 @bp.post("/bags")
+@refused_to(lambda: url_for("station.scan_page", action="bag"))
 @page_require("dispatch")
 def open_bag():
     station = _current_station()
     if station is None:
         return redirect(url_for("station.pick"))
-    db = get_db()
-    try:
-        bag = dispatch.open_bag(db, route=request.form.get("route", ""), station=station["code"],
-                                user_id=current_user.id)
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("station.scan_page", action="bag"))
-    db.commit()
+    bag = dispatch.open_bag(get_db(), route=request.form.get("route", ""), station=station["code"],
+                            user_id=current_user.id)
     flash(_("Bag %(code)s opened for route %(route)s.", code=bag.code, route=bag.route))
     return redirect(url_for("station.scan_page", action="bag", bag=bag.code))
 
@@ -156,24 +150,18 @@ def trips():
 
 
 @bp.post("/trips")
+@refused_to(lambda: url_for("station.trips"))
 @page_require("dispatch")
 def create_trip():
     station = _current_station()
     if station is None:
         return redirect(url_for("station.pick"))
     f = request.form
-    db = get_db()
-    try:
-        trip = dispatch.create_trip(
-            db, vehicle=f.get("vehicle", ""), driver=f.get("driver", ""), escorts=f.getlist("escort"),
-            origin=f.get("origin", "") or station["site_name_zh"], destination=f.get("destination", ""),
-            station=station["code"], user_id=current_user.id,
-        )
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("station.trips"))
-    db.commit()
+    trip = dispatch.create_trip(
+        get_db(), vehicle=f.get("vehicle", ""), driver=f.get("driver", ""), escorts=f.getlist("escort"),
+        origin=f.get("origin", "") or station["site_name_zh"], destination=f.get("destination", ""),
+        station=station["code"], user_id=current_user.id,
+    )
     flash(_("Trip %(code)s created: scan its sealed bags.", code=trip.code))
     if "load" in station["actions"]:
         return redirect(url_for("station.scan_page", action="load", trip=trip.code))
@@ -181,18 +169,12 @@ def create_trip():
 
 
 @bp.post("/trips/<code>/depart")
+@refused_to(lambda **_kw: url_for("station.trips"))
 @page_require("dispatch")
 def depart(code: str):
     station = _current_station()
-    db = get_db()
-    try:
-        trip = dispatch.depart_trip(db, code=code, station=station["code"] if station else None,
-                                    user_id=current_user.id)
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("station.trips"))
-    db.commit()
+    trip = dispatch.depart_trip(get_db(), code=code, station=station["code"] if station else None,
+                                user_id=current_user.id)
     flash(_("Trip %(code)s departed.", code=trip.code))
     return redirect(url_for("station.trips"))
 
@@ -217,20 +199,17 @@ def supervisor():
 
 
 def _correction(fn, ok_message: str, **kwargs):
-    db = get_db()
-    station = session.get("station")
-    try:
-        fn(db, station=station, user_id=current_user.id, **kwargs)
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-    else:
-        db.commit()
-        flash(ok_message)
-    return redirect(url_for("station.supervisor", code=request.form.get("back") or None))
+    fn(get_db(), station=session.get("station"), user_id=current_user.id, **kwargs)
+    flash(ok_message)
+    return redirect(_supervisor_page())
+
+
+def _supervisor_page() -> str:
+    return url_for("station.supervisor", code=request.form.get("back") or None)
 
 
 @bp.post("/supervisor/undo")
+@refused_to(_supervisor_page)
 @page_require("supervise")
 def undo():
     raw = request.form.get("event_id", "")
@@ -241,6 +220,7 @@ def undo():
 
 
 @bp.post("/supervisor/reopen")
+@refused_to(_supervisor_page)
 @page_require("supervise")
 def reopen():
     return _correction(corrections.reopen_bag, _("Bag reopened: its items are back in the bag."),
@@ -248,6 +228,7 @@ def reopen():
 
 
 @bp.post("/supervisor/release")
+@refused_to(_supervisor_page)
 @page_require("supervise")
 def release():
     return _correction(corrections.release_hold, _("Hold released."), code=request.form.get("code", ""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from .. import settings
-from ..db import get_db
+from ..unit_of_work import get_db
 from ..security import limiter
 from ..services import lookup
 

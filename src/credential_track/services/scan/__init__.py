@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
+from ...db import writer
 from ...domain.codes import normalize_code
 from ...models import Bag, Credential, Station
 from .. import recent
@@ -39,7 +40,7 @@ from .model import (
 )
 from .statements import SQL, station_row
 
-__all__ = ["scan", "ScanRequest", "ScanOutcome", "SCAN_ACTIONS", "ITEM_ACTIONS", "BAG_ACTIONS",
+__all__ = ["scan", "scan_on", "ScanRequest", "ScanOutcome", "SCAN_ACTIONS", "ITEM_ACTIONS", "BAG_ACTIONS",
            "item_summary", "bag_summary", "move_items", "station_by_code"]
 
 
@@ -85,6 +86,17 @@ def scan(session: Session | Connection, req: ScanRequest, *, acting_station: str
                 continue
             raise
     raise RuntimeError("unreachable")
+
+
+def scan_on(engine: Engine, req: ScanRequest, *, acting_station: str | None = None,
+            default_weight_g: int | None = None) -> ScanOutcome:
+    """Decide and record one scan in a transaction of its own on a plain
+    connection of `engine`'s writer (the API's busy path: no ORM session to
+    set up), committed before it returns."""
+    with writer(engine).connect() as conn:
+        outcome = scan(conn, req, acting_station=acting_station, default_weight_g=default_weight_g)
+        conn.commit()
+    return outcome
 
 
 def _try_fast(session: Session | Connection, req: ScanRequest, default_weight_g: int | None) -> Decision | None:
