@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     args = ap.parse_args()
-    from credential_track.cli import gunicorn_settings, run_gunicorn
+    from credential_track.cli.commands import gunicorn_settings, run_gunicorn
 
     sys.argv = sys.argv[:1]
     run_gunicorn(lambda: create_bare_app(args.db_url),

@@ -467,7 +467,7 @@ def test_the_access_log_holds_no_query_string(capsys):
     from gunicorn.config import Config
 
     from credential_track.access_log import PrivateAccessLogger
-    from credential_track.cli import gunicorn_settings
+    from credential_track.cli.commands import gunicorn_settings
 
     assert gunicorn_settings(host="h", port=1, workers=1, threads=1)["logger_class"] == (
         "credential_track.access_log.PrivateAccessLogger")

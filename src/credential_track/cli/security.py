@@ -8,13 +8,13 @@ import click
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from .db import write_session
+from ..db import write_session
 
-from .unit_of_work import get_engine
-from .models import User
-from .services import backup as backups
-from .services import tokens, users
-from .services.errors import ServiceError
+from ..unit_of_work import get_engine
+from ..models import User
+from ..services import backup as backups
+from ..services import tokens, users
+from ..services.errors import ServiceError
 
 
 def _fail(exc: ServiceError):
@@ -120,7 +120,7 @@ def _user_action(username: str, fn, done: str) -> None:
 
 
 def register(app) -> None:
-    from .cli import token_group, user_group
+    from .common import token_group, user_group
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

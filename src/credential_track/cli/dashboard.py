@@ -10,12 +10,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
-from . import settings
-from .unit_of_work import get_engine
+from .. import settings
+from ..unit_of_work import get_engine
 
 
 def _day(value: str | None) -> date:
-    from .services.dashboard import report
+    from ..services.dashboard import report
 
     if not value:
         return report.default_day()
@@ -39,7 +39,7 @@ def report_group():
 @with_appcontext
 def daily_command(day: str | None, out: str, xlsx: str | None):
     """The daily feedback report of a day as PDF and XLSX, from the events."""
-    from .services.dashboard import report, summary
+    from ..services.dashboard import report, summary
 
     d = _day(day)
     started = time.monotonic()
@@ -70,7 +70,7 @@ def dashboard_group():
 @with_appcontext
 def refresh_command(rebuild: bool):
     """Fold new events into the dashboard's summaries."""
-    from .services.dashboard import summary
+    from ..services.dashboard import summary
 
     started = time.monotonic()
     n = (summary.rebuild if rebuild else summary.refresh)(get_engine())

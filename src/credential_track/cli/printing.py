@@ -11,12 +11,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
-from . import settings
-from . import printing
-from .cli import Progress, fail
-from .unit_of_work import get_engine
-from .services import print_data
-from .services.errors import ServiceError
+from .. import settings
+from .. import printing
+from .common import Progress, fail
+from ..unit_of_work import get_engine
+from ..services import print_data
+from ..services.errors import ServiceError
 
 
 def _tz() -> str:

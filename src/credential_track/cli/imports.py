@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .cli import Progress, fail, import_group
-from .unit_of_work import get_engine
-from .domain.manifest import ManifestError
-from .files import make_private, private_open, touch_private
-from .services import disclosure, exports, imports, revocations
-from .services.errors import ServiceError
+from .common import Progress, fail, import_group
+from ..unit_of_work import get_engine
+from ..domain.manifest import ManifestError
+from ..files import make_private, private_open, touch_private
+from ..services import disclosure, exports, imports, revocations
+from ..services.errors import ServiceError
 
 
 class _Total:

@@ -9,10 +9,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import settings
-from .db import write_session
-from .unit_of_work import get_engine
-from .services import delivery, notify, outreach
+from .. import settings
+from ..db import write_session
+from ..unit_of_work import get_engine
+from ..services import delivery, notify, outreach
 
 CHUNK = 500
 

@@ -10,14 +10,15 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlmodel import Session, select
 
-from . import settings
-from . import dashboard_cli, migrate
-from .db import write_session
-from .unit_of_work import get_engine
-from .models import Credential, User
-from .services import accounts, queries
-from .services.errors import ServiceError
-from .services.seed import load_seed
+from .. import settings
+from .. import migrate
+from .common import Progress, fail, import_group, token_group, user_group
+from ..db import write_session
+from ..unit_of_work import get_engine
+from ..models import Credential, User
+from ..services import accounts, queries
+from ..services.errors import ServiceError
+from ..services.seed import load_seed
 
 DEMO_USERS = [
     ("admin", "admin", "系统管理员", "admin-demo-2026"),
@@ -26,37 +27,6 @@ DEMO_USERS = [
     ("agent", "agent", "客服小李", "agent-demo-2026"),
     ("organizer", "organizer", "主办方联络人", "organizer-demo-2026"),
 ]
-
-
-class Progress:
-    """Rows/s and ETA on a terminal; silent when output is not a terminal."""
-
-    def __init__(self, total: int, label: str):
-        self.total, self.label, self.done = total, label, 0
-        self.start = time.monotonic()
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if not self.tty or (now - self._last < 0.2 and self.done < self.total):
-            return
-        self._last = now
-        rate = self.done / max(now - self.start, 1e-6)
-        eta = (self.total - self.done) / rate if rate else 0
-        pct = 100 * self.done / self.total if self.total else 100
-        sys.stderr.write(f"\r{self.label}: {self.done:,}/{self.total:,} ({pct:.0f}%) "
-                         f"{rate:,.0f} rows/s, ETA {eta:.0f}s ")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self.tty:
-            sys.stderr.write("\n")
-
-
-def fail(message: str) -> None:
-    raise click.ClickException(message)
 
 
 def init_database() -> dict:
@@ -81,7 +51,7 @@ def init_command():
 @with_appcontext
 def demo_command(n: int, seed: int):
     """Initialise the database and fill it with a deterministic demo data set."""
-    from .services.demo import build_demo
+    from ..services.demo import build_demo
 
     init_database()
     engine = get_engine()
@@ -98,10 +68,10 @@ def demo_command(n: int, seed: int):
         progress = Progress(n, "demo")
         result = build_demo(engine, credentials=n, seed=seed, progress=progress)
         progress.finish()
-        from .services.dashboard.summary import refresh
+        from ..services.dashboard.summary import refresh
 
         refresh(engine)  # the dashboard's summaries, so that its first view is quick
-        from .services import outreach
+        from ..services import outreach
 
         with write_session(engine) as s:  # the desk's proactive queue, as cron would fill it
             swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_settings(settings.current()))
@@ -129,7 +99,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, debug: bool)
         run_simple(host, port, current_app._get_current_object(), use_debugger=True, use_reloader=False,
                    threaded=True)
         return
-    from . import create_app
+    from .. import create_app
 
     run_gunicorn(create_app, gunicorn_settings(host=host, port=port, workers=workers, threads=threads))
 
@@ -158,11 +128,6 @@ def run_gunicorn(app_factory, options: dict) -> None:
     _App().run()
 
 
-@click.group("user")
-def user_group():
-    """Manage users."""
-
-
 @user_group.command("add")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(accounts.ROLES))
@@ -177,17 +142,12 @@ def user_add(username: str, role: str, display_name: str, password_stdin: bool):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with write_session(get_engine()) as s:
-            from .services import users  # records the change as a user_create event
+            from ..services import users  # records the change as a user_create event
             user = users.add_user(s, users.Manager(None, "admin", None), username=username, password=password,
                                   role=role, display_name=display_name)
             click.echo(f"user {user.username} added with role {user.role}")
     except ServiceError as exc:
         fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
-
-
-@click.group("token")
-def token_group():
-    """Manage API tokens."""
 
 
 @token_group.command("create")
@@ -200,7 +160,7 @@ def token_create(station_code, username, name, days):
     """Create a token for a station or a user; the token is the last line printed."""
     try:
         with write_session(get_engine()) as s:
-            from .services import tokens  # records the change as a token_create event
+            from ..services import tokens  # records the change as a token_create event
             issued = tokens.issue_token(s, station_code=station_code, username=username, name=name, days=days)
     except ServiceError as exc:
         fail(exc.message)
@@ -222,33 +182,3 @@ def stats_command(as_json: bool):
     click.echo(f"total {data['total']:,}")
     for status, n in data["by_status"].items():
         click.echo(f"  {status:<18}{n:>10,}")
-
-
-@click.group("import")
-def import_group():
-    """Import files: manifests, revocations, EMS delivery events."""
-
-
-def register_commands(app) -> None:
-    for cmd in (init_command, demo_command, serve_command, user_group, token_group, stats_command,
-                import_group):
-        app.cli.add_command(cmd)
-    from .cli_print import print_group  # imported late: it builds on this module
-    app.cli.add_command(print_group)
-    from . import cli_import
-
-    cli_import.register(app)
-    from . import cli_security
-
-    cli_security.register(app)
-    from .service_cli import register as register_service
-
-    register_service(app, import_group)
-    dashboard_cli.register(app)
-
-
-def main() -> None:
-    from . import create_app
-
-    FlaskGroup(create_app=create_app, add_default_commands=False,
-               help="Credential Track: expo credentials from handover to holder.")(prog_name="credtrack")
