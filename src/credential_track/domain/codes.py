@@ -56,7 +56,7 @@ def s10_check_digit(serial: str) -> int:
 def is_valid_s10(code: str) -> bool:
     """True when `code` is a well-formed S10 number with a correct check digit."""
     m = _S10.match(code)
-    return bool(m) and s10_check_digit(m.group(2)) == int(m.group(3))
+    return m is not None and s10_check_digit(m.group(2)) == int(m.group(3))
 
 
 def make_s10(prefix: str, serial: int, country: str = "CN") -> str:

@@ -186,7 +186,7 @@ def _source(action: str) -> Guard:
     return Guard(f"{action}_source", _status_refusal, cond=Cond("item", "status", "in", sources))
 
 
-def _item_guards(action: str, *middle: Guard, flags: tuple[Guard, ...] = (NOT_REVOKED, NOT_HELD)) -> tuple:
+def _item_guards(action: str, *middle: Guard, flags: tuple[Guard, ...] = (NOT_REVOKED, NOT_HELD)) -> tuple[Guard, ...]:
     bag_first = (BAG_IN_CONTEXT, BAG_KNOWN) if action in (Action.bag, Action.unbag) else ()
     return (STATION_MAY, *bag_first, ITEM_KNOWN, *flags, _source(action), *middle)
 
@@ -264,8 +264,8 @@ def checks(action: str, needs: str) -> tuple[Guard, ...]:
 class Effects:
     """What an accepted item scan writes besides the status."""
 
-    values: dict = field(default_factory=dict)  # item columns
-    details: dict = field(default_factory=dict)  # event details
+    values: dict[str, Any] = field(default_factory=dict)  # item columns
+    details: dict[str, Any] = field(default_factory=dict)  # event details
     bag_delta: int = 0
     needs_waybill: bool = False  # capture without a waybill: allocate one
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 
+from typing import Any
+
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -138,11 +140,11 @@ def _connection(session: Session | Connection) -> Connection:
     return session if isinstance(session, Connection) else session.connection()
 
 
-def _bind(session: Session | Connection):
+def _bind(session: Session | Connection) -> Any:
     return session.engine if isinstance(session, Connection) else session.get_bind()
 
 
-def _known_station(reader, code: str) -> StationRow | None:
+def _known_station(reader: Engine, code: str) -> StationRow | None:
     """The station's row, from memory (services/recent.py) or read outside
     any write transaction."""
     def load() -> StationRow | None:

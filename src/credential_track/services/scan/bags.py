@@ -3,19 +3,21 @@ inside it."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, String, func, literal, null, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from ...domain.scan_rules import Facts
 from ...domain.status import Action, Status, TripState, next_bag_state
-from ...models import Credential, Event
+from ...models import Credential
 from .. import events
 from . import model
 from .model import Decision, ScanOutcome, ScanRequest, StationRow, bag_summary
 from .record import record_scan
-from .statements import SQL
+from .statements import SQL, C as _C, E as _E
 
 
 def apply_bag_scan(conn: Connection, req: ScanRequest, station: StationRow, code: str, facts: Facts) -> Decision:
@@ -24,8 +26,8 @@ def apply_bag_scan(conn: Connection, req: ScanRequest, station: StationRow, code
     bag = facts.bag
     target = next_bag_state(req.action, bag.state)
     now = model.now()
-    details: dict = {}
-    values: dict = {"state": target.value}
+    details: dict[str, Any] = {}
+    values: dict[str, Any] = {"state": target.value}
     trip_id = None
     if req.action == Action.seal:
         seal_no = facts.ctx("seal").upper()
@@ -64,13 +66,13 @@ def apply_bag_scan(conn: Connection, req: ScanRequest, station: StationRow, code
     return Decision(outcome, None, bag, None, values)
 
 
-def move_items(conn: Session | Connection, *, where, action: str, source: Status, target: Status,
+def move_items(conn: Session | Connection, *, where: Any, action: str, source: Status, target: Status,
                station: str | None, user_id: int | None, at: datetime,
                bag_id: int | None = None, trip_id: int | None = None) -> int:
     """Move every item matching `where` from `source` to `target`, set-based,
     with one event per item. Returns how many moved."""
-    cond = (Credential.status == source.value) & where
-    moved = conn.scalar(select(func.count()).select_from(Credential).where(cond))
+    cond = (_C.c.status == source.value) & where
+    moved = conn.scalar(select(func.count()).select_from(_C).where(cond))
     if not moved:
         return 0
     target_conn = conn.connection() if isinstance(conn, Session) else conn
@@ -78,17 +80,17 @@ def move_items(conn: Session | Connection, *, where, action: str, source: Status
         target_conn,
         ["credential_id", "bag_id", "trip_id", "action", "result", "from_status", "to_status",
          "station", "user_id", "at"],
-        select(Credential.id, _lit(bag_id, Integer), _lit(trip_id, Integer),
+        select(_C.c.id, _lit(bag_id, Integer), _lit(trip_id, Integer),
                _lit(action, String), _lit("ok", String), _lit(source.value, String),
                _lit(target.value, String), _lit(station, String), _lit(user_id, Integer),
-               _lit(at, Event.__table__.c.at.type))
-        .where(cond).order_by(Credential.id),
+               _lit(at, _E.c.at.type))
+        .where(cond).order_by(_C.c.id),
         actions=[action])
-    conn.execute(Credential.__table__.update().where(cond).values(status=target.value, updated_at=at))
+    conn.execute(_C.update().where(cond).values(status=target.value, updated_at=at))
     return moved
 
 
-def _lit(value, type_):
+def _lit(value: object, type_: Any) -> ColumnElement[Any]:
     """A typed constant for INSERT … SELECT (PostgreSQL must know the type)."""
     return null() if value is None else literal(value, type_=type_)
 

@@ -10,11 +10,13 @@ nothing is kept and the locked path decides the scan again and names the
 refusal; a race for one item still gets exactly one `ok`."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from sqlalchemy.engine import Connection
 
 from ...domain.codes import CodeKind, classify, normalize_code
 from ...domain.scan_rules import BAG_KNOWN, GUARDS, Facts, checks, context_value, context_waybill, first_failure, item_effects
-from ...domain.status import TRANSITIONS
+from ...domain.status import TRANSITIONS, Action
 from . import model
 from .model import BagRow, Decision, ItemRow, ScanOutcome, ScanRequest, StationRow, bag_summary, item_summary
 from .record import record_scan
@@ -28,7 +30,7 @@ def eligible(req: ScanRequest) -> bool:
 
 
 def try_scan(conn: Connection, req: ScanRequest, station: StationRow | None, default_weight_g: int | None,
-             rollback) -> Decision | None:
+             rollback: Callable[[], None]) -> Decision | None:
     """Write the scan if every guard holds; None (with everything undone by
     `rollback`) when the locked path must decide."""
     if station is None:
@@ -50,8 +52,8 @@ def try_scan(conn: Connection, req: ScanRequest, station: StationRow | None, def
         return None
     (source,) = TRANSITIONS[req.action].sources
     target = TRANSITIONS[req.action].target
-    statements = FAST[req.action]
-    params: dict = {"p_code": code}
+    statements = FAST[Action(req.action)]
+    params: dict[str, Any] = {"p_code": code}
     bag = None
     if BAG_KNOWN in GUARDS[req.action]:
         bag_code = context_value(req.context, "bag").upper()

@@ -86,7 +86,7 @@ def _facts(conn: Connection, req: ScanRequest, station: StationRow, code: str) -
 def _refusal_detail(guard: str, facts: Facts) -> str | None:
     """A fact the refusal message names (the item's route, the seal read)."""
     if guard == "same_route":
-        return facts.item.route
+        return str(facts.item.route)
     if guard in ("seal_unused", "seal_matches"):
         return facts.ctx("seal").upper()
     return None

@@ -25,7 +25,7 @@ class ScanRequest:
     action: str
     station: str
     nonce: str
-    context: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict[str, Any])
     scanned_at: datetime | None = None
     user_id: int | None = None
 
@@ -34,13 +34,13 @@ class ScanRequest:
 class ScanOutcome:
     result: str  # ok, rejected
     reason: str | None
-    item: dict | None
+    item: dict[str, Any] | None
     event_id: int | None
     replayed: bool = False
-    bag: dict | None = None
+    bag: dict[str, Any] | None = None
     detail: str | None = None  # a fact for the message (e.g. the allocated waybill)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = {
             "result": self.result, "reason": self.reason, "item": self.item,
             "event_id": self.event_id, "replayed": self.replayed,
@@ -98,8 +98,8 @@ class Decision:
     outcome: ScanOutcome
     item: ItemRow | None = None
     bag: BagRow | None = None
-    item_values: dict | None = None
-    bag_values: dict | None = None
+    item_values: dict[str, Any] | None = None
+    bag_values: dict[str, Any] | None = None
 
 
 class Refused(Exception):
@@ -111,7 +111,7 @@ class Refused(Exception):
         self.reason, self.item, self.bag, self.detail = reason, item, bag, detail
 
 
-def item_summary(item: Any) -> dict | None:
+def item_summary(item: Any) -> dict[str, Any] | None:
     """What a scan answer says about an item: no personal data."""
     if item is None:
         return None
@@ -127,13 +127,13 @@ def item_summary(item: Any) -> dict | None:
     }
 
 
-def bag_summary(bag: Any) -> dict | None:
+def bag_summary(bag: Any) -> dict[str, Any] | None:
     if bag is None:
         return None
     return {"code": bag.code, "route": bag.route, "state": bag.state, "item_count": bag.item_count,
             "seal_no": bag.seal_no}
 
 
-def context_details(req: ScanRequest) -> dict:
+def context_details(req: ScanRequest) -> dict[str, Any]:
     """The request's context as recorded on its event (empty values left out)."""
     return {k: v for k, v in (req.context or {}).items() if v not in (None, "")}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -21,7 +22,7 @@ def stored_response(outcome: ScanOutcome) -> str:
 
 
 def record_scan(conn: Connection, req: ScanRequest, station: StationRow, code: str, outcome: ScanOutcome,
-                *, extra: dict | None = None, **columns) -> int:
+                *, extra: dict[str, Any] | None = None, **columns: Any) -> int:
     """Append the scan's event (its context and `extra` as details); its id."""
     return events.write(
         conn, action=req.action, details={**context_details(req), **(extra or {})} or None,

@@ -6,21 +6,24 @@ caller's connection: no ORM objects, no unit of work, and the write lock held
 for a handful of short statements."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, select, update
+from typing import Any, Mapping
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from ...domain.scan_rules import Cond, sql_conditions
+from ...domain.scan_rules import Cond, Guard, sql_conditions
 from ...domain.status import Action, BagState
 from ...models import Bag, Credential, Event, Station, Trip, WaybillRange
 from .model import BagRow, ItemRow, StationRow, TripRow
 
-C = Credential.__table__
-B = Bag.__table__
-T = Trip.__table__
-E = Event.__table__
-R = WaybillRange.__table__
-S = Station.__table__
+C: Table = Credential.__table__  # type: ignore[attr-defined]
+B: Table = Bag.__table__  # type: ignore[attr-defined]
+T: Table = Trip.__table__  # type: ignore[attr-defined]
+E: Table = Event.__table__  # type: ignore[attr-defined]
+R: Table = WaybillRange.__table__  # type: ignore[attr-defined]
+S: Table = Station.__table__  # type: ignore[attr-defined]
 ITEM_COLUMNS = (C.c.id, C.c.credential_no, C.c.waybill_no, C.c.status, C.c.route,
                 C.c.credential_type, C.c.hold, C.c.revoked, C.c.bag_id)
 BAG_COLUMNS = (B.c.id, B.c.code, B.c.route, B.c.state, B.c.item_count, B.c.seal_no, B.c.trip_id)
@@ -56,20 +59,23 @@ SQL = {
 }
 
 
-def _compile(cond: Cond) -> ColumnElement:
+def _compile(cond: Cond) -> ColumnElement[bool]:
     """A guard's stored-column condition as SQL. A condition on another
     subject's column (`same`) takes that value as the parameter
     ``p_<subject>_<column>``."""
     column = _TABLES[cond.subject].c[cond.column]
+    out: ColumnElement[bool]
     if cond.op == "eq":
-        return column == cond.operand
-    if cond.op == "in":
+        out = column == cond.operand
+    elif cond.op == "in":
         values = sorted(cond.operand)
-        return column == values[0] if len(values) == 1 else column.in_(values)
-    if cond.op == "same":
+        out = column == values[0] if len(values) == 1 else column.in_(values)
+    elif cond.op == "same":
         other_subject, other_column = cond.operand
-        return column == bindparam(f"p_{other_subject}_{other_column}")
-    raise ValueError(f"unknown operator {cond.op!r}")
+        out = column == bindparam(f"p_{other_subject}_{other_column}")
+    else:
+        raise ValueError(f"unknown operator {cond.op!r}")
+    return out
 
 
 # Item scans that need nothing but the item (and, for bagging, the bag) and
@@ -77,7 +83,8 @@ def _compile(cond: Cond) -> ColumnElement:
 FAST_ACTIONS = frozenset({Action.handover, Action.capture, Action.accept, Action.bag})
 
 
-def fast_item_update(action: str, key_column, guards=None):
+def fast_item_update(action: str, key_column: Any,
+                     guards: Mapping[str, tuple[Guard, ...]] | None = None) -> ReturningUpdate[Any]:
     """UPDATE of the item the code names, only while every stored-column
     guard of `action` holds; SET takes the columns of the parameters given."""
     conds = sql_conditions(action, "item", guards)
@@ -85,7 +92,7 @@ def fast_item_update(action: str, key_column, guards=None):
             .returning(*ITEM_COLUMNS))
 
 
-def fast_bag_update(action: str, guards=None):
+def fast_bag_update(action: str, guards: Mapping[str, tuple[Guard, ...]] | None = None) -> ReturningUpdate[Any]:
     """UPDATE of the bag the context names (its count moved by :p_delta),
     only while every stored-column guard of `action` on the bag holds."""
     conds = sql_conditions(action, "bag", guards)
