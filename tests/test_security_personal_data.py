@@ -23,7 +23,7 @@ from credential_track.services import accounts, audit, corrections, disclosure, 
 
 from .conftest import Auth
 from .factories import PASSWORD, configure, do_scan, make_credential, open_bag, reload
-from .service_helpers import item_at
+from .desk_helpers import item_at
 
 PHONE, NAME, ADDRESS = "16512342559", "欧阳娜娜", "崧泽大道333号9楼"
 

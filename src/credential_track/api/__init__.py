@@ -30,4 +30,4 @@ def _http_error(exc: HTTPException):
     return jsonify(error=exc.description), exc.code
 
 
-from . import admin, dashboard, handover, items, scans, service, station  # noqa: E402,F401
+from . import admin, dashboard, desk, handover, items, scans, station  # noqa: E402,F401

@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 from .org import ApiToken, CredentialType, Route, Site, Station, User
 from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
 from .dashboard import DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState
-from .service import (
+from .desk import (
     Call, DeliveryEvent, InterceptRequest, Notification, NotificationAttempt, OutreachAttempt,
     OutreachTask, SavedReply, Ticket, TicketItem, TicketNote,
 )

@@ -1,4 +1,4 @@
-"""Customer service: calls, tickets, outreach tasks, the notification outbox,
+"""The desk (customer service): calls, tickets, outreach tasks, the notification outbox,
 intercept requests and the EMS delivery-event log."""
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from credential_track.models import Event, OutreachTask, Ticket
 from credential_track.services import outreach
 
 from .factories import configure, reload
-from .service_helpers import item_at
+from .desk_helpers import item_at
 
 PII = ("张伟", "13812345678", "世纪大道", "华东贸易", "浦东新区")
 

@@ -14,7 +14,7 @@ from credential_track.services import notify, outreach
 from credential_track.services.errors import Conflict
 
 from .factories import configure
-from .service_helpers import item_at, user_id
+from .desk_helpers import item_at, user_id
 
 
 def _sweep(engine, **kw):

@@ -14,7 +14,7 @@ from credential_track.services import tickets
 from credential_track.services.errors import Conflict, ServiceError
 
 from .factories import do_scan, reload
-from .service_helpers import item_at, user_id
+from .desk_helpers import item_at, user_id
 
 
 def _ticket(engine, agent, nos=(), **kw):

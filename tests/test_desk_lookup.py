@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from credential_track.models import Event
 
-from .service_helpers import item_at
+from .desk_helpers import item_at
 
 
 def _lookup(client, q):

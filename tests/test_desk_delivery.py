@@ -10,7 +10,7 @@ from credential_track.models import Event, Notification, OutreachTask
 from credential_track.services import accounts
 
 from .factories import reload
-from .service_helpers import item_at
+from .desk_helpers import item_at
 
 
 def _headers(engine, role="supervisor"):
