@@ -15,15 +15,19 @@ import codecs
 import csv
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator, TextIO
 from xml.etree.ElementTree import iterparse
 
 from .codes import CodeKind, classify, is_code_text, normalize_code
 from .recipient import MAX_LEN, MESSAGES as RECIPIENT_MESSAGES, N_, WARNINGS, check_recipient, clean_text
 from .regions import _to_simplified
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 # field → accepted header spellings (compared after NFKC, traditional →
 # simplified, lower-cased, blanks removed)
@@ -96,8 +100,10 @@ FILE_MESSAGES = {
 class ManifestError(Exception):
     """The file cannot be read as a manifest at all (one clear message)."""
 
-    def __init__(self, key: str, **params):
+    def __init__(self, key: str, **params: str | int | float):
         # a key of FILE_MESSAGES (translated where shown), or a plain message
+        self.key: str | None
+        self.params: dict[str, str | int | float]
         self.key, self.params = (key, params) if key in FILE_MESSAGES else (None, {})
         super().__init__(FILE_MESSAGES[key].format(**params) if self.key else key)
 
@@ -112,7 +118,7 @@ class RowError:
     column: str
     value: str
     key: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, str | int | float] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -223,7 +229,7 @@ def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
         f.seek(0)
-        dec = codecs.getincrementaldecoder("utf-8")()
+        dec: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-8")()
         try:
             while True:
                 block = f.read(chunk)
@@ -267,13 +273,13 @@ class CellKind(str):
 
     kind: str = "number"
 
-    def __new__(cls, text: str, kind: str):
+    def __new__(cls, text: str, kind: str) -> CellKind:
         obj = super().__new__(cls, text)
         obj.kind = kind
         return obj
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -328,8 +334,8 @@ class Manifest:
         self.kind = "xlsx" if self.path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
         self.encoding: str | None = None
         self.hidden: frozenset[int] = frozenset()
-        self._wb = None
-        self._fh = None
+        self._wb: Workbook | None = None
+        self._fh: TextIO | None = None
         try:
             if self.kind == "xlsx":
                 self._open_xlsx()
@@ -399,10 +405,10 @@ class Manifest:
         if self._wb is not None:
             self._wb.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Manifest:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -431,7 +437,8 @@ class Validator:
     After each `check`, `warnings` holds the row's warnings (the row is
     imported): names the label fonts cannot print."""
 
-    def __init__(self, types: dict[str, str], columns: dict[str, int], *, missing_chars=None):
+    def __init__(self, types: dict[str, str], columns: dict[str, int], *,
+                 missing_chars: Callable[[str], set[str]] | None = None):
         self.types = {k.strip().lower(): v for k, v in types.items()}
         self.known_types = ", ".join(sorted(set(types.values())))
         self.columns = columns
@@ -440,7 +447,9 @@ class Validator:
         self.seen: dict[str, int] = {}  # credential_no → first row
         self.warnings: list[RowError] = []
         if missing_chars is None:
-            from ..printing.fonts import missing_chars
+            # a name bound by import is not narrowed by mypy: bind it by assignment
+            from ..printing.fonts import missing_chars as fonts_missing_chars
+            missing_chars = fonts_missing_chars
         self._missing_chars = missing_chars
         # characters already asked about (a manifest reuses a few thousand)
         self._printable: set[str] = set()
@@ -458,7 +467,7 @@ class Validator:
             self._printable |= new - missing
         return "".join(sorted(chars & self._unprintable_chars))
 
-    def check(self, rownum: int, cells: list[str]) -> tuple[tuple | None, list[RowError]]:
+    def check(self, rownum: int, cells: list[str]) -> tuple[tuple[str | None, ...] | None, list[RowError]]:
         """(record in RECORD_FIELDS order, []) for a valid row, else (None, errors)."""
         if len(cells) < self._width:
             cells = cells + [""] * (self._width - len(cells))
@@ -515,6 +524,7 @@ class Validator:
             return None, errors
 
         values, phone = rec.values, rec.phone
+        assert phone is not None  # recipient_phone is required: a row without errors has one
         for f in ("recipient_name", "holder_name", "organization", "address"):
             chars = self._unprintable(values[f])
             if chars:

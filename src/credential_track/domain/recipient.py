@@ -15,9 +15,11 @@ ranges and service numbers are refused. Addresses are placed by
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
@@ -75,7 +77,7 @@ class FieldError(Exception):
     field: str
     value: str
     key: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, str | int | float] = dataclasses.field(default_factory=dict)  # `field` above hides field()
 
     @property
     def message(self) -> str:
@@ -257,7 +259,7 @@ class Recipient:
         return self.placement.route if self.placement else None
 
 
-def check_recipient(values: dict, *, fields: tuple[str, ...] | None = None,
+def check_recipient(values: Mapping[str, str | None], *, fields: tuple[str, ...] | None = None,
                     required: tuple[str, ...] = ()) -> tuple[Recipient, list[FieldError]]:
     """Clean and check recipient data.
 
@@ -325,7 +327,7 @@ def check_recipient(values: dict, *, fields: tuple[str, ...] | None = None,
     return rec, errors
 
 
-def check_changes(current: dict, changes: dict) -> tuple[Recipient, list[FieldError]]:
+def check_changes(current: Mapping[str, str], changes: Mapping[str, str | None]) -> tuple[Recipient, list[FieldError]]:
     """Check a change of recipient data (a correction at capture, an address
     change at the desk): the changed fields are cleaned and checked; when one
     of province, city, district or address changes, the address is placed
@@ -351,7 +353,7 @@ def check_changes(current: dict, changes: dict) -> tuple[Recipient, list[FieldEr
     return rec, errors
 
 
-def message(error: FieldError, translate=None) -> str:
+def message(error: FieldError, translate: Callable[[str], str] | None = None) -> str:
     """`field 'value': rule`, the rule translated with `translate` (gettext)."""
     text = MESSAGES[error.key]
     if translate is not None:

@@ -16,13 +16,16 @@ parts contradict each other, is a `PlaceError` naming the field.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 import unicodedata
 import zipfile
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,8 @@ SHANGHAI_DISTRICTS_EN = {
 
 _BY_NAME: dict[str, Province] = {}
 for _p in PROVINCES:
-    for _key in (_p.name, _p.short, _p.en.lower(), _p.en.lower().replace(" ", "")):
-        _BY_NAME[_key] = _p
+    for _form in (_p.name, _p.short, _p.en.lower(), _p.en.lower().replace(" ", "")):
+        _BY_NAME[_form] = _p
 # other forms people write: long autonomous-region names with variants,
 # "省" added where it does not belong, English variants
 _BY_NAME.update({
@@ -190,7 +193,7 @@ def _shanghai_district(text: str) -> str:
 
 def all_routes() -> list[tuple[str, str, str]]:
     """(code, Chinese name, English name) for every route."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for p in PROVINCES:
         if p.route == "SH":
             out.extend((code, zh, en) for code, (zh, en) in SHANGHAI_ROUTES.items())
@@ -342,7 +345,7 @@ class PlaceError(Exception):
     field: str
     value: str
     key: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, str | int | float] = dataclasses.field(default_factory=dict)  # `field` above hides field()
 
     def __str__(self) -> str:
         return f"{self.field} {self.value!r}: {self.key} {self.params}"
@@ -374,10 +377,11 @@ class _Found:
     text: dict[str, str] = field(default_factory=dict)  # level → the words as written
 
 
-_LENGTHS: dict[int, tuple[dict, dict[str, tuple[int, ...]]]] = {}
+_V = TypeVar("_V")
+_LENGTHS: dict[int, tuple[Mapping[str, object], dict[str, tuple[int, ...]]]] = {}
 
 
-def _lengths(index: dict) -> dict[str, tuple[int, ...]]:
+def _lengths(index: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
     """First character → the lengths of the names starting with it, longest first."""
     out: dict[str, set[int]] = {}
     for name in index:
@@ -385,10 +389,11 @@ def _lengths(index: dict) -> dict[str, tuple[int, ...]]:
     return {c: tuple(sorted(ns, reverse=True)) for c, ns in out.items()}
 
 
-def _match(text: str, pos: int, index: dict, max_len: int, *, cached: bool = True):
-    """The longest name of `index` at `pos` of `text`: (name, entries) or (None, None)."""
+def _match(text: str, pos: int, index: Mapping[str, _V], max_len: int, *,
+           cached: bool = True) -> tuple[str, _V | None]:
+    """The longest name of `index` at `pos` of `text`: (name, entries) or ("", None)."""
     if pos >= len(text):
-        return None, None
+        return "", None
     if cached:
         entry = _LENGTHS.get(id(index))
         if entry is None or entry[0] is not index:
@@ -402,10 +407,10 @@ def _match(text: str, pos: int, index: dict, max_len: int, *, cached: bool = Tru
             hit = index.get(text[pos:pos + n])
             if hit is not None:
                 return text[pos:pos + n], hit
-    return None, None
+    return "", None
 
 
-def _is_street(text: str, end: int, name: str, full_names) -> bool:
+def _is_street(text: str, end: int, name: str, full_names: Container[str]) -> bool:
     return name not in full_names and bool(_STREET.match(text, end))
 
 
@@ -597,18 +602,20 @@ def place(province: str, city: str, district: str, address: str) -> Placement:
     if col_divs:
         inside = in_city(col_divs)
         if not inside:
+            assert city_name is not None  # in_city() keeps every division when there is no city
             raise _contradiction("district", district, district, "city", city or city_name)
         county, county_city = _resolve(inside, dist_key, "district", district)
     t_divs = [d for d in found.counties if d.province == prov.name]
     if t_divs:
         inside = in_city(t_divs)
         if not inside:
+            assert city_name is not None  # in_city() keeps every division when there is no city
             raise _contradiction("address", address, found.text["county"], "city", city or city_name)
-        t_county, t_city = _resolve(inside, found.text["county"], "address", address)
+        t_county, t_county_city = _resolve(inside, found.text["county"], "address", address)
         if county is not None and t_county != county:
             raise _contradiction("address", address, found.text["county"], "district", district)
         if county is None:
-            county, county_city = t_county, t_city
+            county, county_city = t_county, t_county_city
 
     if prov.route == "SH":
         if county is None:
