@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .cells import csv_row
 from .codes import CodeKind, classify
 from .regions import normalize_province, route_for
 
@@ -345,6 +346,6 @@ def write_rejects(out: io.TextIOBase, errors) -> int:
     w.writerow(["row", "column", "value", "message"])
     n = 0
     for e in errors:
-        w.writerow([e.row, e.column, e.value, e.message])
+        w.writerow(csv_row((e.row, e.column, e.value, e.message)))
         n += 1
     return n

@@ -23,6 +23,7 @@ from typing import Iterator
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from ..domain.cells import csv_row
 from ..domain.status import Action, Status
 from ..models import Credential, Event, HandoverBatch
 from ..models.base import utcnow
@@ -204,7 +205,7 @@ def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
     buf.write("\ufeff")
     w.writerow(DISCREPANCY_COLUMNS)
     for i, row in enumerate(discrepancy_rows(session, batch), 1):
-        w.writerow(row)
+        w.writerow(csv_row(row))
         if i % 2000 == 0:
             yield buf.getvalue()
             buf.seek(0)
