@@ -19,8 +19,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import update
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .db import get_engine, read_session, writer
+from .domain.numbers import MAX_INT32
 from .models import ApiToken, User
 from .models.base import utcnow
 from .permissions import allowed, role_within
@@ -325,7 +327,17 @@ def _csrf_unless_token():
         csrf.protect()
 
 
+class _IdConverter(IntegerConverter):
+    """`<int:…>` in URLs, bounded to the ids the database holds (integer
+    columns on PostgreSQL): a larger id is a 404, not a driver error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT32)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app) -> None:
+    app.url_map.converters["int"] = _IdConverter
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("LOGIN_MAX_FAILURES", 5)

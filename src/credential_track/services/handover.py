@@ -24,6 +24,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from ..domain.cells import csv_row
+from ..domain.numbers import whole_number
 from ..domain.status import Action, Status
 from ..models import Credential, Event, HandoverBatch
 from ..models.base import utcnow
@@ -47,8 +48,9 @@ class Extra:
 def get_batch(session: Session, ref: int | str) -> HandoverBatch:
     """A batch by id or name; ServiceError (404) when there is none."""
     batch = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        batch = session.get(HandoverBatch, int(ref))
+    batch_id = whole_number(ref)
+    if batch_id is not None:
+        batch = session.get(HandoverBatch, batch_id)
     if batch is None:
         batch = session.exec(select(HandoverBatch).where(HandoverBatch.name == str(ref))).first()
     if batch is None:

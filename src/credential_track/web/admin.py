@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from ..db import get_db
+from ..domain.numbers import whole_number
 from ..models import Site
 from ..permissions import ROLES
 from ..security import page_require
@@ -105,7 +106,7 @@ def tokens_create():
     kind, _sep, name = owner.partition(":")
     days = f.get("days", "").strip()
     try:
-        if days and not days.isdigit():
+        if days and whole_number(days) is None:
             raise ServiceError(_("days must be a whole number"), field="days")
         issued = tokens.issue_token(
             db, station_code=name if kind == "station" else None, username=name if kind == "user" else None,

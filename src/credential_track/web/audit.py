@@ -8,6 +8,7 @@ from flask_babel import format_datetime
 from flask_login import current_user
 
 from ..db import get_db, get_engine
+from ..domain.numbers import whole_number
 from ..security import page_require
 from ..services import audit
 from ..services.errors import ServiceError
@@ -30,7 +31,7 @@ def index():
     page = {"events": [], "next": None}
     try:
         page = audit.search(get_db(), f, role=current_user.role,
-                            before=int(before) if before.isdigit() else None)
+                            before=whole_number(before))
     except ServiceError as exc:
         error = exc
     for e in page["events"]:

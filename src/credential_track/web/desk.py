@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from ..db import get_db
+from ..domain.numbers import MAX_INT32, whole_number
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
@@ -135,9 +136,10 @@ def _int(name: str, default: int = 0) -> int:
     raw = request.form.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    n = whole_number(raw, hi=MAX_INT32)
+    if n is None:
         raise ServiceError(_("%(name)s must be a whole number", name=name), field=name)
-    return int(raw)
+    return n
 
 
 @bp.post("/calls")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..db import get_db
+from ..domain.numbers import MAX_INT32, whole_number
 from ..domain.status import Action
 from ..security import page_require
 from ..services import handover, queries
@@ -46,7 +47,7 @@ def batch_page(batch_id: int):
 @page_require("handover")
 def receive(batch_id: int):
     raw = (request.form.get("counted") or "").strip()
-    if not raw.isdigit():
+    if whole_number(raw, hi=MAX_INT32) is None:
         flash(_("Enter the counted quantity as a whole number."), "error")
         return redirect(url_for("handover.batch_page", batch_id=batch_id))
     db = get_db()

@@ -13,6 +13,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..db import get_db
+from ..domain.numbers import whole_number
 from ..domain.regions import all_routes
 from ..permissions import allowed
 from ..security import page_require
@@ -233,7 +234,7 @@ def _correction(fn, ok_message: str, **kwargs):
 @page_require("supervise")
 def undo():
     raw = request.form.get("event_id", "")
-    if not raw.isdigit():
+    if whole_number(raw) is None:
         abort(400)
     return _correction(corrections.undo_scan, _("Scan undone."), event_id=int(raw),
                        reason=request.form.get("reason", ""))

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
 from ...domain.cells import csv_row, xlsx_row
+from ...domain.numbers import whole_number
 from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
 from ...models.base import utcnow
@@ -63,9 +64,9 @@ class ItemFilter:
         if f.exception and f.exception not in EXCEPTIONS:
             raise ServiceError(f"unknown exception {f.exception!r}", field="exception")
         if args.get("batch"):
-            if not str(args["batch"]).isdigit():
+            f.batch = whole_number(str(args["batch"]))
+            if f.batch is None:
                 raise ServiceError(f"batch must be a batch number, got {args['batch']!r}", field="batch")
-            f.batch = int(args["batch"])
         if args.get("date"):
             try:
                 f.date = date.fromisoformat(args["date"])
