@@ -57,6 +57,9 @@ class SystemAction(StrEnum):
     reopen = "reopen"
     reveal = "reveal"
     intercept = "intercept"
+    login = "login"  # a browser session started
+    logout = "logout"  # a browser session ended by its user
+    import_undone = "import_undone"  # an interrupted import's rows removed again
 
 
 class Reason(StrEnum):
