@@ -38,7 +38,7 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
 
 
-def generate(path: Path, n: int, seed: int = 7) -> None:
+def generate(path: Path, n: int, seed: int = 7, prefix: str = "EX") -> None:
     rnd = random.Random(seed)
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -50,7 +50,7 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
             phone = f"1{rnd.randint(3, 9)}{rnd.randint(0, 999999999):09d}"
             if i % 3 == 0:
                 phone = f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"
-            w.writerow([f"EX{i:08d}", TYPES[i % len(TYPES)], name, f"参展单位{i % 5000}有限公司", name, phone,
+            w.writerow([f"{prefix}{i:08d}", TYPES[i % len(TYPES)], name, f"参展单位{i % 5000}有限公司", name, phone,
                         prov, prov + "市", dist, f"{dist}测试路{i % 999 + 1}号{i % 30 + 1}楼", f"{200000 + i % 9999:06d}"])
 
 

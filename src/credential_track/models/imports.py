@@ -20,6 +20,7 @@ class ImportRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="handover_batch.id", index=True)
+    batch_created: bool = False  # the run made the batch: an undo removes it again
     state: str = Field(default="writing", max_length=16, index=True)  # writing, done, undone
     first_credential_id: int = 0
     first_event_id: int = 0

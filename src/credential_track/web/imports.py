@@ -53,8 +53,8 @@ def upload():
     if file is None or not file.filename:
         flash(_("Choose a manifest file (CSV or XLSX)."), "error")
         return redirect(url_for("imports.upload_page"))
-    # the import takes the database's write lock in its own transaction:
-    # end this request's (write) transaction first
+    # the import writes in short transactions of its own: end this request's
+    # (write) transaction first
     get_db().rollback()
     try:
         job = import_jobs.start_import(

@@ -48,6 +48,7 @@ def upgrade() -> None:
         "import_run",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("batch_created", sa.Boolean(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("first_credential_id", sa.Integer(), nullable=False),
         sa.Column("first_event_id", sa.Integer(), nullable=False),
