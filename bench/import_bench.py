@@ -53,7 +53,7 @@ def _phone(rnd: random.Random) -> str:
             continue
 
 
-def generate(path: Path, n: int, seed: int = 7) -> None:
+def generate(path: Path, n: int, seed: int = 7, prefix: str = "EX") -> None:
     rnd = random.Random(seed)
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -65,7 +65,7 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
             phone = _phone(rnd)
             if i % 3 == 0:
                 phone = f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"
-            w.writerow([f"EX{i:08d}", TYPES[i % len(TYPES)], name, f"参展单位{i % 5000}有限公司", name, phone,
+            w.writerow([f"{prefix}{i:08d}", TYPES[i % len(TYPES)], name, f"参展单位{i % 5000}有限公司", name, phone,
                         prov, city, dist, f"{dist}测试路{i % 999 + 1}号{i % 30 + 1}楼", f"{200000 + i % 9999:06d}"])
 
 

@@ -3,6 +3,7 @@ import json
 
 from sqlmodel import Session, func, select
 
+from credential_track.db import write_session
 from credential_track.models import Credential, Event, Station, User
 
 
@@ -25,8 +26,8 @@ def test_demo_builds_every_status_and_is_deterministic(runner, engine):
     assert statuses >= {"registered", "received", "captured", "accepted", "bagged", "dispatched",
                         "in_transit", "arrived", "out_for_delivery", "delivered"}
     assert per_item >= 1
-    again = runner.invoke(args=["demo", "--credentials", "1500"])
-    assert "already present" in again.output
+    again = runner.invoke(args=["demo", "--credentials", "1500", "--force"])
+    assert again.exit_code == 0 and "already present" in again.output
     from credential_track.services.synthetic import Generator
     gen = Generator(7)
     assert [gen.person(i).holder_name for i in range(1, 6)] == first
@@ -69,3 +70,25 @@ def test_stats_json(runner):
     data = json.loads(r.output)
     assert data["total"] == 300
     assert sum(data["by_status"].values()) == sum(data["by_route"].values()) == sum(data["by_type"].values()) == 300
+
+
+def test_demo_refuses_a_database_that_holds_data_unless_forced(runner, engine):
+    from credential_track.services import accounts
+
+    with write_session(engine) as s:
+        accounts.create_user(s, username="real-admin", password="a real password 1", role="admin")
+    r = runner.invoke(args=["demo", "--credentials", "50"])
+    assert r.exit_code != 0 and "--force" in r.output and "users: 1" in r.output
+    with Session(engine) as s:
+        assert s.exec(select(User.username)).all() == ["real-admin"]  # no public demo accounts added
+        assert s.exec(select(func.count()).select_from(Credential)).one() == 0
+    forced = runner.invoke(args=["demo", "--credentials", "50", "--force"])
+    assert forced.exit_code == 0, forced.output
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Credential)).one() == 50
+
+
+def test_demo_refuses_to_run_twice(runner, engine):
+    assert runner.invoke(args=["demo", "--credentials", "50"]).exit_code == 0
+    again = runner.invoke(args=["demo", "--credentials", "50"])
+    assert again.exit_code != 0 and "--force" in again.output

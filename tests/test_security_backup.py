@@ -164,3 +164,63 @@ def test_postgresql_backup_and_restore_with_pg_dump(engine, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _received(engine, n: int, prefix: str) -> list[str]:
+    from .factories import make_credential
+
+    with write_session(engine) as s:
+        return [make_credential(s, credential_no=f"{prefix}{i:04d}", status="received").credential_no
+                for i in range(n)]
+
+
+def _capture(engine, numbers) -> list[str]:
+    """Capture at WS-03 with a number allocated from its range: the label's waybill."""
+    out = []
+    for no in numbers:
+        r = do_scan(engine, no, "capture", "WS-03")
+        assert r.result == "ok", r
+        out.append(r.item["waybill_no"])
+    return out
+
+
+def test_backup_scan_restore_capture_never_reissues_a_waybill(engine, tmp_path, runner):
+    if engine.dialect.name == "postgresql" and (shutil.which("pg_dump") is None or shutil.which("pg_restore") is None):
+        pytest.skip("pg_dump/pg_restore not installed")
+    numbers = _received(engine, 21, "WB")
+    _capture(engine, numbers[:3])
+    copy = tmp_path / ("backup.dump" if engine.dialect.name == "postgresql" else "backup.db")
+    backups.backup(engine, copy)
+    printed = _capture(engine, numbers[3:12])  # labels printed after the backup, on the items' way now
+    out = runner.invoke(args=["restore", str(copy), "--yes"])
+    assert out.exit_code == 0, out.output
+    assert "WS-03" in out.output and "20000012" in out.output  # the move is reported, from the replaced position
+    # the items captured after the backup are "received" again: re-captured, and 9 more
+    again = _capture(engine, numbers[3:21])
+    assert set(again).isdisjoint(printed)
+    assert len(set(again)) == len(again)
+    with engine.connect() as conn:
+        details = conn.execute(text("SELECT details FROM event WHERE action = 'db_restore'")).scalar()
+    assert '"waybill_gap": 20000' in details and '"live_next": 20000012' in details
+
+
+def test_a_restore_onto_a_new_installation_skips_a_safety_gap(sqlite_engine, tmp_path, db_url):
+    numbers = _received(sqlite_engine, 5, "NW")
+    _capture(sqlite_engine, numbers[:2])
+    backups.backup(sqlite_engine, tmp_path / "copy.db")
+    printed = _capture(sqlite_engine, numbers[2:5])  # the old machine is lost after these
+    target = tmp_path / "new-machine.db"
+    shutil.copy(make_url(db_url).database, target)  # a fresh install would be seeded the same way
+    fresh = make_engine(f"sqlite:///{target}")
+    with write_session(fresh) as s:
+        s.execute(text("UPDATE waybill_range SET next = first"))  # nothing allocated on the new machine
+        s.execute(text("DELETE FROM event"))
+        s.execute(text("DELETE FROM credential"))
+    try:
+        result = backups.restore(fresh, tmp_path / "copy.db", waybill_gap=500)
+        ws03 = next(m for m in result.waybill_moves if m.station == "WS-03")
+        assert (ws03.backup_next, ws03.live_next, ws03.next) == (20000002, 20000000, 20000502)
+        again = _capture(fresh, numbers[2:5])
+        assert set(again).isdisjoint(printed) and min(int(w[2:10]) for w in again) >= 20000502
+    finally:
+        fresh.dispose()

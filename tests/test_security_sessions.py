@@ -72,15 +72,132 @@ def test_failures_count_across_app_processes_sharing_the_database(app, db_url, e
         other.extensions["credtrack_engine"].dispose()
 
 
-def test_lock_ends_after_its_time_and_a_success_resets_the_count(db):
-    accounts.create_user(db, username="later", password=PASSWORD, role="agent")
+def test_lock_ends_after_its_time_and_a_success_resets_the_count(engine):
+    _user(engine, "later")
     now = utcnow()
+    policy = logins.Policy(max_failures=3, lock_minutes=10)
+
+    def attempt(password, minutes=0):
+        return logins.attempt_login(engine, "later", password, address="10.0.0.1", policy=policy,
+                                    now=now + timedelta(minutes=minutes))
+
     for _ in range(3):
-        assert logins.attempt_login(db, "later", "nope nope nope", max_failures=3, lock_minutes=10, now=now).user is None
-    assert logins.attempt_login(db, "later", PASSWORD, max_failures=3, lock_minutes=10,
-                                now=now + timedelta(minutes=9)).locked_until is not None
-    ok = logins.attempt_login(db, "later", PASSWORD, max_failures=3, lock_minutes=10, now=now + timedelta(minutes=11))
+        assert attempt("nope nope nope").user is None
+    assert attempt(PASSWORD, 9).locked_until is not None
+    ok = attempt(PASSWORD, 11)
     assert ok.user is not None and ok.user.failed_logins == 0 and ok.user.locked_until is None
+    with Session(engine) as s:
+        assert s.get(User, ok.user.id).locked_until is None
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    thief = app.test_client()
+    thief.set_cookie("session", value)
+    return thief
+
+
+def test_logout_ends_the_session_even_for_a_captured_copy_of_its_cookie(app, engine, client):
+    _user(engine, "captured", "agent")
+    assert _login(client, "captured").status_code == 302
+    assert client.get("/desk/").status_code == 200
+    stolen = _cookie(client)
+    assert _with_cookie(app, stolen).get("/desk/").status_code == 200  # a copy works while the session lives
+    client.post("/logout", data={"csrf_token": _csrf(client, "/desk/")})
+    replay = _with_cookie(app, stolen).get("/desk/")
+    assert replay.status_code == 302 and "/login" in replay.headers["Location"]
+    with Session(engine) as s:
+        actions = [e.action for e in s.exec(select(Event).order_by(Event.id))]
+    assert actions[-2:] == ["login", "logout"]
+
+
+def test_logging_out_one_device_leaves_the_others_signed_in(app, engine):
+    _user(engine, "twodevices2", "agent")
+    phone, desk = app.test_client(), app.test_client()
+    for c in (phone, desk):
+        assert _login(c, "twodevices2").status_code == 302
+    phone.post("/logout", data={"csrf_token": _csrf(phone, "/desk/")})
+    assert phone.get("/desk/").status_code == 302
+    assert desk.get("/desk/").status_code == 200
+
+
+def test_log_out_everywhere_from_my_sessions_page_ends_every_device_and_captured_cookies(app, engine):
+    _user(engine, "mine", "agent")
+    phone, desk = app.test_client(), app.test_client()
+    for c in (phone, desk):
+        assert _login(c, "mine").status_code == 302
+    stolen = _cookie(phone)
+    page = desk.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert page.count("<tr><td>") == 2 and "this browser" in page
+    r = desk.post("/logout/everywhere", data={"csrf_token": _csrf(desk, "/account")})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    for c in (phone, desk, _with_cookie(app, stolen)):
+        r = c.get("/desk/")
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert _login(desk, "mine").status_code == 302  # signing in again works
+
+
+def test_an_admin_logging_a_user_out_everywhere_ends_a_captured_cookie(app, engine, auth, client):
+    uid = _user(engine, "victim", "agent")
+    assert _login(client, "victim").status_code == 302
+    stolen = _cookie(client)
+    auth.login("admin")
+    auth.client.post(f"/admin/users/{uid}/logout", data={"csrf_token": auth.csrf})
+    assert _with_cookie(app, stolen).get("/desk/").status_code == 302
+
+
+def _login_from(app, address, username, password=PASSWORD, lang="en"):
+    c = app.test_client()
+    c.environ_base["REMOTE_ADDR"] = address
+    return c.post("/login", data={"username": username, "password": password, "csrf_token": _csrf(c)},
+                  headers={"Accept-Language": lang})
+
+
+@pytest.fixture
+def roomy(db_url):
+    """An app whose per-address rate limit does not get in the way."""
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "t", "LOGIN_RATE_LIMIT": "1000 per minute"})
+    yield app
+    app.extensions["credtrack_engine"].dispose()
+
+
+def test_an_unknown_user_name_gets_the_very_answers_a_real_one_gets(roomy):
+    _user(roomy.extensions["credtrack_engine"], "realname", "agent")
+    answers = {}
+    for name in ("realname", "no-such-name"):
+        got = [_login_from(roomy, "10.1.1.1", name, "wrong password!") for _ in range(6)]
+        answers[name] = [(r.status_code, re.sub(r"locked until [^<.]*", "locked until T",
+                                                 re.search(r'class="flash[^"]*">([^<]*)<', r.get_data(as_text=True))
+                                                 .group(1))) for r in got]
+    assert answers["realname"] == answers["no-such-name"]
+    assert [code for code, _t in answers["realname"]] == [401, 401, 401, 401, 429, 429]
+
+
+def test_five_wrong_guesses_from_one_address_do_not_lock_the_admin_out_from_another(roomy):
+    engine = roomy.extensions["credtrack_engine"]
+    _user(engine, "boss", "admin")
+    for _ in range(5):
+        _login_from(roomy, "203.0.113.9", "boss", "guess guess guess")
+    assert _login_from(roomy, "203.0.113.9", "boss").status_code == 429  # the guesser's address is locked
+    assert _login_from(roomy, "10.0.0.2", "boss").status_code == 302  # the admin's is not
+
+
+def test_guessing_one_name_from_many_addresses_is_slowed_down_for_real_and_unknown_names(engine, monkeypatch):
+    _user(engine, "target")
+    waits = []
+    policy = logins.Policy(slowdown_after=4, slowdown_step=0.5, slowdown_max=2.0)
+    for name in ("target", "ghost"):
+        waits.clear()
+        for i in range(8):
+            logins.attempt_login(engine, name, "wrong wrong wrong", address=f"198.51.100.{i}", policy=policy,
+                                 sleep=waits.append)
+        assert waits == [0.5, 1.0, 1.5, 2.0]
+    # slowed, not locked: the right password from a new address still gets in (after the wait)
+    ok = logins.attempt_login(engine, "target", PASSWORD, address="10.9.9.9", policy=policy, sleep=waits.append)
+    assert ok.user is not None and waits[-1] == 2.0
 
 
 def test_login_posts_from_one_address_are_rate_limited(db_url):

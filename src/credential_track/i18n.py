@@ -11,8 +11,16 @@ LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
 
 def select_locale() -> str:
-    """The user's choice (language switch), else the browser's preference."""
+    """The user's choice (language switch), else the browser's preference;
+    outside a request (the CLI) the terminal's language (LC_ALL, LANG),
+    Chinese unless it is English."""
+    from flask import has_request_context
+
     from .security import is_token_request
+
+    if not has_request_context():
+        lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+        return "en" if lang.startswith("en") else LOCALES["zh"]
 
     # a token request carries no session: only its Accept-Language counts
     chosen = session.get("lang") if _has_session() and not is_token_request(request) else None

@@ -50,10 +50,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Endpoints anyone may open without logging in (the permission-table test
 # refuses every other view that carries no `.permission`).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.set_language", "static",
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.logout_everywhere", "auth.set_language", "static",
                               "track.form", "track.answer"})
 # Endpoints open to every signed-in user whatever the role.
-SIGNED_IN_ENDPOINTS = frozenset({"home.index"})
+SIGNED_IN_ENDPOINTS = frozenset({"home.index", "auth.account"})
 
 ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
 

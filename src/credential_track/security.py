@@ -14,19 +14,21 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import update
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import settings
 from .db import writer
+from .domain.numbers import MAX_INT32
 from .unit_of_work import get_engine, read_session
 from .models import ApiToken, User
 from .models.base import utcnow
 from .permissions import allowed, role_within
-from .services import accounts, recent
+from .services import accounts, logins, recent
 from .services.errors import ServiceError
 
 login_manager = LoginManager()
@@ -45,16 +47,23 @@ class Actor:
     via_token: bool
 
 
+SESSION_KEY = "sid"  # the session's secret in the signed cookie (services/logins.py)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
     # read outside the request's write transaction: on SQLite that one holds
     # the write lock, which authentication has no need of
+    if not user_id.isascii() or not user_id.isdigit():
+        return None
     with read_session() as rs:
         user = rs.get(User, int(user_id))
-    if user is None or not user.active:
-        return None
-    if session.get("sv") != user.session_version:
-        return None  # logged out everywhere
+        if user is None or not user.active:
+            return None
+        if session.get("sv") != user.session_version:
+            return None  # logged out everywhere, password or role changed
+        if not logins.session_alive(rs, session.get(SESSION_KEY), user.id):
+            return None  # logged out (a copy of the cookie included), or a cookie from before sessions
     return LoginUser(user)
 
 
@@ -200,6 +209,7 @@ def _idle_timeout():
     seen = session.get(IDLE_KEY)
     limit = settings.current().idle_timeout_minutes * 60
     if "_user_id" in session and seen is not None and now - int(seen) > limit:
+        logins.end_session(get_engine(), session.get(SESSION_KEY), user_id=None, reason="idle")
         logout_user()
         session.clear()
         g.pop("actor", None)
@@ -327,7 +337,17 @@ def _csrf_unless_token():
         csrf.protect()
 
 
+class _IdConverter(IntegerConverter):
+    """`<int:…>` in URLs, bounded to the ids the database holds (integer
+    columns on PostgreSQL): a larger id is a 404, not a driver error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT32)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app) -> None:
+    app.url_map.converters["int"] = _IdConverter
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     conf = app.extensions["credtrack_settings"]
     if conf.proxy_hops:
@@ -385,6 +405,22 @@ def _skip_limiter_for(app, blueprint: str) -> None:
     funcs[funcs.index(check)] = _check_unless_exempt
 
 
-def set_session_version(user: User) -> None:
+def start_browser_session(user: User, secret: str) -> None:
+    """Put a signed-in user into the cookie: Flask-Login's id, the user's
+    session version, the server-side session's secret, the idle clock."""
+    session.clear()
+    login_user(LoginUser(user))
     session["sv"] = user.session_version
+    session[SESSION_KEY] = secret
     session[IDLE_KEY] = int(time.time())
+
+
+def end_browser_session(*, everywhere_done: bool = False) -> None:
+    """Log the browser out and end its server-side session, so that a copy
+    of the cookie is refused from now on."""
+    if not everywhere_done:
+        logins.end_session(get_engine(), session.get(SESSION_KEY),
+                           user_id=current_user.id if current_user.is_authenticated else None)
+    logout_user()
+    for key in (SESSION_KEY, "sv", "station", IDLE_KEY):
+        session.pop(key, None)

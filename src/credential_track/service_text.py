@@ -120,6 +120,9 @@ SYSTEM_ACTION_TEXT = {
     "reopen": _l("Reopened"),
     "reveal": _l("Personal data revealed"),
     "intercept": _l("Intercept requested"),
+    "login": _l("Logged in"),
+    "logout": _l("Logged out"),
+    "import_undone": _l("Interrupted import undone"),
 }
 
 

@@ -39,8 +39,14 @@ class Settings:
     cookie_secure: bool = False
     idle_timeout_minutes: int = 30
     proxy_hops: int = 0
+    # a user name is locked for one address after this many failures in the
+    # window; guessing one name from many addresses is slowed down, never locked
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    login_window_minutes: int = 15
+    login_slowdown_after: int = 10
+    login_slowdown_step: float = 0.5
+    login_slowdown_max: float = 3.0
     login_rate_limit: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
     track_rate_limit: str = "10 per minute;50 per hour"

@@ -134,11 +134,12 @@ window.__tones = [];
 
 @pytest.fixture(scope="session")
 def operator_cookies(browser, browser_template, tmp_path_factory):
-    """Sign the operator in once: every test's database is a copy of the same
-    template with the same secret key, so the session cookie holds for all
-    (cookies do not depend on the port)."""
-    path = tmp_path_factory.mktemp("signin") / "signin.db"
-    shutil.copy(browser_template, path)
+    """Sign the operator in once, into the template itself: every test's
+    database is a copy of it, holding that sign-in's server-side session,
+    with the same secret key, so the session cookie holds for all (cookies
+    do not depend on the port). Session-scoped, it runs before any test's
+    copy is made."""
+    path = browser_template
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test"})
     srv = LiveServer(app)
     srv.start()

@@ -363,3 +363,59 @@ def test_scans_left_behind_by_a_closed_tab_are_sent_by_the_next_one(page, server
     evs = events(engine, "accept")
     assert [(e.code, e.nonce) for e in evs] == [(q["code"], q["nonce"]) for q in left]
     assert page.evaluate("() => localStorage.getItem('credtrack.queue.WS-06.deadtab')") is None
+
+
+def test_a_scan_the_server_refuses_as_malformed_is_set_aside_and_the_line_goes_on(page, server, engine):
+    first, second, third = captured_items(engine, 3, first_serial=70000000)
+    sign_in(page, server, "WS-06")
+    page.goto(server.url + "/station/scan?action=accept")
+    page.fill("#ctx-weight_g", "²")  # passes isdigit(); the server answers 400 naming context.weight_g
+    page.focus("#scan-input")
+    scan(page, first)
+    page.wait_for_selector("#aside:not([hidden])")
+    page.fill("#ctx-weight_g", "")
+    page.focus("#scan-input")
+    scan(page, second)
+    scan(page, third)
+    wait_settled(page, ok=2)
+    assert [e.code for e in events(engine, "accept")] == [second, third]
+    aside = page.locator("#aside-list li")
+    assert aside.count() == 1 and first in aside.text_content() and "weight_g" in aside.text_content()
+    assert "Set aside" in page.text_content("#aside-title")
+    shot(page, "malformed_scan_set_aside")
+    # sent again with the same nonce: still malformed, still set aside, nothing counted
+    page.click("#aside-list li .aside-resend")
+    page.wait_for_function("() => document.querySelectorAll('#aside-list li').length === 1 && "
+                           "document.getElementById('count-pending').textContent === '0'")
+    assert len(events(engine, "accept")) == 2
+    page.click("#aside-list li .aside-dismiss")
+    page.wait_for_selector("#aside", state="hidden")
+
+
+def test_a_scan_the_server_keeps_failing_on_is_set_aside_once_the_next_scan_goes_through(page, server, engine):
+    bad, good, later = captured_items(engine, 3, first_serial=71000000)
+
+    def fail_the_bad_one(route):
+        if bad in (route.request.post_data or ""):
+            route.fulfill(status=500, content_type="application/json", body='{"error": "internal error"}')
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/scans", fail_the_bad_one)
+    sign_in(page, server, "WS-06")
+    page.goto(server.url + "/station/scan?action=accept")
+    for code in (bad, good, later):
+        scan(page, code)
+    page.wait_for_function("() => document.getElementById('count-ok').textContent === '2'", timeout=20000)
+    wait_settled(page, ok=2)
+    assert [e.code for e in events(engine, "accept")] == [good, later]
+    aside = page.locator("#aside-list li")
+    assert aside.count() == 1 and bad in aside.text_content() and "HTTP 500" in aside.text_content()
+    assert page.locator("#net-status").is_hidden()
+    shot(page, "server_error_scan_set_aside")
+    # the fault was repaired: sent again, it counts once
+    page.unroute("**/api/v1/scans")
+    page.click("#aside-list li .aside-resend")
+    wait_settled(page, ok=3)
+    assert [e.code for e in events(engine, "accept")] == [good, later, bad]
+    assert page.locator("#aside").is_hidden()

@@ -8,7 +8,7 @@ from ..models import User
 from ..security import api_require, current_actor
 from ..services import audit, tokens, users
 from . import BadRequest, bp
-from .parse import int_arg, json_body, text
+from .parse import cursor_arg, int_arg, json_body, text, whole
 
 
 @bp.get("/tokens")
@@ -24,9 +24,7 @@ def list_tokens():
 @api_require("admin")
 def create_token():
     data = json_body()
-    days = data.get("days")
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
-        raise BadRequest("days", "days must be a whole number")
+    days = whole(data, "days", lo=1, hi=3650)
     db = get_db()
     issued = tokens.issue_token(
         db, station_code=text(data, "station", required=False, max_len=16),
@@ -74,8 +72,6 @@ def audit_events():
     a = request.args
     f = audit.AuditFilter(**{k: a.get(k) or None for k in ("item", "user", "station", "action", "result",
                                                            "since", "until")})
-    before = a.get("before")
-    if before is not None and not before.isdigit():
-        raise BadRequest("before", "before must be a cursor returned by a previous page")
+    before = cursor_arg("before")
     return jsonify(audit.search(get_db(), f, role=current_actor().role, limit=int_arg("limit", 100),
                                 before=int(before) if before else None))

@@ -7,7 +7,8 @@ from ..unit_of_work import get_db, get_engine
 from ..security import api_require, current_actor
 from ..services import disclosure, handover
 from . import BadRequest, bp
-from .parse import json_body, text
+from ..domain.numbers import MAX_INT32
+from .parse import json_body, text, whole
 
 
 @bp.get("/handover-batches")
@@ -27,9 +28,7 @@ def get_handover_batch(ref: str):
 @api_require("handover")
 def receive_handover_batch(ref: str):
     data = json_body()
-    counted = data.get("counted")
-    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise BadRequest("counted", "counted must be a whole number ≥ 0")
+    counted = whole(data, "counted", lo=0, hi=MAX_INT32, required=True)
     actor = current_actor()
     station = actor.station or text(data, "station", required=False, max_len=16)
     db = get_db()

@@ -7,7 +7,7 @@ from ..unit_of_work import get_db
 from ..security import api_require
 from ..services import queries
 from . import bp
-from .parse import int_arg
+from .parse import cursor_arg, int_arg
 
 
 @bp.get("/credentials/<credential_no>")
@@ -21,7 +21,7 @@ def get_credential(credential_no: str):
 def list_credentials():
     return jsonify(queries.credential_page(
         get_db(), status=request.args.get("status"), route=request.args.get("route"),
-        limit=int_arg("limit", 100), after=request.args.get("after"),
+        limit=int_arg("limit", 100), after=cursor_arg("after"),
     ))
 
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
+from flask_babel import gettext as _
 
 from .. import settings
 from ..unit_of_work import get_db, get_engine
 from ..messages import scan_message
+from ..models import Bag, Trip
 from ..security import api_require, current_actor
 from ..services import dispatch, scan as scans
 from . import BadRequest, bp
-from .parse import json_body, obj, text, timestamp
+from .parse import MAX_WEIGHT_G, column_length, json_body, obj, text, timestamp, whole
 
 
 @bp.post("/scans")
@@ -24,10 +26,13 @@ def post_scan():
     for key, value in context.items():
         if value is not None and not isinstance(value, (str, int, float)):
             raise BadRequest(f"context.{key}", f"context.{key} must be a string or number")
-    weight = context.get("weight_g")
-    if weight not in (None, ""):
-        if isinstance(weight, bool) or not isinstance(weight, (int, str)) or not str(weight).isdigit():
-            raise BadRequest("context.weight_g", "context.weight_g must be a whole number of grams")
+    seal = context.get("seal")
+    if seal is not None and len(str(seal).strip()) > column_length(Bag.seal_no):
+        raise BadRequest("context.seal", _("context.seal is longer than %(n)d characters",
+                                           n=column_length(Bag.seal_no)))
+    weight = whole(context, "weight_g", lo=1, hi=MAX_WEIGHT_G, field="context.weight_g", digits_ok=True)
+    if weight is not None:
+        context = {**context, "weight_g": weight}
     station = text(data, "station", required=actor.station is None, max_len=16) or actor.station
     req = scans.ScanRequest(
         code=text(data, "code", max_len=64), action=action, station=station,
@@ -62,6 +67,9 @@ def post_trip():
         escorts = [e for e in escorts.replace("、", ",").split(",")]
     if not isinstance(escorts, list) or not all(isinstance(e, str) for e in escorts):
         raise BadRequest("escorts", "escorts must be a list of names")
+    limit = column_length(Trip.escorts)
+    if len("、".join(e.strip() for e in escorts if e.strip())) > limit:  # stored joined by "、"
+        raise BadRequest("escorts", _("escorts are longer than %(n)d characters together", n=limit))
     db = get_db()
     trip = dispatch.create_trip(
         db, vehicle=text(data, "vehicle", max_len=32), driver=text(data, "driver", max_len=64),

@@ -11,7 +11,7 @@ from ..security import api_require, current_actor
 from ..services import capture, corrections, stations
 from ..services.errors import NotFound
 from . import BadRequest, bp
-from .parse import int_arg, json_body, obj, text
+from .parse import int_arg, json_body, obj, text, whole
 
 
 def _station(data: dict | None = None) -> str | None:
@@ -103,9 +103,7 @@ def list_held():
 @api_require("supervise")
 def post_undo():
     data = json_body()
-    event_id = data.get("event_id")
-    if isinstance(event_id, bool) or not isinstance(event_id, int):
-        raise BadRequest("event_id", "event_id must be the number of an event")
+    event_id = whole(data, "event_id", lo=1, required=True)
     db = get_db()
     ev = corrections.undo_scan(db, event_id=event_id, reason=text(data, "reason", max_len=500),
                                station=_station(data), user_id=current_actor().user_id)

@@ -48,13 +48,18 @@ def init_command():
 @click.command("demo")
 @click.option("--credentials", "n", default=5000, show_default=True, type=click.IntRange(1, 5_000_000))
 @click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--force", is_flag=True, help="Add the demo accounts (and data) to a database that holds data already.")
 @with_appcontext
-def demo_command(n: int, seed: int):
-    """Initialise the database and fill it with a deterministic demo data set."""
-    from ..services.demo import build_demo
+def demo_command(n: int, seed: int, force: bool):
+    """Initialise an empty database and fill it with a deterministic demo data set."""
+    from ..services.demo import build_demo, refuse_unless_empty
 
     init_database()
     engine = get_engine()
+    try:
+        refuse_unless_empty(engine, force=force)
+    except ServiceError as exc:
+        fail(exc.message)
     with write_session(engine) as s:
         for username, role, name, password in DEMO_USERS:
             if s.exec(select(User).where(User.username == username)).first() is None:

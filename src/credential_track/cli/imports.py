@@ -82,6 +82,23 @@ def manifest_command(file: Path, batch, skip_invalid, rejects, update):
              "(fix them, or import the valid rows with --skip-invalid --rejects OUT.csv)")
 
 
+@click.command("recover")
+@with_appcontext
+def recover_command():
+    """Undo imports left half-written by a process that crashed or was killed."""
+    from flask_babel import gettext as _
+
+    undone = imports.recover(get_engine())
+    for d in undone:
+        kept = d["kept_count"]
+        removed, restored = f"{d['removed']:,}", f"{d['restored']:,}"
+        click.echo(_("interrupted import into batch %(batch)s undone: %(removed)s new items removed, "
+                     "%(restored)s updated items restored", batch=d["batch"], removed=removed, restored=restored)
+                   + (_("; %(n)s items kept because a station scanned them meanwhile", n=f"{kept:,}") if kept else ""))
+    if not undone:
+        click.echo(_("no interrupted import to undo"))
+
+
 @click.command("revocations")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
@@ -152,5 +169,6 @@ def progress_seconds(progress: Progress) -> float:
 def register(app) -> None:
     """Attach the commands to `credtrack import` and add `credtrack export`."""
     import_group.add_command(manifest_command)
+    import_group.add_command(recover_command)
     import_group.add_command(revocations_command)
     app.cli.add_command(export_group)

@@ -44,19 +44,38 @@ def backup_command(out: Path, force: bool):
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirm that the current data is to be replaced.")
+@click.option("--waybill-gap", type=click.IntRange(0, 10_000_000), default=backups.WAYBILL_GAP, show_default=True,
+              help="Waybill numbers skipped in every allocation range beyond the highest one known, for labels "
+                   "printed after the backup.")
 @with_appcontext
-def restore_command(source: Path, yes: bool):
+def restore_command(source: Path, yes: bool, waybill_gap: int):
     """Replace the database with the backup SOURCE (stop the app first)."""
+    from flask_babel import gettext as _
+
     if not yes:
         raise click.ClickException("restore replaces every row of the current database; "
                                    "stop the app processes and run again with --yes")
     try:
-        result = backups.restore(get_engine(), source)
+        result = backups.restore(get_engine(), source, waybill_gap=waybill_gap)
     except ServiceError as exc:
         _fail(exc)
     rows = f": {result.tables.get('event', 0):,} events, {result.tables.get('credential', 0):,} credentials" \
         if result.tables else ""
     click.echo(f"restored {source} into the database{rows} ({result.method}, {result.seconds:.1f}s)")
+    for m in result.waybill_moves:
+        known = max(m.backup_next, m.live_next or 0)
+        where = _("as the replaced database had it") if m.live_next is not None and m.live_next > m.backup_next \
+            else _("as the backup had it")
+        first, last, old, new, gap = (f"{m.first:08d}", f"{m.last:08d}", f"{known:08d}", f"{m.next:08d}",
+                                      f"{m.next - known:,}")
+        click.echo(_("waybill range %(station)s %(prefix)s %(first)s–%(last)s: allocation moves on from "
+                     "%(old)s (%(where)s) to %(new)s, skipping %(gap)s numbers that may be printed on labels "
+                     "since the backup", station=m.station or "-", prefix=m.prefix, first=first, last=last,
+                     old=old, where=where, new=new, gap=gap))
+        if m.exhausted:
+            click.echo(_("waybill range %(station)s %(prefix)s %(first)s–%(last)s is used up: add a new range "
+                         "for this station", station=m.station or "-", prefix=m.prefix, first=first, last=last),
+                       err=True)
 
 
 def _admin(s: Session) -> users.Manager:

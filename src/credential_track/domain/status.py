@@ -86,7 +86,10 @@ class EventAction(StrEnum):
     recipient_read = "recipient_read"  # a station read an item's recipient data at capture
     label_download = "label_download"  # waybill labels or a bag manifest were downloaded
     personal_search = "personal_search"  # a search by phone or name by a role that sees them masked
+    import_undone = "import_undone"  # an interrupted import's rows removed again
     # accounts, tokens, stations, the database
+    login = "login"  # a browser session started
+    logout = "logout"  # a browser session ended by its user
     user_create = "user_create"
     user_activate = "user_activate"
     user_deactivate = "user_deactivate"

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ..domain.cells import csv_row
 from ..domain.masking import mask_address, mask_name, mask_phone_screen
 from ..models import Credential, Event, User
 from ..permissions import PiiAccess, PiiPath, personal_data_access
@@ -185,16 +186,10 @@ def _stream(engine: Engine, stmt, role: str | None, personal: bool) -> Iterator[
         result = s.execute(stmt.order_by(Event.id).execution_options(yield_per=2000))
         for n, r in enumerate(result, 1):
             row = _row(*r, role=role, unmasked=personal)
-            w.writerow([_csv_safe(row[c]) for c in CSV_COLUMNS])
+            w.writerow(csv_row(row[c] for c in CSV_COLUMNS))
             if n % 2000 == 0:
                 yield buf.getvalue()
                 buf.seek(0)
                 buf.truncate()
     yield buf.getvalue()
 
-
-def _csv_safe(value):
-    """Neutralise spreadsheet formulas (=, +, -, @ at the start of a cell)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value

@@ -6,6 +6,14 @@ made in one step from one read snapshot, so it is consistent: it holds
 exactly the transactions committed before the snapshot began.
 PostgreSQL: pg_dump / pg_restore (custom format), which also take a
 consistent snapshot without stopping the application.
+
+A restore never lets a station reissue a waybill number. Numbers allocated
+after the backup was taken are printed on labels already, but the restored
+ranges point before them: every range is moved on to the highest position
+known — its position in the database being replaced, when that can still be
+read, and in the backup — plus a safety gap (WAYBILL_GAP numbers, for
+allocations the replaced database no longer shows, e.g. a restore onto a
+new machine). The moves are printed and recorded on the `db_restore` event.
 """
 from __future__ import annotations
 
@@ -14,9 +22,10 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from ..files import make_private, touch_private
@@ -31,6 +40,35 @@ class BackupResult:
     tables: dict[str, int]
     method: str
     check_seconds: float = 0.0  # of `seconds`, the integrity check of the copy
+    waybill_moves: list["RangeMove"] = field(default_factory=list)
+
+
+# numbers skipped in every range at a restore, beyond the highest position
+# known: about a day of one capture station's allocations
+WAYBILL_GAP = 20_000
+
+
+@dataclass
+class RangeMove:
+    """One allocation range moved on at a restore."""
+
+    station: str | None
+    prefix: str
+    country: str
+    first: int
+    last: int
+    backup_next: int  # where the backup left it
+    live_next: int | None  # where the replaced database had it (None: unreadable or absent)
+    next: int  # where it allocates from now
+
+    @property
+    def exhausted(self) -> bool:
+        return self.next > self.last
+
+    def as_dict(self) -> dict:
+        return {"station": self.station, "prefix": self.prefix, "country": self.country, "first": self.first,
+                "last": self.last, "backup_next": self.backup_next, "live_next": self.live_next,
+                "next": self.next}
 
 
 def sqlite_path(engine: Engine) -> Path:
@@ -96,8 +134,10 @@ def backup(engine: Engine, out: Path, *, overwrite: bool = False) -> BackupResul
     return BackupResult(out, out.stat().st_size, done - started, tables, "sqlite backup API", done - checked)
 
 
-def restore(engine: Engine, source: Path) -> BackupResult:
-    """Replace the database's content with a backup taken by `backup`.
+def restore(engine: Engine, source: Path, *, waybill_gap: int = WAYBILL_GAP) -> BackupResult:
+    """Replace the database's content with a backup taken by `backup`, then
+    move every waybill allocation range past any number that may have been
+    issued since (see the module docstring); `waybill_moves` says how.
 
     SQLite: the backup is integrity-checked, then copied page by page into
     the live file with the backup API (readers and writers wait on the lock;
@@ -106,8 +146,14 @@ def restore(engine: Engine, source: Path) -> BackupResult:
     source = Path(source)
     if not source.is_file():
         raise ServiceError(f"{source} is not a file", field="backup")
+    if waybill_gap < 0:
+        raise ServiceError("the waybill gap cannot be negative", field="waybill_gap")
     if engine.dialect.name == "postgresql":
-        return _pg_restore(engine, source)
+        live = _read_ranges(engine)
+        result = _pg_restore(engine, source)
+        result.waybill_moves = _move_ranges(engine, live, waybill_gap)
+        _record_restore(engine, source, result.waybill_moves, waybill_gap)
+        return result
     with open(source, "rb") as f:
         if f.read(16) != b"SQLite format 3\x00":
             raise ServiceError(f"{source} is not an SQLite database", field="backup")
@@ -115,6 +161,7 @@ def restore(engine: Engine, source: Path) -> BackupResult:
     if problems != "ok":
         raise ServiceError(f"{source} failed its integrity check: {problems}", field="backup")
     started = time.monotonic()
+    live = _read_ranges(engine)
     engine.dispose()
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(str(sqlite_path(engine)), timeout=30)
@@ -126,18 +173,55 @@ def restore(engine: Engine, source: Path) -> BackupResult:
     finally:
         src.close()
         dst.close()
-    _record_restore(engine, source)
+    moves = _move_ranges(engine, live, waybill_gap)
+    _record_restore(engine, source, moves, waybill_gap)
     path = sqlite_path(engine)
-    return BackupResult(path, path.stat().st_size, time.monotonic() - started, tables, "sqlite backup API")
+    return BackupResult(path, path.stat().st_size, time.monotonic() - started, tables, "sqlite backup API",
+                        waybill_moves=moves)
 
 
-def _record_restore(engine: Engine, source: Path) -> None:
-    """The restored database remembers that it was restored, and from what."""
+_RANGES = text("SELECT r.prefix, r.country, r.first, r.last, r.next, s.code FROM waybill_range r "
+               "LEFT JOIN station s ON s.id = r.station_id")
+
+
+def _read_ranges(engine: Engine) -> dict[tuple, int] | None:
+    """(prefix, country, first, last) → next, of the database about to be
+    replaced; None when it cannot be read (no schema yet, damaged)."""
+    try:
+        with engine.connect() as conn:
+            return {(p, c, f, la): n for p, c, f, la, n, _st in conn.execute(_RANGES)}
+    except Exception:  # noqa: BLE001 — a database being replaced may well be broken: the gap still applies
+        return None
+    finally:
+        engine.dispose()
+
+
+def _move_ranges(engine: Engine, live: dict[tuple, int] | None, gap: int) -> list[RangeMove]:
+    """Move each restored range past the highest position known plus `gap`,
+    in one transaction."""
+    from ..db import writer
+
+    moves = []
+    with writer(engine).begin() as conn:
+        for prefix, country, first, last, backup_next, station in conn.execute(_RANGES).all():
+            live_next = (live or {}).get((prefix, country, first, last))
+            new_next = min(max(backup_next, live_next or 0) + gap, last + 1)
+            conn.execute(text("UPDATE waybill_range SET next = :n WHERE prefix = :p AND country = :c "
+                              "AND first = :f AND last = :l"),
+                         {"n": new_next, "p": prefix, "c": country, "f": first, "l": last})
+            moves.append(RangeMove(station, prefix, country, first, last, backup_next, live_next, new_next))
+    return moves
+
+
+def _record_restore(engine: Engine, source: Path, moves: list[RangeMove], gap: int) -> None:
+    """The restored database remembers that it was restored, from what, and
+    how its waybill ranges were moved on."""
     from ..db import write_session
     from . import events
 
     with write_session(engine) as s:
-        events.record(s, action="db_restore", details={"source": str(source)})
+        events.record(s, action="db_restore", details={
+            "source": str(source), "waybill_gap": gap, "waybill_ranges": [m.as_dict() for m in moves]})
 
 
 def _libpq_url(engine: Engine) -> str:
@@ -176,5 +260,4 @@ def _pg_restore(engine: Engine, source: Path) -> BackupResult:
                            f"--dbname={_libpq_url(engine)}", str(source)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise ServiceError(f"pg_restore failed: {proc.stderr.strip()}", field="backup")
-    _record_restore(engine, source)
     return BackupResult(source, source.stat().st_size, time.monotonic() - started, {}, "pg_restore")

@@ -20,6 +20,7 @@ from ..domain.status import BagState, Status, TripState
 from ..models import Bag, Credential, Event, HandoverBatch, Station, Trip, User
 from ..models.base import utcnow
 from . import events
+from .errors import ServiceError
 from .synthetic import Generator
 
 S = Status
@@ -67,6 +68,29 @@ def _bag_state(status: Status) -> BagState | None:
     if status == S.withdrawn or status in (S.registered, S.received, S.captured, S.accepted):
         return None
     return BAG_STATE.get(status, BagState.arrived)
+
+
+def existing_data(engine: Engine) -> dict[str, int]:
+    """What the database holds beyond the seed data: users, credentials,
+    handover batches and events (all zero in a database fit for the demo)."""
+    with engine.connect() as conn:
+        return {name: conn.execute(select(func.count()).select_from(model)).scalar()
+                for name, model in (("users", User), ("credentials", Credential),
+                                    ("handover_batches", HandoverBatch), ("events", Event))}
+
+
+def refuse_unless_empty(engine: Engine, *, force: bool = False) -> None:
+    """Refuse (ServiceError) to put the demo, whose accounts and passwords
+    are public, into a database that already holds data, unless `force`."""
+    found = existing_data(engine)
+    if force or not any(found.values()):
+        return
+    from flask_babel import gettext as _
+
+    held = ", ".join(f"{name}: {n:,}" for name, n in found.items() if n)
+    raise ServiceError(_("This database already holds data (%(held)s): the demo, with its public accounts and "
+                         "passwords, goes only into an empty database. Use a new database, or pass --force "
+                         "to add it anyway.", held=held), field="database")
 
 
 def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,

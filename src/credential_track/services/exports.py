@@ -20,6 +20,9 @@ from typing import Callable, Iterator, TextIO
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from ..db import write_session
+from ..domain.cells import csv_row, xlsx_row
+from . import events
 
 # (column, the event's to_status that marks the stage)
 STAGES = (
@@ -180,12 +183,12 @@ def write_csv(engine: Engine, out: TextIO, filters: StatusFilter, *, personal: b
     for row in rows(engine, filters, personal=personal):
         block.append(row)
         if len(block) == 5000:
-            w.writerows(block)
+            w.writerows(map(csv_row, block))
             n += len(block)
             block = []
             if progress:
                 progress(5000)
-    w.writerows(block)
+    w.writerows(map(csv_row, block))
     n += len(block)
     if progress:
         progress(len(block))
@@ -202,7 +205,7 @@ def write_xlsx(engine: Engine, path: Path | str, filters: StatusFilter, *, perso
     ws.append(columns(personal))
     n = 0
     for row in rows(engine, filters, personal=personal):
-        ws.append(row)
+        ws.append(xlsx_row(ws, row))
         n += 1
         if progress and n % 5000 == 0:
             progress(5000)
@@ -222,7 +225,7 @@ def csv_chunks(engine: Engine, filters: StatusFilter, *, personal: bool = False)
     buf.write("\ufeff")
     w.writerow(columns(personal))
     for i, row in enumerate(rows(engine, filters, personal=personal), 1):
-        w.writerow(row)
+        w.writerow(csv_row(row))
         if i % 2000 == 0:
             yield buf.getvalue()
             buf.seek(0)

@@ -23,6 +23,8 @@ from typing import Iterator
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from ..domain.cells import csv_row
+from ..domain.numbers import whole_number
 from ..domain.status import Action, Status
 from ..models import Credential, Event, HandoverBatch
 from ..models.base import utcnow
@@ -46,8 +48,9 @@ class Extra:
 def get_batch(session: Session, ref: int | str) -> HandoverBatch:
     """A batch by id or name; ServiceError (404) when there is none."""
     batch = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        batch = session.get(HandoverBatch, int(ref))
+    batch_id = whole_number(ref)
+    if batch_id is not None:
+        batch = session.get(HandoverBatch, batch_id)
     if batch is None:
         batch = session.exec(select(HandoverBatch).where(HandoverBatch.name == str(ref))).first()
     if batch is None:
@@ -204,7 +207,7 @@ def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
     buf.write("\ufeff")
     w.writerow(DISCREPANCY_COLUMNS)
     for i, row in enumerate(discrepancy_rows(session, batch), 1):
-        w.writerow(row)
+        w.writerow(csv_row(row))
         if i % 2000 == 0:
             yield buf.getvalue()
             buf.seek(0)

@@ -1,7 +1,7 @@
 """Manifest imports started from the upload page: a background thread per
 upload, its progress and result kept in a JSON file in the instance folder
-(readable from any app process, and written without touching the database,
-whose write lock the import holds)."""
+(readable from any app process, and written without touching the database:
+the progress of an import is no business of the stations' write lock)."""
 from __future__ import annotations
 
 import csv

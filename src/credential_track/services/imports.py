@@ -1,41 +1,74 @@
-"""Manifest imports: a stream of checked rows into the credential table,
-in one transaction, set-based.
+"""Manifest imports: checked completely first, then written in short
+transactions that let the stations scan in between — all or nothing.
 
-The whole import is one database transaction: an invalid row (without
-``skip_invalid``), an exception or Ctrl-C rolls everything back. Rows are
-read, checked and written in chunks so that memory stays flat; rows are
-inserted with the driver's executemany (SQLite) or COPY (PostgreSQL), and the
-``import`` events of the new items are written with one INSERT … SELECT.
+1. Check, with no write lock: every row is read, checked and normalised;
+   the valid records are spooled to an unlinked temporary file. A file with
+   an invalid row (without ``skip_invalid``) is refused here: nothing is
+   written and no lock is ever taken.
+2. Write: one short transaction records an ImportRun (its batch, the highest
+   credential and event ids before it); then the records go in chunks, each
+   its own transaction of about CHUNK_SECONDS (new rows with the driver's
+   executemany or COPY, their ``import`` events set-based, updated rows with
+   their previous values kept in ``import_undo``), and after each commit the
+   import pauses so that waiting scans take the write lock. A last short
+   transaction sets the batch's expected count and marks the run done: only
+   then is the import committed.
+3. Undo: an exception or Ctrl-C during the write phase removes what the run
+   wrote, again in short transactions, and records an ``import_undone``
+   event. A crash leaves the run ``writing``; the next import (or
+   ``credtrack import recover``) undoes it once its process is gone. Items a
+   station acted on while the import was being written stay (they are real:
+   the station scanned them) and are named in the undo event.
+
+On SQLite no transaction of an import holds the database for more than a
+fraction of a second (see bench/import_scan_bench.py); on PostgreSQL the
+short transactions also keep the event-order lock (event_order.py) short.
 """
 from __future__ import annotations
 
 import csv
 import json
+import os
+import pickle
+import socket
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import IO, Callable, Iterator, TextIO
 
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, func, select
 
-from ..db import analyze, writer
+from ..db import analyze, write_session, writer
+from ..domain.cells import csv_row
 from ..domain.manifest import (
     COMPARED_FIELDS, RECORD_FIELDS, Manifest, ManifestError, RowError, Validator,
 )
-from ..domain.status import Status
+from ..domain.status import Status, SystemAction
+from ..models import Credential, HandoverBatch, ImportRun
 from ..models.base import utcnow
 from . import events
 from .errors import ServiceError
 
-CHUNK = 2000
+SPOOL_CHUNK = 1000  # records per pickled block of the spool
+CHUNK_SECONDS = 0.15  # the length a write transaction aims at
+FIRST_CHUNK, MIN_CHUNK, MAX_CHUNK = 500, 50, 5000
+PAUSE_SECONDS = 0.005  # after each commit: waiting writers take the lock
+STALE_SECONDS = 120  # a run not heard from for this long is dead, wherever it ran
+UNDO_CHUNK = 1000
 SQLITE_CACHE_KIB = 96 * 1024
 # items whose data may still be changed by a corrected manifest
 UPDATABLE = (Status.registered.value, Status.received.value)
 INSERT_COLUMNS = RECORD_FIELDS + (
     "batch_id", "status", "language", "hold", "revoked", "intercept", "label_reprint", "created_at", "updated_at",
 )
+# what an update replaces (restored by an undo)
+UPDATED_FIELDS = tuple(f for f in RECORD_FIELDS if f != "credential_no")
+
+_ACTIVE: set[int] = set()  # runs this process is writing now
 
 
 @dataclass
@@ -126,7 +159,8 @@ def import_manifest(
     """Import a manifest file as handover batch `batch` (default: the file
     name). Raises ManifestError when the file cannot be read as a manifest.
     Returns counts; `committed` is False when invalid rows stopped the import
-    (all or nothing) — then nothing was written."""
+    (all or nothing) — then nothing was written. `progress` counts each row
+    twice (checked, then written): `on_total` gets twice the rows."""
     started = time.monotonic()
     path = Path(path)
     result = ImportResult(batch=(batch or path.name)[:200])
@@ -168,116 +202,195 @@ def _import(engine: Engine, path: Path, result: ImportResult, *, skip_invalid, u
     with Manifest(path) as manifest:
         result.encoding = manifest.encoding
         if on_total:
-            on_total(manifest.estimated_rows)
-        with writer(engine).connect() as conn:
-            if conn.dialect.name == "sqlite":
-                # a bigger page cache while ~12 indexes grow at random places;
-                # reset below, as the connection goes back to the pool
-                conn.connection.driver_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            trans = conn.begin()
-            try:
-                _run(conn, manifest, result, skip_invalid=skip_invalid, update=update, user_id=user_id,
-                     on_error=on_error, on_warning=on_warning, progress=progress)
-                if result.rejected and not skip_invalid:
-                    trans.rollback()
-                else:
-                    trans.commit()
-                    result.committed = True
-            except BaseException:
-                trans.rollback()
-                raise
-            finally:
-                if conn.dialect.name == "sqlite":
-                    conn.connection.driver_connection.execute("PRAGMA cache_size = -2000")
+            on_total(2 * manifest.estimated_rows)
+        with engine.connect() as conn:  # reads: no write lock
+            names = credential_type_names(conn)
+            _refuse_closed(conn, result.batch)
+            conn.rollback()
+        spool = _check(manifest, result, names, skip_invalid=skip_invalid, on_error=on_error,
+                       on_warning=on_warning, progress=progress)
+    with spool:
+        if not result.rejected or skip_invalid:
+            recover(engine)
+            _write(engine, spool, result, source_file=path.name, update=update, user_id=user_id,
+                   progress=progress)
+            result.committed = True
     if result.committed and result.new:
         analyze(engine, "credential")
 
 
+def _refuse_closed(conn: Connection, name: str) -> None:
+    row = conn.exec_driver_sql(f"SELECT state FROM handover_batch WHERE name = {_ph(conn)}", (name,)).first()
+    if row is not None and row[0] == "closed":
+        raise ServiceError(f"handover batch {name!r} is closed; import under another --batch name", field="batch")
+
+
+def _check(manifest: Manifest, result: ImportResult, names: dict[str, str], *, skip_invalid: bool,
+           on_error, on_warning, progress) -> IO[bytes]:
+    """Read and check every row; the valid records, (row number, record),
+    in pickled blocks on an unlinked temporary file (0600: personal data),
+    positioned at its start. After the first invalid row without
+    `skip_invalid` nothing more is kept: the rest is only checked."""
+    validator = Validator(names, manifest.columns)
+    spool = tempfile.TemporaryFile()
+    block: list[tuple[int, tuple]] = []
+    keep = True
+    try:
+        for rownum, cells in manifest.rows():
+            result.rows += 1
+            record, errors = validator.check(rownum, cells)
+            if validator.warnings:
+                on_warning(validator.warnings)
+            if errors:
+                on_error(errors)
+                if not skip_invalid:
+                    keep, block = False, []
+            elif keep:
+                block.append((rownum, record))
+                if len(block) >= SPOOL_CHUNK:
+                    pickle.dump(block, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                    block = []
+            if progress and result.rows % 1000 == 0:
+                progress(1000)
+        if block and keep:
+            pickle.dump(block, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        if progress:
+            progress(result.rows % 1000)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, tuple]]:
+    while True:
+        try:
+            block = pickle.load(spool)
+        except EOFError:
+            return
+        yield from block
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def _write(engine: Engine, spool: IO[bytes], result: ImportResult, *, source_file: str, update: bool,
+           user_id: int | None, progress) -> None:
+    """The write phase (see the module docstring); undoes itself on any
+    exception, Ctrl-C included, and re-raises it."""
+    run = _start_run(engine, result.batch, source_file, user_id)
+    result.batch_id = run.batch_id
+    _ACTIVE.add(run.id)
+    try:
+        with writer(engine).connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # a bigger page cache while ~12 indexes grow at random places;
+                # reset below, as the connection goes back to the pool
+                conn.connection.driver_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            try:
+                _write_chunks(conn, run, spool, result, update=update, user_id=user_id, progress=progress)
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA cache_size = -2000")
+    except BaseException:
+        try:
+            undo(engine, run.id)
+        finally:
+            _ACTIVE.discard(run.id)
+        raise
+    _ACTIVE.discard(run.id)
+
+
+def _start_run(engine: Engine, name: str, source_file: str, user_id: int | None) -> ImportRun:
+    """The batch (made if new) and the run, in one short transaction. One
+    run at a time writes into a batch."""
+    with write_session(engine) as s:
+        batch = s.exec(select(HandoverBatch).where(HandoverBatch.name == name).with_for_update()).first()
+        created = batch is None
+        if created:
+            batch = HandoverBatch(name=name, source_file=source_file[:500], expected=0, state="open",
+                                  created_by=user_id)
+            s.add(batch)
+            s.flush()
+        elif batch.state == "closed":
+            raise ServiceError(f"handover batch {name!r} is closed; import under another --batch name",
+                               field="batch")
+        busy = s.exec(select(ImportRun.id).where(ImportRun.batch_id == batch.id,
+                                                 ImportRun.state == "writing")).first()
+        if busy is not None:
+            raise ServiceError(f"another import into handover batch {name!r} is being written (run {busy}); "
+                               "wait until it has finished", field="batch")
+        conn = s.connection()
+        run = ImportRun(
+            batch_id=batch.id, batch_created=created, owner=_owner(), created_by=user_id,
+            first_credential_id=conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM credential").scalar(),
+            first_event_id=conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM event").scalar(),
+        )
+        s.add(run)
+        s.flush()
+        return run
+
+
+def _write_chunks(conn: Connection, run: ImportRun, spool: IO[bytes], result: ImportResult, *, update: bool,
+                  user_id: int | None, progress) -> None:
+    ph = _ph(conn)
+    at = _db_time(conn, utcnow())
+    extra = (run.batch_id, Status.registered.value, "zh", False, False, False, False, at, at)
+    insert_sql = (f"INSERT INTO credential ({', '.join(INSERT_COLUMNS)}) "
+                  f"VALUES ({', '.join([ph] * len(INSERT_COLUMNS))})")
+    db_empty = run.first_credential_id == 0
+    last_id = run.first_credential_id  # the batch's highest credential id written so far
+    size = FIRST_CHUNK
+    records = _spooled(spool)
+    while chunk := list(islice(records, size)):
+        t0 = time.monotonic()
+        with conn.begin():
+            new = _write_chunk(conn, run, chunk, result, db_empty=db_empty, update=update, user_id=user_id,
+                               insert_sql=insert_sql, extra=extra, at=at, ph=ph)
+            if new:
+                # one import event per new item, set-based
+                events.write_sql(
+                    conn, "INSERT INTO event (credential_id, action, result, to_status, user_id, at) "
+                    f"SELECT id, 'import', 'ok', 'registered', {ph}, {ph} FROM credential "
+                    f"WHERE batch_id = {ph} AND id > {ph} ORDER BY id", (user_id, at, run.batch_id, last_id),
+                    actions=["import"])
+                last_id = conn.exec_driver_sql(f"SELECT MAX(id) FROM credential WHERE batch_id = {ph}",
+                                               (run.batch_id,)).scalar()
+            conn.exec_driver_sql(f"UPDATE import_run SET rows = rows + {ph}, heartbeat_at = {ph} WHERE id = {ph}",
+                                 (len(chunk), _db_time(conn, utcnow()), run.id))
+        elapsed = time.monotonic() - t0
+        size = max(MIN_CHUNK, min(MAX_CHUNK, int(size * CHUNK_SECONDS / max(elapsed, 1e-3))))
+        if progress:
+            progress(len(chunk))
+        time.sleep(PAUSE_SECONDS)
+    with conn.begin():
+        conn.exec_driver_sql(
+            f"UPDATE handover_batch SET expected = (SELECT COUNT(*) FROM credential WHERE batch_id = {ph}) "
+            f"WHERE id = {ph}", (run.batch_id, run.batch_id))
+        conn.exec_driver_sql(f"UPDATE import_run SET state = 'done', finished_at = {ph} WHERE id = {ph}",
+                             (_db_time(conn, utcnow()), run.id))
+
+
 def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict]) -> None:
-    """The rejects file: every row error (from the spool), then the conflicts."""
+    """The rejects file: every row error (from the spool), then the conflicts;
+    no cell is ever run as a formula (domain/cells.py)."""
     w = csv.writer(out)
     w.writerow(["row", "column", "value", "message"])
     spool.seek(0)
     for line in csv.reader(spool):
-        w.writerow(line)
+        w.writerow(csv_row(line))
     for c in conflicts:
-        w.writerow([c.row, "credential_no", c.credential_no, c.message])
+        w.writerow(csv_row((c.row, "credential_no", c.credential_no, c.message)))
 
 
-def _run(conn: Connection, manifest: Manifest, result: ImportResult, *, skip_invalid, update, user_id,
-         on_error, on_warning, progress) -> None:
-    ph = _ph(conn)
-    now = utcnow()
-    at = _db_time(conn, now)
-    validator = Validator(credential_type_names(conn), manifest.columns)
-    batch_id = _batch_id(conn, result.batch, manifest.path.name, user_id, at)
-    result.batch_id = batch_id
-    max_before = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM credential").scalar()
-    db_empty = max_before == 0
-    extra = (batch_id, Status.registered.value, "zh", False, False, False, False, at, at)
-    insert_sql = (f"INSERT INTO credential ({', '.join(INSERT_COLUMNS)}) "
-                  f"VALUES ({', '.join([ph] * len(INSERT_COLUMNS))})")
-    stop_writing = False  # all-or-nothing after the first invalid row: only check the rest
-
-    chunk: list[tuple[int, tuple]] = []
-
-    def flush() -> None:
-        nonlocal chunk
-        if chunk and not stop_writing:
-            _write_chunk(conn, chunk, result, db_empty=db_empty, update=update, user_id=user_id,
-                         insert_sql=insert_sql, extra=extra, at=at, ph=ph)
-        chunk = []
-
-    for rownum, cells in manifest.rows():
-        result.rows += 1
-        record, errors = validator.check(rownum, cells)
-        if validator.warnings:
-            on_warning(validator.warnings)
-        if errors:
-            on_error(errors)
-            if not skip_invalid:
-                stop_writing = True
-                chunk = []
-        elif not stop_writing:
-            chunk.append((rownum, record))
-            if len(chunk) >= CHUNK:
-                flush()
-        if progress and result.rows % 1000 == 0:
-            progress(1000)
-    flush()
-    if progress:
-        progress(result.rows % 1000)
-    if stop_writing:
-        return
-    # one import event per new item, set-based
-    events.write_sql(
-        conn,
-        "INSERT INTO event (credential_id, action, result, to_status, user_id, at) "
-        f"SELECT id, 'import', 'ok', 'registered', {ph}, {ph} FROM credential "
-        f"WHERE batch_id = {ph} AND id > {ph} ORDER BY id",
-        (user_id, at, batch_id, max_before), actions=["import"],
-    )
-    conn.exec_driver_sql(
-        f"UPDATE handover_batch SET expected = (SELECT COUNT(*) FROM credential WHERE batch_id = {ph}) "
-        f"WHERE id = {ph}", (batch_id, batch_id))
-
-
-def _batch_id(conn: Connection, name: str, source_file: str, user_id, at) -> int:
-    ph = _ph(conn)
-    row = conn.exec_driver_sql(f"SELECT id, state FROM handover_batch WHERE name = {ph}", (name,)).first()
-    if row is not None:
-        if row[1] == "closed":
-            raise ServiceError(f"handover batch {name!r} is closed; import under another --batch name",
-                               field="batch")
-        return row[0]
-    conn.exec_driver_sql(
-        f"INSERT INTO handover_batch (name, source_file, expected, state, created_at, created_by) "
-        f"VALUES ({ph}, {ph}, 0, 'open', {ph}, {ph})", (name, source_file[:500], at, user_id))
-    return conn.exec_driver_sql(f"SELECT id FROM handover_batch WHERE name = {ph}", (name,)).scalar()
-
-
-def _write_chunk(conn: Connection, chunk, result: ImportResult, *, db_empty, update, user_id,
-                 insert_sql, extra, at, ph) -> None:
+def _write_chunk(conn: Connection, run: ImportRun, chunk, result: ImportResult, *, db_empty, update, user_id,
+                 insert_sql, extra, at, ph) -> int:
+    """Compare a chunk with the stored items, insert the new ones and
+    apply updates (their old values kept for an undo); returns how many
+    were new."""
     if db_empty:
         new = [rec for _n, rec in chunk]
     else:
@@ -302,11 +415,22 @@ def _write_chunk(conn: Connection, chunk, result: ImportResult, *, db_empty, upd
             else:
                 result.conflicts.append(Conflict(rownum, rec[0], old[-1], changed))
         if updates:
+            _keep_old_values(conn, run.id, [u[0] for u in updates], ph)
             _apply_updates(conn, updates, user_id=user_id, at=at, ph=ph)
             result.updated += len(updates)
     if new:
         _insert(conn, insert_sql, [rec + extra for rec in new])
         result.new += len(new)
+    return len(new)
+
+
+def _keep_old_values(conn: Connection, run_id: int, ids: list[int], ph: str) -> None:
+    cols = ", ".join(UPDATED_FIELDS)
+    rows = conn.exec_driver_sql(f"SELECT id, {cols} FROM credential WHERE id IN ({', '.join([ph] * len(ids))})",
+                                tuple(ids)).all()
+    conn.exec_driver_sql(
+        f"INSERT INTO import_undo (run_id, credential_id, old) VALUES ({ph}, {ph}, {ph})",
+        [(run_id, r[0], json.dumps(dict(zip(UPDATED_FIELDS, r[1:])), ensure_ascii=False)) for r in rows])
 
 
 def _insert(conn: Connection, insert_sql: str, rows: list[tuple]) -> None:
@@ -336,4 +460,114 @@ def _apply_updates(conn: Connection, updates, *, user_id, at, ph) -> None:
     )
 
 
-__all__ = ["ImportResult", "Conflict", "ManifestError", "import_manifest", "credential_type_names"]
+# ---------------------------------------------------------------- undo
+
+
+def undo(engine: Engine, run_id: int) -> dict | None:
+    """Remove what an unfinished run wrote, in short transactions: its new
+    items and their import events, its updates (the old values restored,
+    their events removed), the batch if the run made it and it is empty
+    again, and the run; record an `import_undone` event. Items a station
+    acted on meanwhile are kept and named. Safe to run again after an
+    interruption. Returns the undo event's details (None: nothing to undo)."""
+    with write_session(engine) as s:
+        run = s.get(ImportRun, run_id)
+        if run is None or run.state != "writing":
+            return None
+        run.owner, run.heartbeat_at = _owner(), utcnow()  # claimed: recover() elsewhere leaves it alone
+        batch_id, first_id, first_event = run.batch_id, run.first_credential_id, run.first_event_id
+        created = run.batch_created
+        name = s.get(HandoverBatch, batch_id).name
+    removed, kept, restored = 0, [], 0
+    after = first_id
+    while True:
+        with writer(engine).begin() as conn:
+            ph = _ph(conn)
+            ids = [r[0] for r in conn.exec_driver_sql(
+                f"SELECT id FROM credential WHERE batch_id = {ph} AND id > {ph} ORDER BY id LIMIT {UNDO_CHUNK}",
+                (batch_id, after))]
+            if not ids:
+                break
+            after = ids[-1]
+            marks = ", ".join([ph] * len(ids))
+            touched = {r[0]: r[1] for r in conn.exec_driver_sql(
+                f"SELECT e.credential_id, c.credential_no FROM event e JOIN credential c ON c.id = e.credential_id "
+                f"WHERE e.credential_id IN ({marks}) AND e.action <> 'import'", tuple(ids))}
+            gone = [i for i in ids if i not in touched]
+            kept += sorted(set(touched.values()))
+            if gone:
+                marks = ", ".join([ph] * len(gone))
+                conn.exec_driver_sql(f"DELETE FROM event WHERE action = 'import' AND credential_id IN ({marks})",
+                                     tuple(gone))
+                conn.exec_driver_sql(f"DELETE FROM credential WHERE id IN ({marks})", tuple(gone))
+                removed += len(gone)
+        time.sleep(PAUSE_SECONDS)
+    while True:
+        with writer(engine).begin() as conn:
+            ph = _ph(conn)
+            rows = conn.exec_driver_sql(
+                f"SELECT id, credential_id, old FROM import_undo WHERE run_id = {ph} ORDER BY id LIMIT {UNDO_CHUNK}",
+                (run_id,)).all()
+            if not rows:
+                break
+            sets = ", ".join(f"{f} = {ph}" for f in UPDATED_FIELDS)
+            conn.exec_driver_sql(f"UPDATE credential SET {sets} WHERE id = {ph}",
+                                 [tuple(json.loads(old)[f] for f in UPDATED_FIELDS) + (cid,) for _i, cid, old in rows])
+            marks = ", ".join([ph] * len(rows))
+            conn.exec_driver_sql(
+                f"DELETE FROM event WHERE action = 'update' AND id > {ph} AND credential_id IN ({marks})",
+                (first_event, *[cid for _i, cid, _o in rows]))
+            conn.exec_driver_sql(f"DELETE FROM import_undo WHERE id IN ({marks})", tuple(i for i, _c, _o in rows))
+            restored += len(rows)
+    details = {"batch": name, "batch_id": batch_id, "removed": removed, "restored": restored,
+               "kept": kept[:200], "kept_count": len(kept)}
+    with write_session(engine) as s:
+        run = s.get(ImportRun, run_id)
+        by = run.created_by
+        s.delete(run)
+        s.flush()
+        left = s.exec(select(func.count()).select_from(Credential).where(Credential.batch_id == batch_id)).one()
+        if created and not left:
+            s.delete(s.get(HandoverBatch, batch_id))
+            details["batch_removed"] = True
+        events.record(s, action=SystemAction.import_undone.value, user_id=by, details=details)
+    return details
+
+
+def _alive(run: ImportRun, now: datetime) -> bool:
+    """Whether the process writing `run` may still be at it."""
+    beat = run.heartbeat_at if run.heartbeat_at.tzinfo else run.heartbeat_at.replace(tzinfo=now.tzinfo)
+    if beat < now - timedelta(seconds=STALE_SECONDS):
+        return False
+    host, _sep, pid = run.owner.rpartition(":")
+    if host != socket.gethostname()[:60] or not pid.isdigit():
+        return True  # another machine, heard from lately
+    if int(pid) == os.getpid():
+        return run.id in _ACTIVE
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def recover(engine: Engine) -> list[dict]:
+    """Undo every run left `writing` by a process that is gone (a crash, a
+    kill): called before each import and by `credtrack import recover`.
+    Returns the undo events' details."""
+    now = utcnow()
+    with Session(engine) as s:
+        runs = s.exec(select(ImportRun).where(ImportRun.state == "writing")).all()
+    out = []
+    for run in runs:
+        if not _alive(run, now):
+            details = undo(engine, run.id)
+            if details is not None:
+                out.append(details)
+    return out
+
+
+__all__ = ["ImportResult", "Conflict", "ManifestError", "import_manifest", "credential_type_names", "recover",
+           "undo"]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..domain.numbers import whole_number
 from ..domain.status import Status
 from ..models import Bag, Credential, CredentialType, HandoverBatch, Route, Station, Trip, User
 from ..models.base import utcnow
@@ -198,8 +199,8 @@ def find_batch(session: Session, batch: str | int) -> HandoverBatch:
         found = session.get(HandoverBatch, batch)
     else:
         found = session.exec(select(HandoverBatch).where(HandoverBatch.name == batch)).first()
-        if found is None and batch.isdigit():
-            found = session.get(HandoverBatch, int(batch))
+        if found is None and whole_number(batch) is not None:
+            found = session.get(HandoverBatch, whole_number(batch))
     if found is None:
         raise NotFound(f"no handover batch {batch!r}", field="batch")
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..domain.numbers import whole_number
 from ..models import Bag, Credential, Event, Site, Station
 from .errors import NotFound, ServiceError
 
@@ -52,9 +53,10 @@ def credential_page(session: Session, *, status: str | None = None, route: str |
     if route:
         stmt = stmt.where(Credential.route == route)
     if after:
-        if not after.isdigit():
+        after_id = whole_number(after)
+        if after_id is None:
             raise ServiceError("after must be a cursor returned by a previous page", field="after")
-        stmt = stmt.where(Credential.id > int(after))
+        stmt = stmt.where(Credential.id > after_id)
     rows = session.exec(stmt.order_by(Credential.id).limit(limit + 1)).all()
     items = [item_dict(c, bag_code=b) for c, b in rows[:limit]]
     nxt = str(rows[limit - 1][0].id) if len(rows) > limit else None

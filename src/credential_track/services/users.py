@@ -153,6 +153,7 @@ def logout_everywhere(session: Session, manager: Manager, user_id: int) -> User:
     user = _get(session, manager, user_id) if user_id != manager.user_id else session.get(User, user_id)
     user.session_version += 1
     session.add(user)
+    logins.end_all_sessions(session, user.id)
     events.record(session, action="user_logout_all", user_id=manager.user_id, details={"user": user.username})
     return user
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from .. import settings
+from ..domain.numbers import whole_number
 from ..unit_of_work import get_db, refused_to
 from ..models import Site
 from ..permissions import ROLES
@@ -87,7 +88,7 @@ def tokens_create():
     owner = f.get("owner", "")
     kind, _sep, name = owner.partition(":")
     days = f.get("days", "").strip()
-    if days and not days.isdigit():
+    if days and whole_number(days) is None:
         raise ServiceError(_("days must be a whole number"), field="days")
     issued = tokens.issue_token(
         get_db(), station_code=name if kind == "station" else None, username=name if kind == "user" else None,

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import format_datetime
 from flask_login import current_user
 
+from ..domain.numbers import whole_number
 from ..unit_of_work import get_db, get_engine
 from ..security import page_require
 from ..services import audit
@@ -30,7 +31,7 @@ def index():
     page = {"events": [], "next": None}
     try:
         page = audit.search(get_db(), f, role=current_user.role,
-                            before=int(before) if before.isdigit() else None)
+                            before=whole_number(before))
     except ServiceError as exc:
         error = exc
     for e in page["events"]:

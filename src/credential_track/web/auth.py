@@ -1,14 +1,15 @@
-"""Log in, log out, switch language."""
+"""Log in, log out (here or everywhere), the signed-in user's sessions, switch language."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from .. import settings
-from ..unit_of_work import get_db
-from ..security import LoginUser, limiter, set_session_version
-from ..services import logins
+from ..models import User
+from ..security import SESSION_KEY, end_browser_session, limiter, start_browser_session
+from ..services import logins, users
+from ..unit_of_work import get_db, get_engine
 from . import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -22,25 +23,21 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(lambda: settings.current().login_rate_limit, methods=["POST"])
 def login():
     if request.method == "POST":
-        db = get_db()
+        # the service runs its own short transactions: the password hash and
+        # any slow-down wait happen outside the write lock
         attempt = logins.attempt_login(
-            db, request.form.get("username", ""), request.form.get("password", ""),
-            max_failures=settings.current().login_max_failures,
-            lock_minutes=settings.current().login_lock_minutes,
-        )
-        # the failure count is kept even though the login fails: the view
-        # returns (a 401 page), so the request's unit of work is committed
+            get_engine(), request.form.get("username", ""), request.form.get("password", ""),
+            address=request.remote_addr, policy=logins.Policy.from_settings(settings.current()))
         user = attempt.user
         if user is None:
             if attempt.locked_until is not None:
-                flash(_("Too many wrong passwords: this account is locked until %(time)s.",
+                # the same words for a real and an unknown name
+                flash(_("Too many failed logins with this user name from this address: locked until %(time)s.",
                         time=format_datetime(attempt.locked_until, "short")), "error")
                 return render_template("auth/login.html"), 429
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html"), 401
-        session.clear()
-        login_user(LoginUser(user))
-        set_session_version(user)
+        start_browser_session(user, attempt.session_secret)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html")
 
@@ -48,8 +45,28 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.pop("station", None)
+    end_browser_session()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    secret = session.get(SESSION_KEY)
+    rows = [{"at": format_datetime(r.created_at, "yyyy-MM-dd HH:mm"), "address": r.address,
+             "current": logins.is_current(r, secret)} for r in logins.open_sessions(get_db(), current_user.id)]
+    return render_template("auth/account.html", sessions=rows)
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the signed-in user, on every device."""
+    db = get_db()
+    me = db.get(User, current_user.id)
+    users.logout_everywhere(db, users.Manager(me.id, me.role, me.site_id), me.id)
+    end_browser_session(everywhere_done=True)
+    flash(_("You have been logged out on every device."), "ok")
     return redirect(url_for("auth.login"))
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from .. import settings
+from ..domain.numbers import MAX_INT32, whole_number
 from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
@@ -133,9 +134,10 @@ def _int(name: str, default: int = 0) -> int:
     raw = request.form.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    n = whole_number(raw, hi=MAX_INT32)
+    if n is None:
         raise ServiceError(_("%(name)s must be a whole number", name=name), field=name)
-    return int(raw)
+    return n
 
 
 def _form_next(default_endpoint: str):

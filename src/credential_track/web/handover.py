@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..domain.numbers import MAX_INT32, whole_number
 from ..unit_of_work import get_db, refused_to
 from ..domain.status import Action
 from ..security import page_require
@@ -51,7 +52,7 @@ def _back_to_batch(batch_id: int) -> str:
 @page_require("handover")
 def receive(batch_id: int):
     raw = (request.form.get("counted") or "").strip()
-    if not raw.isdigit():
+    if whole_number(raw, hi=MAX_INT32) is None:
         raise ServiceError(_("Enter the counted quantity as a whole number."), field="counted")
     out = handover.receive_batch(get_db(), batch_id, counted=int(raw), user_id=current_user.id,
                                  station=session.get("station"))

@@ -13,6 +13,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import settings
+from ..domain.numbers import whole_number
 from ..unit_of_work import get_db, refused_to
 from ..domain.regions import all_routes
 from ..permissions import allowed
@@ -213,7 +214,7 @@ def _supervisor_page() -> str:
 @page_require("supervise")
 def undo():
     raw = request.form.get("event_id", "")
-    if not raw.isdigit():
+    if whole_number(raw) is None:
         abort(400)
     return _correction(corrections.undo_scan, _("Scan undone."), event_id=int(raw),
                        reason=request.form.get("reason", ""))

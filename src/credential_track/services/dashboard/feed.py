@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import String, func, literal_column, select
 from sqlmodel import Session
 
+from ...domain.numbers import whole_number
 from ...models import Credential, Event
 from ..errors import ServiceError
 
@@ -20,9 +21,10 @@ def parse_cursor(after: str | None) -> int:
     """The event id a cursor stands for (an empty cursor: the beginning)."""
     if after in (None, ""):
         return 0
-    if not after.isdigit() or len(after) > 18:
+    n = whole_number(after)
+    if n is None:
         raise ServiceError("after must be a cursor returned by a previous page", field="after")
-    return int(after)
+    return n
 
 
 def changes(session: Session, *, after: str | None = None, limit: int = 1000) -> dict:

@@ -13,6 +13,8 @@ from typing import Iterator
 from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
+from ...domain.cells import csv_row, xlsx_row
+from ...domain.numbers import whole_number
 from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
 from ...models.base import utcnow
@@ -62,9 +64,9 @@ class ItemFilter:
         if f.exception and f.exception not in EXCEPTIONS:
             raise ServiceError(f"unknown exception {f.exception!r}", field="exception")
         if args.get("batch"):
-            if not str(args["batch"]).isdigit():
+            f.batch = whole_number(str(args["batch"]))
+            if f.batch is None:
                 raise ServiceError(f"batch must be a batch number, got {args['batch']!r}", field="batch")
-            f.batch = int(args["batch"])
         if args.get("date"):
             try:
                 f.date = date.fromisoformat(args["date"])
@@ -172,12 +174,12 @@ def iter_items(session: Session, f: ItemFilter, *, sort: str = "credential_no", 
 
 
 def _cell(v):
+    """A list value as a file shows it: local time, 1/0 for flags, empty for
+    none (made formula-safe by the CSV or XLSX writer, domain/cells.py)."""
     if isinstance(v, datetime):
         return v.astimezone(summary.LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, bool):
         return "1" if v else "0"
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v  # a spreadsheet must not run a manifest's text as a formula
     return "" if v is None else v
 
 
@@ -188,7 +190,7 @@ def csv_stream(rows: Iterator[tuple], header: list[str] = COLUMNS) -> Iterator[s
     buf.write("\ufeff")
     w.writerow(header)
     for i, row in enumerate(rows, 1):
-        w.writerow([_cell(v) for v in row])
+        w.writerow(csv_row(_cell(v) for v in row))
         if i % 1000 == 0:
             yield buf.getvalue()
             buf.seek(0)
@@ -206,7 +208,7 @@ def xlsx_file(rows: Iterator[tuple], header: list[str] = COLUMNS, title: str = "
     ws = wb.create_sheet(title)
     ws.append(header)
     for row in rows:
-        ws.append([_cell(v) for v in row])
+        ws.append(xlsx_row(ws, [_cell(v) for v in row]))
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     wb.save(out)
     out.seek(0)

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from ...domain.cells import xlsx_row
 from ...printing.fonts import font_name
 from . import data, lists, summary
 
@@ -181,7 +182,7 @@ def build_xlsx(rep: dict):
         ws = wb.create_sheet(title)
         ws.append(header)
         for r in rows:
-            ws.append(list(r))
+            ws.append(xlsx_row(ws, r))
 
     sheet("summary", ["day", "until", "total", "delivered", "share_delivered"],
           [[rep["day"], rep["until"], rep["total"], rep["delivered"], rep["share_delivered"]]])

@@ -8,6 +8,14 @@
 // with their original nonce: the server answers a repeated nonce with its
 // first answer, so nothing is counted twice.
 //
+// A scan the server refuses as malformed (a 4xx other than sign-in, CSRF or
+// rate limit) is set aside: taken out of the queue, listed under "Set aside"
+// with the server's words, and the next scans go on. A scan the server fails
+// on (5xx) is retried; after SET_ASIDE_AFTER failures in a row the next scan
+// is tried instead, and if the server answers that one, the failing scan is
+// set aside too (the server is up: the fault is in that scan). The operator
+// may send a set-aside scan again (same nonce) or dismiss it.
+//
 // Other page scripts hook in through window.CredTrackScan:
 //   CredTrackScan.addHandler(fn)  fn(code) returns true when it consumed the code
 //   CredTrackScan.enqueue(code, context, action)
@@ -35,7 +43,9 @@
     session: "Signed out: log in again; pending scans ({n}) are kept.",
     queued: "Kept on this device, not sent yet ({n} pending).",
     replayed: "answer repeated", resumed: "", noCamera: "No camera.",
-    lineStopped: "Line stopped", stopHelp: "", stopAck: "Continue (Esc)"
+    lineStopped: "Line stopped", stopHelp: "", stopAck: "Continue (Esc)",
+    asideTitle: "Set aside, not counted ({n}):", asideServer: "The server could not process this scan (HTTP {status}).",
+    asideResend: "Send again", asideDismiss: "Dismiss"
   };
   Object.keys(FALLBACK).forEach(function (k) { if (texts[k] === undefined) { texts[k] = FALLBACK[k]; } });
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
@@ -58,6 +68,7 @@
   var countKey = "credtrack.counts." + station;
   var listKey = "credtrack.recent." + station;
   var stopKey = "credtrack.stop." + station;
+  var asideKey = "credtrack.aside." + station;
   var counts = loadFrom(sessionStorage, countKey, { ok: 0, warn: 0, stop: 0 });
   var recentItems = loadFrom(sessionStorage, listKey, []);
   var stopped = loadFrom(sessionStorage, stopKey, null);
@@ -68,6 +79,10 @@
   var REQUEST_TIMEOUT_MS = 15000;
   var HEARTBEAT_MS = 3000;
   var ORPHAN_AFTER_MS = 15000;
+  var SET_ASIDE_AFTER = 3; // server errors in a row on the head of the queue before the next scan is tried
+  var headFailures = 0;
+  var headStatus = 500;
+  var asidePanel = document.getElementById("aside") || buildAside();
 
   function loadFrom(store, key, fallback) {
     try { var v = JSON.parse(store.getItem(key)); return v === null ? fallback : v; } catch (e) { return fallback; }
@@ -92,6 +107,65 @@
     o.appendChild(box);
     app.appendChild(o);
     return o;
+  }
+  // the set-aside list, for pages whose template has none
+  function buildAside() {
+    var box = document.createElement("div");
+    box.id = "aside";
+    box.className = "aside";
+    box.hidden = true;
+    var title = document.createElement("div");
+    title.id = "aside-title";
+    title.className = "aside-title";
+    var list = document.createElement("ol");
+    list.id = "aside-list";
+    box.appendChild(title);
+    box.appendChild(list);
+    recent.parentNode.insertBefore(box, recent);
+    return box;
+  }
+  function readAside() { return loadFrom(localStorage, asideKey, []); }
+  function writeAside(a) { localStorage.setItem(asideKey, JSON.stringify(a)); }
+  function setAside(scan, message) {
+    writeQueue(readQueue().filter(function (q) { return q.nonce !== scan.nonce; }));
+    var aside = readAside().filter(function (a) { return a.scan.nonce !== scan.nonce; });
+    aside.unshift({ scan: scan, message: message, at: new Date().toLocaleTimeString() });
+    writeAside(aside.slice(0, 50));
+  }
+  function resend(nonceValue) {
+    var aside = readAside();
+    var entry = aside.filter(function (a) { return a.scan.nonce === nonceValue; })[0];
+    writeAside(aside.filter(function (a) { return a.scan.nonce !== nonceValue; }));
+    if (entry) { var q = readQueue(); q.push(entry.scan); writeQueue(q); }
+    render();
+    pump();
+  }
+  function dismiss(nonceValue) {
+    writeAside(readAside().filter(function (a) { return a.scan.nonce !== nonceValue; }));
+    render();
+  }
+  function renderAside() {
+    var aside = readAside();
+    asidePanel.hidden = aside.length === 0;
+    document.getElementById("aside-title").textContent = fmt(texts.asideTitle, { n: aside.length });
+    var list = document.getElementById("aside-list");
+    list.textContent = "";
+    aside.forEach(function (a) {
+      var li = document.createElement("li");
+      li.dataset.nonce = a.scan.nonce;
+      var what = document.createElement("span");
+      what.textContent = a.at + "  " + a.scan.code + " — " + a.message + " ";
+      li.appendChild(what);
+      [["resend", texts.asideResend, resend], ["dismiss", texts.asideDismiss, dismiss]].forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "aside-" + b[0] + " secondary";
+        btn.textContent = b[1];
+        btn.addEventListener("click", function () { b[2](a.scan.nonce); });
+        li.appendChild(btn);
+      });
+      list.appendChild(li);
+    });
   }
   function readQueue() { return loadFrom(localStorage, queueKey, []); }
   function writeQueue(q) { localStorage.setItem(queueKey, JSON.stringify(q)); }
@@ -248,6 +322,7 @@
       document.getElementById("stop-code").textContent = stopped.code;
     }
     if (!net.hidden) { net.textContent = fmt(net.dataset.template, { n: pending }); }
+    renderAside();
   }
 
   function setNet(state) {
@@ -271,7 +346,11 @@
     var queue = readQueue();
     if (queue.length === 0) { render(); return; }
     sending = true;
-    var scan = queue[0];
+    // the head keeps failing on the server: try the next scan, to tell a
+    // scan the server cannot process from a server that is down
+    var probe = headFailures >= SET_ASIDE_AFTER && queue.length > 1;
+    var head = queue[0];
+    var scan = probe ? queue[1] : head;
     // a server that hangs is treated like one that is down: give up on this
     // attempt and re-send (same nonce) later
     var abort = window.AbortController ? new AbortController() : null;
@@ -287,30 +366,47 @@
     }).then(function (resp) {
       clearTimeout(timer);
       var type = resp.headers.get("Content-Type") || "";
-      if (resp.status >= 500 || resp.status === 429) { throw new Error("retry"); }
+      if (resp.status >= 500) { var e = new Error("server"); e.status = resp.status; throw e; }
+      if (resp.status === 429) { throw new Error("retry"); }
       if (type.indexOf("application/json") < 0) { return { session: true }; }
       return resp.json().then(function (body) {
         // 401/403, or a 400 from the CSRF check (no field, or csrf_token):
         // the sign-in is gone or stale, not the scan: keep it and try again
-        if (resp.status === 401 || resp.status === 403 ||
-            (resp.status === 400 && (!body.field || body.field === "csrf_token"))) {
+        if (resp.status === 401 || resp.status === 403 || (resp.status === 400 && body.field === "csrf_token")) {
           return { session: true };
         }
         return { status: resp.status, body: body };
       });
     }).then(function (r) {
       if (r.session) { setNet("session"); refreshToken(); retryDelay = 2000; retryLater(); return; }
-      // decided (or malformed, which no retry mends): drop it, by nonce, as
-      // another tab of this station may have done so already
-      writeQueue(readQueue().filter(function (q) { return q.nonce !== scan.nonce; }));
+      if (probe) {
+        // the server answered the next scan: the head is what it cannot process
+        setAside(head, fmt(texts.asideServer, { status: headStatus }));
+      }
+      headFailures = 0;
+      if (r.status !== 200) {
+        // malformed, which no retry mends: set aside, shown, and the line goes on
+        r.body.result = "rejected";
+        setAside(scan, r.body.error || r.body.message || ("HTTP " + r.status));
+      } else {
+        // decided: drop it, by nonce, as another tab of this station may have done so already
+        writeQueue(readQueue().filter(function (q) { return q.nonce !== scan.nonce; }));
+      }
       retryDelay = 500;
       setNet(null);
-      if (r.status !== 200) { r.body.result = "rejected"; }
       show(scan, r.body);
       sending = false;
       pump();
-    }).catch(function () {
+    }).catch(function (err) {
       clearTimeout(timer);
+      if (err && err.message === "server") {
+        if (probe) {
+          headFailures = 0; // the next scan fails too: the server is down, not one scan
+        } else {
+          headFailures += 1;
+          headStatus = err.status;
+        }
+      }
       setNet("offline");
       retryLater();
     });
