@@ -39,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
         app.config.setdefault("SECRET_KEY", "test")
 
+    from . import clock
+
+    clock.init_app(app)
     db.init_app(app)
 
     from . import i18n, security

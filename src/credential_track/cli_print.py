@@ -18,10 +18,6 @@ from .services import print_data
 from .services.errors import ServiceError
 
 
-def _tz() -> str:
-    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", print_data.DEFAULT_TZ)
-
-
 def _write_atomically(out: Path, write) -> None:
     """Write through a temporary file beside `out`, renamed into place on
     success: a failed run leaves no half-written document."""
@@ -117,11 +113,11 @@ def _document(out: Path, load, render):
 def print_bag(bag_code: str, out: Path, label_only: bool):
     """The manifest of a bag (A4), or with --label its bag label."""
     if label_only:
-        d = _document(out, lambda s: print_data.bag_label_data(s, bag_code, tz=_tz()),
+        d = _document(out, lambda s: print_data.bag_label_data(s, bag_code),
                       printing.render_bag_label)
         click.echo(f"bag label {d.code} ({d.item_count} items) written to {out}")
         return
-    d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code, tz=_tz()),
+    d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code),
                   printing.render_bag_manifest)
     click.echo(f"bag manifest {d.code}: {len(d.items)} items, seal {d.seal_no or 'none'}, written to {out}")
 
@@ -132,7 +128,7 @@ def print_bag(bag_code: str, out: Path, label_only: bool):
 @with_appcontext
 def print_trip(trip_code: str, out: Path):
     """The trip sheet of an escorted trip (A4)."""
-    d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code, tz=_tz()),
+    d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code),
                   printing.render_trip_sheet)
     items = sum(b.item_count for b in d.bags)
     click.echo(f"trip sheet {d.code}: {len(d.bags)} bags, {items} items, written to {out}")
@@ -145,7 +141,7 @@ def print_trip(trip_code: str, out: Path):
 def print_handover(batch: str, out: Path):
     """The handover receipt of a batch (by name, or id) (A4)."""
     organizer = current_app.config["ORGANIZER_NAME"]
-    d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer, tz=_tz()),
+    d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer),
                   printing.render_handover_receipt)
     click.echo(f"handover receipt {d.batch}: expected {d.expected}, counted "
                f"{'-' if d.counted is None else d.counted}, received {d.received}, missing {len(d.missing)}, "

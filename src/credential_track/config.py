@@ -18,6 +18,7 @@ ENV_KEYS = {
     "LOGIN_RATE_LIMIT": "CREDTRACK_LOGIN_RATE_LIMIT",
     "RATELIMIT_STORAGE_URI": "CREDTRACK_RATELIMIT_STORAGE_URI",
     "CACHE_SECONDS": "CREDTRACK_CACHE_SECONDS",
+    "TIMEZONE": "CREDTRACK_TIMEZONE",
 }
 INT_KEYS = ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES")
 
@@ -53,7 +54,8 @@ def defaults(instance: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # the zone every time shown to people is in (clock.py); stored times are UTC
+        "TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_Hans_CN", "en"],
     }
 

@@ -11,8 +11,12 @@ LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 
 
 def select_locale() -> str:
-    """The user's choice (language switch), else the browser's preference."""
+    """The user's choice (language switch), else the browser's preference;
+    outside a request (the CLI), the terminal's language (cli_lang)."""
     from .security import is_token_request
+
+    if not _has_request():
+        return LOCALES[cli_lang()]
 
     # a token request carries no session: only its Accept-Language counts
     chosen = session.get("lang") if _has_session() and not is_token_request(request) else None
@@ -33,11 +37,52 @@ def _has_session() -> bool:
         return False
 
 
+def _has_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+def cli_lang() -> str:
+    """The language of the command line: CREDTRACK_LANGUAGE (zh or en), else
+    the terminal's locale (LC_ALL, LC_MESSAGES, LANG) when it is English,
+    else Chinese."""
+    chosen = os.environ.get("CREDTRACK_LANGUAGE", "").strip().lower()
+    if chosen:
+        return "en" if chosen.startswith("en") else "zh"
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "zh"
+    return "zh"
+
+
 def current_lang() -> str:
+    """`zh` or `en`: the reader's language (the request's, or the CLI's)."""
+    from flask import has_app_context
     from flask_babel import get_locale
 
+    if not has_app_context():
+        return cli_lang()
     loc = get_locale()
     return "en" if loc is not None and loc.language == "en" else "zh"
+
+
+_TRANSLATIONS: dict[str, object] = {}
+
+
+def translate(message: str, lang: str, **params) -> str:
+    """`message` (a msgid) in `lang` whatever the request's language: for
+    texts addressed to someone else (a holder's notification) or written in
+    a chosen language (an export)."""
+    from babel.support import Translations
+
+    if lang != "en":
+        if "zh" not in _TRANSLATIONS:
+            compile_catalogs()
+            _TRANSLATIONS["zh"] = Translations.load(str(TRANSLATIONS), [LOCALES["zh"]])
+        message = _TRANSLATIONS["zh"].gettext(message)
+    return message % params if params else message
 
 
 def init_app(app) -> None:
@@ -45,9 +90,9 @@ def init_app(app) -> None:
     Babel(app, locale_selector=select_locale,
           default_translation_directories="translations")
 
-    from .messages import action_text, role_text, status_text
+    from .vocabulary import JINJA_GLOBALS
 
-    app.jinja_env.globals.update(action_text=action_text, role_text=role_text, status_text=status_text)
+    app.jinja_env.globals.update(JINJA_GLOBALS)
 
     @app.context_processor
     def _lang():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from ..db import get_db, get_engine, writer
-from ..messages import scan_message
+from ..vocabulary import scan_message
 from ..security import api_require, current_actor
 from ..services import dispatch, scan as scans
 from . import BadRequest, bp

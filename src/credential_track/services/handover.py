@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
@@ -51,7 +52,7 @@ def get_batch(session: Session, ref: int | str) -> HandoverBatch:
     if batch is None:
         batch = session.exec(select(HandoverBatch).where(HandoverBatch.name == str(ref))).first()
     if batch is None:
-        raise NotFound(f"no handover batch {ref!r}", field="batch")
+        raise NotFound(_("There is no handover batch “%(batch)s”.", batch=ref), field="batch")
     return batch
 
 
@@ -105,10 +106,10 @@ def receive_batch(session: Session, ref: int | str, *, counted: int, user_id: in
     the batch records the count. Returns the batch summary with `difference`
     (counted − expected)."""
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise ServiceError("counted must be a whole number ≥ 0", field="counted")
+        raise ServiceError(_("The counted quantity must be a whole number, 0 or more."), field="counted")
     batch = get_batch(session, ref)
     if batch.state == "closed":
-        raise Conflict(f"handover batch {batch.name} is closed", field="batch")
+        raise Conflict(_("The handover batch %(batch)s is closed.", batch=batch.name), field="batch")
     now = utcnow()
     moved = move_items(
         session, where=(Credential.batch_id == batch.id) & (Credential.revoked == False),  # noqa: E712
@@ -132,7 +133,7 @@ def close_batch(session: Session, ref: int | str, *, user_id: int | None = None)
     and extra items."""
     batch = get_batch(session, ref)
     if batch.state == "closed":
-        raise Conflict(f"handover batch {batch.name} is already closed", field="batch")
+        raise Conflict(_("The handover batch %(batch)s is closed already.", batch=batch.name), field="batch")
     out = summary(session, batch, with_lists=True)
     batch.state = "closed"
     batch.closed_at = utcnow()

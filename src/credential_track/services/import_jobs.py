@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
 from ..domain.manifest import ManifestError
@@ -81,7 +82,7 @@ def start_import(engine: Engine, root: str | Path, *, filename: str, stream, bat
     """Save the uploaded file and import it in a background thread; return the job id."""
     name = _SAFE.sub("_", Path(filename or "manifest.csv").name).strip("._") or "manifest.csv"
     if Path(name).suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
-        raise ServiceError("upload a CSV or XLSX file", field="file")
+        raise ServiceError(_("Upload a CSV or XLSX file."), field="file")
     job = uuid.uuid4().hex
     folder = jobs_dir(root) / job
     folder.mkdir(mode=0o700)

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, TextIO
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Connection, Engine
 
 from ..db import analyze, writer
@@ -267,8 +268,8 @@ def _batch_id(conn: Connection, name: str, source_file: str, user_id, at) -> int
     row = conn.exec_driver_sql(f"SELECT id, state FROM handover_batch WHERE name = {ph}", (name,)).first()
     if row is not None:
         if row[1] == "closed":
-            raise ServiceError(f"handover batch {name!r} is closed; import under another --batch name",
-                               field="batch")
+            raise ServiceError(_("The handover batch “%(batch)s” is closed; import under another batch name.",
+                                 batch=name), field="batch")
         return row[0]
     conn.exec_driver_sql(
         f"INSERT INTO handover_batch (name, source_file, expected, state, created_at, created_by) "

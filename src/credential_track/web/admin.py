@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
+from ..vocabulary import error_text
 from ..db import get_db
 from ..models import Site
 from ..permissions import ROLES
@@ -29,7 +30,7 @@ def manager() -> users.Manager:
 
 
 def _flash_error(exc: ServiceError) -> None:
-    flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
+    flash(error_text(exc), "error")
 
 
 @bp.get("/users")

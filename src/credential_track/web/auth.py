@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, gettext as _
+from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
+from .. import clock
 from ..db import get_db
 from ..security import LoginUser, limiter, set_session_version
 from ..services import logins
@@ -32,7 +33,7 @@ def login():
         if user is None:
             if attempt.locked_until is not None:
                 flash(_("Too many wrong passwords: this account is locked until %(time)s.",
-                        time=format_datetime(attempt.locked_until, "short")), "error")
+                        time=clock.format_time(attempt.locked_until)), "error")
                 return render_template("auth/login.html"), 429
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html"), 401

@@ -13,21 +13,16 @@ from ..db import get_db
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
-from ..service_text import JINJA_GLOBALS
 from ..services import disclosure, lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
+from ..vocabulary import error_text
 from . import safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
-@bp.app_context_processor
-def _service_words():
-    return JINJA_GLOBALS
-
-
 def _fail(exc: ServiceError) -> None:
-    flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
+    flash(error_text(exc), "error")
 
 
 def _desk() -> str:

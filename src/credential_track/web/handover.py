@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..vocabulary import error_text
 from ..db import get_db
 from ..domain.status import Action
 from ..security import page_require
@@ -56,7 +57,7 @@ def receive(batch_id: int):
         db.commit()
     except ServiceError as exc:
         db.rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("handover.batch_page", batch_id=batch_id))
     if out["difference"]:
         flash(_("Received %(moved)s items; counted %(counted)s against %(expected)s expected (difference %(diff)s).",
@@ -76,7 +77,7 @@ def close(batch_id: int):
         db.commit()
     except ServiceError as exc:
         db.rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("handover.batch_page", batch_id=batch_id))
     flash(_("Batch closed: %(missing)s missing, %(extra)s extra.", missing=out["missing"], extra=out["extra"]))
     return redirect(url_for("handover.batch_page", batch_id=batch_id))

@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..vocabulary import error_text
 from ..db import get_db, get_engine
 from ..domain.manifest import FILE_MESSAGES, MESSAGES
 from ..domain.masking import mask_field
@@ -58,7 +59,7 @@ def upload():
             skip_invalid=bool(request.form.get("skip_invalid")), update=bool(request.form.get("update")),
             user_id=current_user.id, wait=current_app.config.get("IMPORT_WAIT", False))
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("imports.upload_page"))
     return redirect(url_for("imports.job_page", job=job))
 

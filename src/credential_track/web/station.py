@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..vocabulary import error_text, route_label
 from ..db import get_db
 from ..domain.regions import all_routes
 from ..permissions import allowed
@@ -125,10 +126,10 @@ def open_bag():
                                 user_id=current_user.id)
     except ServiceError as exc:
         db.rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("station.scan_page", action="bag"))
     db.commit()
-    flash(_("Bag %(code)s opened for route %(route)s.", code=bag.code, route=bag.route))
+    flash(_("Bag %(code)s opened for route %(route)s.", code=bag.code, route=route_label(bag.route)))
     return redirect(url_for("station.scan_page", action="bag", bag=bag.code))
 
 
@@ -170,7 +171,7 @@ def create_trip():
         )
     except ServiceError as exc:
         db.rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("station.trips"))
     db.commit()
     flash(_("Trip %(code)s created: scan its sealed bags.", code=trip.code))
@@ -189,7 +190,7 @@ def depart(code: str):
                                     user_id=current_user.id)
     except ServiceError as exc:
         db.rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("station.trips"))
     db.commit()
     flash(_("Trip %(code)s departed.", code=trip.code))
@@ -222,7 +223,7 @@ def _correction(fn, ok_message: str, **kwargs):
         fn(db, station=station, user_id=current_user.id, **kwargs)
     except ServiceError as exc:
         db.rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
     else:
         db.commit()
         flash(ok_message)
