@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from . import printing
@@ -16,6 +17,7 @@ from .cli import Progress, fail
 from .db import get_engine
 from .services import print_data
 from .services.errors import ServiceError
+from .vocabulary import error_text, field_label
 
 
 def _write_atomically(out: Path, write) -> None:
@@ -23,7 +25,7 @@ def _write_atomically(out: Path, write) -> None:
     success: a failed run leaves no half-written document."""
     directory = out.parent if str(out.parent) else Path(".")
     if not directory.is_dir():
-        fail(f"--out: directory {directory} does not exist")
+        fail(_("--out: the folder %(folder)s does not exist", folder=directory))
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -35,7 +37,7 @@ def _write_atomically(out: Path, write) -> None:
 
 
 def _service_error(exc: ServiceError) -> None:
-    fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    fail(error_text(exc))
 
 
 @click.group("print")
@@ -65,8 +67,8 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
         except ServiceError as exc:
             _service_error(exc)
         if selection.count == 0:
-            fail(f"no printable labels in {selection.description} ({selection.skipped} items without a waybill "
-                 "number, revoked or pulled)")
+            fail(_("No printable labels in %(what)s (%(n)s items without a waybill number, revoked or pulled).",
+                   what=selection.description, n=selection.skipped))
         progress = Progress(selection.count, "labels")
         found: list = []
         rows = printing.checked(print_data.iter_labels(s, selection, sender=sender), found)
@@ -82,14 +84,16 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
 
         _write_atomically(out, write)
         progress.finish()
-    skipped = f", {selection.skipped:,} skipped (no waybill, revoked or pulled)" if selection.skipped else ""
-    click.echo(f"{selection.count:,} labels ({selection.description}) written to {out} as {fmt.upper()} "
-               f"in {time.monotonic() - started:.1f}s{skipped}")
+    skipped = (_(", %(n)s skipped (no waybill, revoked or pulled)", n=f"{selection.skipped:,}")
+               if selection.skipped else "")
+    click.echo(_("%(n)s labels (%(what)s) written to %(file)s as %(format)s in %(seconds)s s", n=f"{selection.count:,}",
+                 what=selection.description, file=out, format=fmt.upper(),
+                 seconds=f"{time.monotonic() - started:.1f}") + skipped)
     if found:
-        click.echo(f"warning: {len(found):,} labels have characters the fonts cannot print (they print as empty "
-                   "boxes); correct the recipient data or write these by hand:", err=True)
+        click.echo(_("warning: %(n)s labels have characters the fonts cannot print (they print as empty boxes); "
+                     "correct the recipient data or write these by hand:", n=f"{len(found):,}"), err=True)
         for no, fields in found:
-            shown = "; ".join(f"{name} {chars!r}" for name, chars in fields.items())
+            shown = "; ".join(f"{field_label(name)} {chars!r}" for name, chars in fields.items())
             click.echo(f"  {no}: {shown} ({printing.describe_unprintable(fields)})", err=True)
 
 
@@ -115,11 +119,12 @@ def print_bag(bag_code: str, out: Path, label_only: bool):
     if label_only:
         d = _document(out, lambda s: print_data.bag_label_data(s, bag_code),
                       printing.render_bag_label)
-        click.echo(f"bag label {d.code} ({d.item_count} items) written to {out}")
+        click.echo(_("bag label %(code)s (%(n)s items) written to %(file)s", code=d.code, n=d.item_count, file=out))
         return
     d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code),
                   printing.render_bag_manifest)
-    click.echo(f"bag manifest {d.code}: {len(d.items)} items, seal {d.seal_no or 'none'}, written to {out}")
+    click.echo(_("bag manifest %(code)s: %(n)s items, seal %(seal)s, written to %(file)s", code=d.code,
+                 n=len(d.items), seal=d.seal_no or "—", file=out))
 
 
 @print_group.command("trip")
@@ -131,7 +136,8 @@ def print_trip(trip_code: str, out: Path):
     d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code),
                   printing.render_trip_sheet)
     items = sum(b.item_count for b in d.bags)
-    click.echo(f"trip sheet {d.code}: {len(d.bags)} bags, {items} items, written to {out}")
+    click.echo(_("trip sheet %(code)s: %(bags)s bags, %(items)s items, written to %(file)s", code=d.code,
+                 bags=len(d.bags), items=items, file=out))
 
 
 @print_group.command("handover")
@@ -143,6 +149,7 @@ def print_handover(batch: str, out: Path):
     organizer = current_app.config["ORGANIZER_NAME"]
     d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer),
                   printing.render_handover_receipt)
-    click.echo(f"handover receipt {d.batch}: expected {d.expected}, counted "
-               f"{'-' if d.counted is None else d.counted}, received {d.received}, missing {len(d.missing)}, "
-               f"extra {len(d.extra)}, written to {out}")
+    click.echo(_("handover receipt %(batch)s: expected %(expected)s, counted %(counted)s, received %(received)s, "
+                 "missing %(missing)s, extra %(extra)s, written to %(file)s", batch=d.batch, expected=d.expected,
+                 counted="—" if d.counted is None else d.counted, received=d.received, missing=len(d.missing),
+                 extra=len(d.extra), file=out))

@@ -233,4 +233,4 @@ def init_app(app) -> None:
     app.config["TIMEZONE"] = name
     app.config["BABEL_DEFAULT_TIMEZONE"] = name
     app.jinja_env.filters.update(JINJA_FILTERS)
-    app.jinja_env.globals.update(zone_label=zone_label)
+    app.jinja_env.globals.update(zone_label=zone_label, zone_name=zone_name)

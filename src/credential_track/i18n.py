@@ -93,6 +93,8 @@ def init_app(app) -> None:
     from .vocabulary import JINJA_GLOBALS
 
     app.jinja_env.globals.update(JINJA_GLOBALS)
+    app.jinja_env.filters.update(field_label=JINJA_GLOBALS["field_label"],
+                                 route_label=JINJA_GLOBALS["route_label"])
 
     @app.context_processor
     def _lang():
@@ -134,3 +136,68 @@ def extract_messages(root: Path) -> list[str]:
             if m:
                 seen.setdefault(m, None)
     return list(seen)
+
+
+# Calls whose message argument a person reads: the message must be a gettext
+# call (or a variable holding one), never a plain or f-string literal.
+MESSAGE_CALLS = {
+    "ServiceError": 0, "NotFound": 0, "Forbidden": 0, "Conflict": 0, "flash": 0, "ClickException": 0,
+    "BadParameter": 0, "EventFieldError": 1, "ManifestError": 0, "fail": 0, "abort": 1, "echo": 0,
+}
+# files whose messages are not for the people of the product, or not yet
+# translated (with the reason), relative to src/credential_track/
+MESSAGE_EXEMPT = {
+    "api/parse.py": "malformed-request errors for API clients (a program's bug, not a person's input)",
+    "services/backup.py": "backup and restore run by technical support from the shell",
+    "cli_security.py:backup_command": "backup and restore run by technical support from the shell",
+    "cli_security.py:restore_command": "backup and restore run by technical support from the shell",
+}
+
+
+def _literal_text(node) -> str | None:
+    """The text of a str literal or f-string (its constant parts), else None."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.BinOp):
+        left, right = _literal_text(node.left), _literal_text(node.right)
+        return (left or "") + (right or "") if left is not None or right is not None else None
+    return None
+
+
+def untranslated_calls(root: Path) -> list[str]:
+    """`file:line: text` of every message a person reads that is written as
+    a literal in English instead of going through gettext (MESSAGE_CALLS),
+    outside the exempt files."""
+    import ast
+    import re
+
+    words = re.compile(r"[a-z]{2,}")
+    key = re.compile(r"[a-z_]+")
+    out = []
+    base = root / "src" / "credential_track"
+    for path in sorted(base.rglob("*.py")):
+        rel = path.relative_to(base).as_posix()
+        if rel in MESSAGE_EXEMPT or rel.startswith("migrations/"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        exempt_functions = {k.split(":", 1)[1] for k in MESSAGE_EXEMPT if k.startswith(rel + ":")}
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name in exempt_functions:
+                fn.body = []
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in MESSAGE_CALLS:
+                continue
+            index = MESSAGE_CALLS[name]
+            if len(node.args) <= index:
+                continue
+            text = _literal_text(node.args[index])
+            if text is not None and words.search(text) and not key.fullmatch(text):
+                out.append(f"{rel}:{node.lineno}: {text[:70]}")
+    return out

@@ -339,6 +339,15 @@ CONTACT_PROBLEM: dict[str, Pair] = {
     "address may be incomplete": ("地址可能不完整", "address may be incomplete"),
 }
 
+# what became of each EMS delivery event fed in (services/delivery.py)
+DELIVERY_RESULT: dict[str, Pair] = {
+    "applied": ("已应用", "applied"),
+    "recorded": ("已记录", "recorded"),
+    "duplicate": ("重复", "duplicate"),
+    "rejected": ("已拒绝", "refused"),
+    "error": ("格式错误", "malformed"),
+}
+
 IMPORT_STATE: dict[str, Pair] = {
     "running": ("导入中", "running"),
     "done": ("已完成", "done"),
@@ -350,7 +359,7 @@ IMPORT_STATE: dict[str, Pair] = {
 FIELD: dict[str, Pair] = {
     "credential_no": ("证件号", "credential number"),
     "credential_type": ("证件类型", "credential type"),
-    "holder_name": ("持证人姓名", "holder's name"),
+    "holder_name": ("持证人", "holder's name"),
     "organization": ("单位", "organization"),
     "recipient_name": ("收件人", "recipient"),
     "recipient_phone": ("收件人电话", "recipient's phone"),
@@ -399,6 +408,13 @@ FIELD: dict[str, Pair] = {
     "state": ("状态", "state"),
     "note": ("备注", "note"),
     "body": ("内容", "text"),
+    "body_zh": ("中文内容", "Chinese text"),
+    "body_en": ("英文内容", "English text"),
+    "header": ("表头", "header row"),
+    "events": ("事件", "events"),
+    "changes": ("修改内容", "changes"),
+    "context": ("扫描信息", "scan context"),
+    "before": ("游标", "cursor"),
     "title": ("标题", "title"),
     "outcome": ("结果", "outcome"),
     "retry_at": ("再次联系时间", "retry time"),
@@ -474,7 +490,7 @@ TABLES: dict[str, dict[str, Pair]] = {
     "next_step": NEXT_STEP, "category": CATEGORY, "priority": PRIORITY, "ticket_state": TICKET_STATE,
     "rule": RULE, "outcome": OUTCOME, "task_state": TASK_STATE, "intercept_kind": INTERCEPT_KIND,
     "intercept_state": INTERCEPT_STATE, "hold_reason": HOLD_REASON, "notification_kind": NOTIFICATION_KIND,
-    "notification_state": NOTIFICATION_STATE, "contact_problem": CONTACT_PROBLEM, "import_state": IMPORT_STATE,
+    "notification_state": NOTIFICATION_STATE, "contact_problem": CONTACT_PROBLEM, "import_state": IMPORT_STATE, "delivery_result": DELIVERY_RESULT,
     "field": FIELD, "column": COLUMN,
 }
 
@@ -561,6 +577,24 @@ def label(kind: str, code, lang: str | None = None) -> str:
         return contact_problem_text(code, lang)
     pair = table(kind).get(code)
     return _pick(pair, lang) if pair else code
+
+
+def state_label(code, action: str | None = None, lang: str | None = None) -> str:
+    """The from/to of an event in words: an item's status, or the state of
+    the bag, trip or batch the event moved (told apart by its action)."""
+    if code is None or code == "":
+        return ""
+    code = str(code)
+    if action in ("receive_batch", "close_batch") and code in BATCH_STATE:
+        return label("batch_state", code, lang)
+    if code in STATUS:
+        return label("status", code, lang)
+    if action in ("create_trip", "depart") and code in TRIP_STATE:
+        return label("trip_state", code, lang)
+    for kind in ("bag_state", "trip_state", "batch_state"):
+        if code in TABLES[kind]:
+            return label(kind, code, lang)
+    return code
 
 
 def bilingual(kind: str, code) -> str:
@@ -774,7 +808,7 @@ def missing_labels() -> list[str]:
 
 JINJA_GLOBALS = {
     "label": label, "bilingual": bilingual, "status_text": status_text, "action_text": action_text,
-    "event_text": event_text, "reason_text": reason_text, "role_text": role_text, "field_label": field_label,
+    "event_text": event_text, "reason_text": reason_text, "state_label": state_label, "role_text": role_text, "field_label": field_label,
     "route_label": route_label, "province_label": province_label, "contact_problem_text": contact_problem_text,
     "hold_reason_text": hold_reason_text, "next_step": next_step, "error_text": error_text,
     "category_text": lambda c: label("category", c), "priority_text": lambda c: label("priority", c),
@@ -989,3 +1023,48 @@ def details_text(details, lang: str | None = None) -> str:
 
 
 JINJA_GLOBALS.update(note_text=note_text, details_text=details_text)
+
+
+# ---- import problems: row errors, warnings, file errors ---------------------------------------
+
+def _gettext(message: str, lang: str | None) -> str:
+    from .i18n import translate
+
+    return translate(message, reader_lang(lang))
+
+
+def problem_text(key: str | None, params: dict | None = None, lang: str | None = None,
+                 default: str = "") -> str:
+    """An import problem (a key of domain.manifest's MESSAGES, WARNINGS or
+    FILE_MESSAGES) in the reader's language, its parameters filled in;
+    `default` when the key is none of them."""
+    from .domain.manifest import FILE_MESSAGES, MESSAGES, WARNINGS
+
+    template = MESSAGES.get(key or "") or WARNINGS.get(key or "") or FILE_MESSAGES.get(key or "")
+    if template is None:
+        return default
+    return _gettext(template, lang).format(**(params or {}))
+
+
+def conflict_text(fields, status: str, lang: str | None = None) -> str:
+    """Why an import row that differs from its stored item was not applied."""
+    sep = ", " if reader_lang(lang) == "en" else "、"
+    return _gettext("differs from the stored item in %(fields)s; item is %(status)s, not updated", lang) % {
+        "fields": sep.join(field_label(f, lang) for f in fields), "status": status_text(status, lang)}
+
+
+def row_error_text(row: int, column: str, value: str, key: str | None, params: dict | None = None,
+                   lang: str | None = None, message: str = "") -> str:
+    """One line for a rejected row: `第 3 行，收件人电话“123”：…`."""
+    text = problem_text(key, params, lang, default=message)
+    if reader_lang(lang) == "en":
+        return f"row {row}, {field_label(column, lang)} “{value}”: {text}"
+    return f"第 {row} 行，{field_label(column, lang)}“{value}”：{text}"
+
+
+REJECTS_COLUMNS = ["row", "column", "column_code", "value", "message"]
+
+
+def rejects_header(lang: str | None = None) -> list[str]:
+    """The header of a rejected-rows CSV in the reader's language."""
+    return [header(c, lang) for c in REJECTS_COLUMNS]

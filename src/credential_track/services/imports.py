@@ -21,6 +21,7 @@ from typing import Callable, TextIO
 from flask_babel import gettext as _
 from sqlalchemy.engine import Connection, Engine
 
+from .. import vocabulary
 from ..db import analyze, writer
 from ..domain.manifest import (
     COMPARED_FIELDS, RECORD_FIELDS, Manifest, ManifestError, RowError, Validator,
@@ -72,11 +73,12 @@ class ImportResult:
 
     def summary(self) -> str:
         """The one-line summary of the CLI and the upload page."""
-        state = "" if self.committed else " — nothing imported"
-        warned = f", {self.warned:,} with warnings" if self.warned else ""
-        return (f"{self.new:,} new, {self.unchanged:,} unchanged, {self.updated:,} updated, "
-                f"{len(self.conflicts):,} conflicts, {self.rejected:,} rejected{warned} in {self.seconds:.1f}s "
-                f"(batch {self.batch}){state}")
+        text = _("%(new)s new, %(unchanged)s unchanged, %(updated)s updated, %(conflicts)s conflicts, "
+                 "%(rejected)s rejected, %(warned)s with warnings in %(seconds)s s (batch %(batch)s)",
+                 new=f"{self.new:,}", unchanged=f"{self.unchanged:,}", updated=f"{self.updated:,}",
+                 conflicts=f"{len(self.conflicts):,}", rejected=f"{self.rejected:,}", warned=f"{self.warned:,}",
+                 seconds=f"{self.seconds:.1f}", batch=self.batch)
+        return text if self.committed else text + _(" — nothing imported")
 
     def as_dict(self) -> dict:
         return {
@@ -122,12 +124,13 @@ def import_manifest(
     engine: Engine, path: str | Path, *, batch: str | None = None, skip_invalid: bool = False,
     update: bool = False, user_id: int | None = None, rejects: TextIO | None = None,
     progress: Callable[[int], None] | None = None, on_total: Callable[[int], None] | None = None,
-    keep_errors: int = 50,
+    keep_errors: int = 50, lang: str | None = None,
 ) -> ImportResult:
     """Import a manifest file as handover batch `batch` (default: the file
     name). Raises ManifestError when the file cannot be read as a manifest.
     Returns counts; `committed` is False when invalid rows stopped the import
-    (all or nothing) — then nothing was written."""
+    (all or nothing) — then nothing was written. The rejects file is written
+    for people reading `lang` (vocabulary.REJECTS_COLUMNS)."""
     started = time.monotonic()
     path = Path(path)
     result = ImportResult(batch=(batch or path.name)[:200])
@@ -143,7 +146,7 @@ def import_manifest(
             if len(result.first_errors) < keep_errors:
                 result.first_errors.append(e)
             if spool is not None:
-                spool.writerow([e.row, e.column, e.value, e.message])
+                spool.writerow([e.row, e.column, e.value, e.key, json.dumps(e.params, ensure_ascii=False)])
 
     def on_warning(warns: list[RowError]) -> None:
         result.warned += 1
@@ -156,7 +159,7 @@ def import_manifest(
                 on_error=on_error, on_warning=on_warning, progress=progress, on_total=on_total,
                 rejects=rejects, error_rows=error_rows)
         if rejects is not None:
-            _write_all_rejects(rejects, error_rows, result.conflicts)
+            _write_all_rejects(rejects, error_rows, result.conflicts, lang)
     finally:
         if error_rows is not None:
             error_rows.close()
@@ -194,15 +197,18 @@ def _import(engine: Engine, path: Path, result: ImportResult, *, skip_invalid, u
         analyze(engine, "credential")
 
 
-def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict]) -> None:
-    """The rejects file: every row error (from the spool), then the conflicts."""
+def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict], lang: str | None = None) -> None:
+    """The rejects file: every row error (from the spool), then the
+    conflicts; in words of `lang`, with the column's code kept."""
     w = csv.writer(out)
-    w.writerow(["row", "column", "value", "message"])
+    w.writerow(vocabulary.rejects_header(lang))
     spool.seek(0)
-    for line in csv.reader(spool):
-        w.writerow(line)
+    for row, column, value, key, params in csv.reader(spool):
+        w.writerow([row, vocabulary.field_label(column, lang), column, value,
+                    vocabulary.problem_text(key, json.loads(params), lang)])
     for c in conflicts:
-        w.writerow([c.row, "credential_no", c.credential_no, c.message])
+        w.writerow([c.row, vocabulary.field_label("credential_no", lang), "credential_no", c.credential_no,
+                    vocabulary.conflict_text(c.fields, c.status, lang)])
 
 
 def _run(conn: Connection, manifest: Manifest, result: ImportResult, *, skip_invalid, update, user_id,

@@ -303,7 +303,7 @@ def _apply_address(session: Session, item: Credential, changes: dict, rec) -> di
         item.recipient_phone_e164 = rec.phone.e164
     if rec.placement is not None:
         if session.get(Route, rec.route) is None:
-            raise ServiceError(_("There is no route for %(place)s.", place=f"{item.province} {item.district}".strip()),
+            raise ServiceError(_("There is no route for %(place)s.", place=" ".join(p for p in (item.province, item.district) if p)),
                                field="province")
         item.route = rec.route
     item.contact_problem = None  # the holder just gave us their data
