@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..domain.manifest import HEADERS
 from ..i18n import current_lang
 from ..vocabulary import error_text, problem_text
 from ..db import get_db, get_engine
@@ -34,7 +35,8 @@ def row_message(err: dict) -> str:
 @bp.get("/imports/")
 @page_require("import")
 def upload_page():
-    return render_template("imports/upload.html", batches=handover.list_batches(get_db(), limit=20))
+    return render_template("imports/upload.html", batches=handover.list_batches(get_db(), limit=20),
+                           manifest_headers=HEADERS)
 
 
 @bp.post("/imports/")
