@@ -71,8 +71,10 @@ def test_closing_a_batch_lists_missing_and_extra_items(engine, tmp_path):
         batch = s.get(HandoverBatch, batch_id)
         assert batch.state == "closed"
         rows = list(csv.reader(io.StringIO("".join(handover.discrepancy_csv(s, batch)).lstrip("\ufeff"))))
-    assert [(r[0], r[1], r[5]) for r in rows[1:]] == [
+    assert [(r[1], r[2], r[9]) for r in rows[1:]] == [
         ("missing", "B3", "not_received"), ("extra", "ZZ404", "unknown_code"), ("extra", "O1", "other_batch")]
+    # for people: the kind and the reason in words (the session has no request: the CLI's language)
+    assert rows[1][0] in ("缺件", "missing") and rows[3][-1].endswith("+08:00")
 
 
 def test_receive_batch_as_a_whole_through_the_api(engine, tmp_path, client, auth):
@@ -150,4 +152,4 @@ def test_discrepancy_list_is_for_the_organizer_not_the_operator(engine, tmp_path
     resp = client.get(f"/api/v1/handover-batches/{batch_id}/discrepancies.csv")
     assert resp.status_code == 200
     lines = resp.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("kind,code,credential_no") and lines[1].startswith("missing,G2,G2")
+    assert lines[0].startswith("类别,类别代码,编码,证件号") and lines[1].startswith("缺件,missing,G2,G2")

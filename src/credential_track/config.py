@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from . import clock
+
 ENV_KEYS = {
     "DATABASE_URL": "DATABASE_URL",
     "SECRET_KEY": "SECRET_KEY",
@@ -55,7 +57,7 @@ def defaults(instance: Path) -> dict:
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         # the zone every time shown to people is in (clock.py); stored times are UTC
-        "TIMEZONE": "Asia/Shanghai",
+        "TIMEZONE": clock.DEFAULT_ZONE,
         "LANGUAGES": ["zh_Hans_CN", "en"],
     }
 

@@ -125,8 +125,10 @@ REASON: dict[str, Pair] = {
     "trip_not_loading": ("车次不在装车", "trip not loading"),
     "seal_mismatch": ("封志不符", "seal mismatch"),
     "missing_context": ("缺少信息", "something missing"),
-    # handover reconciliation: a code scanned in that belongs to another batch
+    # handover reconciliation: a code scanned in that belongs to another batch,
+    # an item of the manifest never scanned in
     "other_batch": ("属于其他批次", "belongs to another batch"),
+    "not_received": ("未接收", "not received"),
 }
 
 # … and as the sentence an operator reads: what happened and what to do
@@ -166,6 +168,12 @@ TRIP_STATE: dict[str, Pair] = {
     "loading": ("装车中", "loading"),
     "departed": ("已发车", "departed"),
     "arrived": ("已到达", "arrived"),
+}
+
+# a handover batch's discrepancies: its items never received, codes received beyond it
+DISCREPANCY_KIND: dict[str, Pair] = {
+    "missing": ("缺件", "missing"),
+    "extra": ("多出", "extra"),
 }
 
 BATCH_STATE: dict[str, Pair] = {
@@ -480,6 +488,7 @@ COLUMN: dict[str, Pair] = {
     "column": ("列", "column"),
     "value": ("内容", "value"),
     "message": ("问题", "problem"),
+    "scanned_at": ("扫描时间", "scanned at"),
 }
 
 TABLES: dict[str, dict[str, Pair]] = {
@@ -491,6 +500,7 @@ TABLES: dict[str, dict[str, Pair]] = {
     "rule": RULE, "outcome": OUTCOME, "task_state": TASK_STATE, "intercept_kind": INTERCEPT_KIND,
     "intercept_state": INTERCEPT_STATE, "hold_reason": HOLD_REASON, "notification_kind": NOTIFICATION_KIND,
     "notification_state": NOTIFICATION_STATE, "contact_problem": CONTACT_PROBLEM, "import_state": IMPORT_STATE, "delivery_result": DELIVERY_RESULT,
+    "discrepancy_kind": DISCREPANCY_KIND,
     "field": FIELD, "column": COLUMN,
 }
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from .. import clock, vocabulary
 from ..domain.status import Action, Status
 from ..models import Credential, Event, HandoverBatch
 from ..models.base import utcnow
@@ -183,19 +184,25 @@ def extra_items(session: Session, batch: HandoverBatch) -> list[Extra]:
     return list(seen.values())
 
 
-DISCREPANCY_COLUMNS = ["kind", "code", "credential_no", "credential_type", "route", "reason", "other_batch",
-                       "station", "scanned_at"]
+DISCREPANCY_COLUMNS = ["kind", "kind_code", "code", "credential_no", "credential_type", "credential_type_code",
+                       "route", "route_code", "reason", "reason_code", "other_batch", "station", "scanned_at"]
 
 
-def discrepancy_rows(session: Session, batch: HandoverBatch) -> Iterator[list]:
-    """Missing then extra items of a batch, as rows for the organizer."""
+def discrepancy_rows(session: Session, batch: HandoverBatch, lang: str | None = None) -> Iterator[list]:
+    """Missing then extra items of a batch, as rows for the organizer
+    (DISCREPANCY_COLUMNS): labels in `lang` beside the codes, local times."""
+    word = vocabulary.label
     stmt = (select(Credential.credential_no, Credential.credential_type, Credential.route)
             .where(Credential.batch_id == batch.id, Credential.status == Status.registered.value)
             .order_by(Credential.id).execution_options(yield_per=2000))
+    missing, extra = word("discrepancy_kind", "missing", lang), word("discrepancy_kind", "extra", lang)
+    not_received = word("reason", "not_received", lang)
     for no, ctype, route in session.exec(stmt):
-        yield ["missing", no, no, ctype, route, "not_received", "", "", ""]
+        yield [missing, "missing", no, no, word("credential_type", ctype, lang), ctype,
+               word("route", route, lang), route, not_received, "not_received", "", "", ""]
     for e in extra_items(session, batch):
-        yield ["extra", e.code, e.credential_no or "", "", "", e.reason, e.other_batch or "", e.station or "", e.at]
+        yield [extra, "extra", e.code, e.credential_no or "", "", "", "", "", word("reason", e.reason, lang), e.reason,
+               e.other_batch or "", e.station or "", clock.iso_local(e.at)]
 
 
 def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
@@ -203,7 +210,7 @@ def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
     buf = io.StringIO()
     w = csv.writer(buf)
     buf.write("\ufeff")
-    w.writerow(DISCREPANCY_COLUMNS)
+    w.writerow([vocabulary.header(c) for c in DISCREPANCY_COLUMNS])
     for i, row in enumerate(discrepancy_rows(session, batch), 1):
         w.writerow(row)
         if i % 2000 == 0:

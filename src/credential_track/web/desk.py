@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
+from .. import clock
 from ..db import get_db
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
@@ -244,9 +245,7 @@ def outreach_outcome(task_id: int):
                 retry = datetime.fromisoformat(raw)
             except ValueError:
                 raise ServiceError(_("The retry time is not a date and time."), field="retry_at") from None
-            if retry.tzinfo is None:  # the form's local time: China
-                from datetime import timedelta
-                retry = retry.replace(tzinfo=timezone(timedelta(hours=8)))
+            retry = clock.from_local_input(retry)  # the form's time is on the configured clock
         outreach.record_outcome(db, task_id=task_id, user_id=current_user.id,
                                 outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
                                 retry_at=retry, settings=outreach.OutreachSettings.from_config(current_app.config))
