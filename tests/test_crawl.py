@@ -219,6 +219,29 @@ def _pages_with_ids(engine, by_status) -> list[str]:
     return pages
 
 
+def _import_jobs(app, engine, header) -> list[str]:
+    """The pages of two manifest uploads: one with a bad row and a row that
+    differs from its stored item, one that is not a manifest at all."""
+    import tempfile
+
+    from .test_import_pages import upload
+    from .test_import_manifest import row
+
+    app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=tempfile.mkdtemp(prefix="crawl-jobs-"))
+    client = app.test_client()
+    auth = Auth(client, engine).login("supervisor", username="supervisor")
+    with Session(engine) as s:
+        known = s.execute(select(Credential.credential_no).where(Credential.status == "captured")).scalars().first()
+    import io
+
+    good = upload(client, auth, [row("CRAWL-1"), row("CRAWL-2", post="1"), row(known, addr="人民路1号")],
+                  skip_invalid="1")
+    bad = client.post("/imports/", content_type="multipart/form-data",
+                      data={"csrf_token": auth.csrf, "file": (io.BytesIO("备注\n1\n".encode()), "no-columns.csv")})
+    assert good.status_code == bad.status_code == 302
+    return [good.headers["Location"], bad.headers["Location"]]
+
+
 def _station_pages(client, auth, station: str) -> list[tuple[str, str]]:
     from credential_track.services import stations
 
@@ -323,10 +346,11 @@ def crawl(app, engine, lang: str) -> dict[str, list[str]]:
             report[f"{role} POST {path}"] = bad
 
     ticket_id = min(_ids(engine, Ticket))
+    job_pages = _import_jobs(app, engine, header)
     for role in ROLES:
         client = app.test_client()
         auth = Auth(client, engine).login(role, username=role)
-        for path in _plain_pages(app) + _pages_with_ids(engine, by_status):
+        for path in _plain_pages(app) + _pages_with_ids(engine, by_status) + job_pages:
             visit(client, role, path)
         if role in ("admin", "supervisor", "operator"):
             for station in STATIONS:

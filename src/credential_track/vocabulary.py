@@ -457,6 +457,7 @@ FIELD: dict[str, Pair] = {
     "session": ("登录会话", "session"),
     "nonce": ("扫描编号", "scan nonce"),
     "weight_g": ("重量（克）", "weight (g)"),
+    "phone_last4": ("电话后四位", "phone's last 4 digits"),
 }
 
 # the columns of the exports (with FIELD): headers in the reader's language
@@ -1044,16 +1045,32 @@ def _gettext(message: str, lang: str | None) -> str:
 
 
 def problem_text(key: str | None, params: dict | None = None, lang: str | None = None,
-                 default: str = "") -> str:
+                 default: str = "", html: bool = False) -> str:
     """An import problem (a key of domain.manifest's MESSAGES, WARNINGS or
     FILE_MESSAGES) in the reader's language, its parameters filled in;
-    `default` when the key is none of them."""
-    from .domain.manifest import FILE_MESSAGES, MESSAGES, WARNINGS
+    `default` when the key is none of them. Missing columns are named by
+    the header a reader of that language writes (证件号; credential_no);
+    with `html`, the headers to write and the file's own header row are
+    marked as literal text (<code translate="no">), and the result is Markup."""
+    from markupsafe import Markup, escape
+
+    from .domain.manifest import FILE_MESSAGES, HEADERS, MESSAGES, WARNINGS
 
     template = MESSAGES.get(key or "") or WARNINGS.get(key or "") or FILE_MESSAGES.get(key or "")
     if template is None:
-        return default
-    return _gettext(template, lang).format(**(params or {}))
+        return escape(default) if html else default
+    params = dict(params or {})
+    wrap = (lambda t: Markup('<code translate="no">%s</code>') % t) if html else (lambda t: t)
+    if key == "missing_columns" and params.get("fields"):
+        en = reader_lang(lang) == "en"
+        names = [HEADERS[f][0 if en else 1] for f in params["fields"] if f in HEADERS]
+        sep = ", " if en else "、"
+        params["names"] = Markup(sep).join(wrap(n) for n in names) if html else sep.join(names)
+    if html:
+        params = {k: (v if k == "names" else wrap(v)) if k in ("names", "header") else escape(v)
+                  for k, v in params.items()}
+        return Markup(escape(_gettext(template, lang)).format(**params))
+    return _gettext(template, lang).format(**params)
 
 
 def conflict_text(fields, status: str, lang: str | None = None) -> str:

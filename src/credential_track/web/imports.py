@@ -73,7 +73,8 @@ def _job_or_404(job: str) -> dict:
 def job_page(job: str):
     state = dict(_job_or_404(job))
     if state.get("error_key"):
-        state["error"] = problem_text(state["error_key"], state.get("error_params") or {}, default=state.get("error", ""))
+        state["error"] = problem_text(state["error_key"], state.get("error_params") or {},
+                                      default=state.get("error", ""), html=True)
     full = personal_data_access(current_user.role, PiiPath.lookup) == PiiAccess.full
 
     def shown_value(err: dict) -> str:
