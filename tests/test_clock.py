@@ -83,3 +83,15 @@ def test_the_command_line_speaks_chinese_unless_the_terminal_is_english(app, mon
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     en = runner.invoke(args=["stats"])
     assert en.output.startswith("total ")
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata"])
+def test_the_fast_export_format_agrees_with_the_zone_database_all_year(zone):
+    """iso_local's fast path (stored UTC text, one lookup per hour) against zoneinfo, across summer time."""
+    clock.configure(zone)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for minutes in range(0, 365 * 24 * 60, 97):
+        at = start + timedelta(minutes=minutes)
+        expected = at.astimezone(clock.local_zone()).isoformat()
+        assert clock.iso_local(at.strftime("%Y-%m-%d %H:%M:%S.123456")) == expected
+        assert clock.iso_local(at) == expected

@@ -195,6 +195,19 @@ def _hour_offsets(zone: tzinfo, hour_text: str) -> tuple[timedelta, timedelta]:
             (start + timedelta(hours=1)).astimezone(zone).utcoffset() or timedelta(0))
 
 
+@lru_cache(maxsize=8192)
+def _hour_prefix(zone: tzinfo, hour_text: str) -> tuple[str, str] | None:
+    """For a UTC hour (`2026-11-05 01`) in which the zone keeps one offset of
+    whole hours: its local `YYYY-MM-DDTHH` and the offset text; else None."""
+    first, last = _hour_offsets(zone, hour_text.replace(" ", "T"))
+    if first != last or first.total_seconds() % 3600:
+        return None
+    local = datetime.fromisoformat(hour_text.replace(" ", "T") + ":00:00") + first
+    minutes = int(first.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return local.strftime("%Y-%m-%dT%H"), f"{sign}{abs(minutes) // 60:02d}:00"
+
+
 def iso_local(value) -> str:
     """ISO 8601 with the configured zone's offset, to the second
     (`2026-11-05T09:12:03+08:00`), "" for None: the format of every export.
@@ -204,6 +217,10 @@ def iso_local(value) -> str:
         return ""
     if isinstance(value, str) and len(value) >= 19 and value[10] in " T" and "+" not in value[19:] \
             and not value.endswith("Z"):
+        # the export's hot path: 500,000 items × their stage times
+        fast = _hour_prefix(local_zone(), value[:13])
+        if fast is not None:
+            return f"{fast[0]}{value[13:19]}{fast[1]}"
         base = datetime.fromisoformat(value[:19])
     else:
         base = parse(value).replace(tzinfo=None, microsecond=0)
