@@ -1,7 +1,8 @@
 """Translation upkeep.
 
-    python scripts/i18n.py missing   # msgids in code/templates without a Chinese translation, as .po stubs
-    python scripts/i18n.py compile   # messages.po → messages.mo (the app also does this on start when stale)
+    python scripts/i18n.py missing       # msgids in code/templates without a Chinese translation, as .po stubs
+    python scripts/i18n.py untranslated  # messages in Python written as English literals, not through gettext
+    python scripts/i18n.py compile       # messages.po → messages.mo (the app also does this on start when stale)
 
 New strings: append the stubs printed by `missing` to
 src/credential_track/translations/zh_Hans_CN/LC_MESSAGES/messages.po and fill in
@@ -15,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from credential_track.i18n import compile_catalogs, extract_messages, PO_PATH  # noqa: E402
+from credential_track.i18n import compile_catalogs, extract_messages, PO_PATH, untranslated_calls  # noqa: E402
 from babel.messages.pofile import read_po  # noqa: E402
 
 
@@ -35,6 +36,12 @@ def main() -> int:
     if cmd == "compile":
         compile_catalogs(force=True)
         return 0
+    if cmd == "untranslated":
+        found = untranslated_calls(ROOT)
+        for line in found:
+            print(line)
+        print(f"# {len(found)} messages not through gettext", file=sys.stderr)
+        return 1 if found else 0
     gaps = missing()
     for msgid in gaps:
         esc = msgid.replace("\\", "\\\\").replace('"', '\\"')

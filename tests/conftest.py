@@ -115,7 +115,9 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    # the command line speaks the terminal's language (i18n.cli_lang); these
+    # tests read its English (tests/test_i18n.py checks the Chinese)
+    return app.test_cli_runner(env={"CREDTRACK_LANGUAGE": "en"})
 
 
 class Auth:

@@ -10,7 +10,7 @@ from credential_track.models import Credential, Event, Station, User
 def test_init_is_idempotent(runner, engine):
     first = runner.invoke(args=["init"])
     assert first.exit_code == 0, first.output
-    assert "0 stations added" in first.output  # the fixture database is seeded already
+    assert "stations +0" in first.output  # the fixture database is seeded already
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Station)).one() == 17
 

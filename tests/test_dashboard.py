@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session
 
+from credential_track import clock
 from credential_track.db import write_session
 from credential_track.models import Credential, Event
 from credential_track.services import queries
@@ -92,7 +93,7 @@ def test_dashboard_numbers_equal_counts_computed_from_the_events(demo, db):
     first_day = (now - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
     for ev in events:
         if ev.credential_id and ev.result == "ok" and ev.action in data.STAGES and ev.at >= first_day:
-            per_day[ev.at.astimezone(summary.LOCAL_TZ).date().isoformat()][ev.action] += 1
+            per_day[clock.local_day(ev.at).isoformat()][ev.action] += 1
     assert {x["day"]: {k: v for k, v in x.items() if k != "day"} for x in d["throughput_daily"] if len(x) > 1} \
         == {k: dict(v) for k, v in per_day.items()}
     assert sum(h.get("handover", 0) for h in d["throughput_hourly"]) == len(registered)
@@ -178,8 +179,9 @@ def test_report_pdf_contains_the_chinese_headings_and_the_numbers(demo, db, tmp_
     from openpyxl import load_workbook
 
     wb = load_workbook(out.with_suffix(".xlsx"), read_only=True)
-    rows = {r[0]: r[2] for r in wb["funnel"].iter_rows(min_row=2, values_only=True)}
+    rows = {r[1]: r[2] for r in wb["funnel"].iter_rows(min_row=2, values_only=True)}
     assert rows == {f["status"]: f["n"] for f in rep["funnel"]}
+    assert next(wb["funnel"].iter_rows(min_row=2, values_only=True))[0] == "已登记 registered"
 
 
 def test_report_command_refuses_a_bad_date(runner, tmp_path):
@@ -218,7 +220,7 @@ def test_drill_down_by_station_and_date_lists_the_items_scanned_there(engine, db
         codes = [make_credential(s).credential_no for _ in range(3)]
     for code in codes[:2]:
         do_scan(engine, code, "handover", "WS-01")
-    today = datetime.now(summary.LOCAL_TZ).date()
+    today = clock.today()
     f = lists.ItemFilter(station="WS-01", date=today)
     page = lists.item_page(db, f)
     assert page["total"] == 2 and {i["credential_no"] for i in page["items"]} == set(codes[:2])
@@ -279,7 +281,8 @@ def test_supervisor_station_view_shows_scans_refusals_and_people(engine, client,
     page = client.get("/dashboard/stations")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "WS-01" in html and "already_done" in html and "test-supervisor" in html
+    # the refusal reason in words, not its code
+    assert "WS-01" in html and "已处理过" in html and "already_done" not in html and "test-supervisor" in html
     from credential_track.services.dashboard import staff
 
     with Session(engine) as s:

@@ -145,7 +145,7 @@ def test_import_with_a_malformed_row_writes_nothing(runner, engine, tmp_path):
     f.write_text(f"waybill,event,at\n{a['waybill']},EMG,2026-11-06T09:00:00Z\n{a['waybill']},EMX,2026-11-06T10:00:00Z\n")
     r = runner.invoke(args=["import", "delivery-events", str(f)])
     assert r.exit_code != 0
-    assert "row 3: event" in r.output
+    assert "row 3: the event “EMX”" in r.output
     assert reload(engine, a["no"]).status == "arrived"
 
 

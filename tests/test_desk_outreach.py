@@ -120,7 +120,7 @@ def test_outreach_sweep_command(runner, engine):
     item_at(engine, "returned")
     r = runner.invoke(args=["outreach", "sweep"])
     assert r.exit_code == 0, r.output
-    assert "1 tasks created" in r.output and "returned 1" in r.output
+    assert "1 tasks created" in r.output and "Returned to sender 1" in r.output
 
 
 class FlakySender:

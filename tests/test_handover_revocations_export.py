@@ -28,7 +28,7 @@ def test_revoked_item_is_refused_at_a_later_scan(engine, tmp_path, runner):
     (tmp_path / "rev.csv").write_text("证件号,原因\nV1,重复制证\nNOPE,\n", encoding="utf-8")
     res = runner.invoke(args=["import", "revocations", str(tmp_path / "rev.csv")])
     assert "1 revoked (0 already dispatched: intercept), 0 already revoked, 1 unknown" in res.output
-    assert "row 3, credential_no 'NOPE': no such credential" in res.output
+    assert "row 3, credential number “NOPE”: no such credential" in res.output
     assert res.exit_code == 1
     item = reload(engine, "V1")
     assert item.revoked and item.revoked_reason == "重复制证" and not item.intercept
@@ -71,8 +71,10 @@ def test_closing_a_batch_lists_missing_and_extra_items(engine, tmp_path):
         batch = s.get(HandoverBatch, batch_id)
         assert batch.state == "closed"
         rows = list(csv.reader(io.StringIO("".join(handover.discrepancy_csv(s, batch)).lstrip("\ufeff"))))
-    assert [(r[0], r[1], r[5]) for r in rows[1:]] == [
+    assert [(r[1], r[2], r[9]) for r in rows[1:]] == [
         ("missing", "B3", "not_received"), ("extra", "ZZ404", "unknown_code"), ("extra", "O1", "other_batch")]
+    # for people: the kind and the reason in words (the session has no request: the CLI's language)
+    assert rows[1][0] in ("缺件", "missing") and rows[3][-1].endswith("+08:00")
 
 
 def test_receive_batch_as_a_whole_through_the_api(engine, tmp_path, client, auth):
@@ -99,13 +101,16 @@ def test_status_export_round_trips_through_import(engine, tmp_path, runner):
     imported(engine, tmp_path, ["X1", "X2", "X3"])
     do_scan(engine, "X1", "handover", "WS-01")
     out = tmp_path / "status.csv"
-    res = runner.invoke(args=["export", "status", "--out", str(out), "--personal"])
+    # a Chinese export (the default): headers an importer reads, labels for
+    # people with the codes beside them, local times with their offset
+    res = runner.invoke(args=["export", "status", "--out", str(out), "--personal"], env={"CREDTRACK_LANGUAGE": "zh"})
     assert res.exit_code == 0, res.output
     with open(out, encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["credential_no"], r["status"], r["batch"]) for r in rows] == [
-        ("X1", "received", "box-1"), ("X2", "registered", "box-1"), ("X3", "registered", "box-1")]
-    assert rows[0]["received_at"].endswith("Z") and rows[1]["received_at"] == ""
+    assert [(r["证件号"], r["状态"], r["状态代码"], r["交接批次"]) for r in rows] == [
+        ("X1", "已交接", "received", "box-1"), ("X2", "已登记", "registered", "box-1"),
+        ("X3", "已登记", "registered", "box-1")]
+    assert rows[0]["交接时间"].endswith("+08:00") and rows[1]["交接时间"] == ""
     # the personal columns read back as a manifest: nothing differs
     again = import_manifest(engine, out, batch="box-1")
     assert (again.new, again.unchanged, again.rejected, len(again.conflicts)) == (0, 3, 0, 0)
@@ -121,7 +126,8 @@ def test_status_export_filters_and_xlsx(engine, tmp_path, runner):
     assert res.exit_code == 0, res.output
     ws = load_workbook(out, read_only=True).worksheets[0]
     values = list(ws.iter_rows(values_only=True))
-    assert values[0][0] == "credential_no" and "holder_name" not in values[0]
+    assert values[0][:3] == ("credential number", "credential type", "credential type (code)")
+    assert "holder's name" not in values[0]
     assert [v[0] for v in values[1:]] == ["F2"]
 
 
@@ -132,7 +138,7 @@ def test_a_closed_batch_takes_no_more_imports(engine, tmp_path, runner):
     path = write_csv(tmp_path / "more.csv", EN, [row("C2")])
     res = runner.invoke(args=["import", "manifest", str(path), "--batch", "box-1"])
     assert res.exit_code != 0
-    assert "handover batch 'box-1' is closed; import under another --batch name" in res.output
+    assert "The handover batch “box-1” is closed; import under another batch name." in res.output
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Event).where(Event.action == "import")) == 1
 
@@ -146,4 +152,4 @@ def test_discrepancy_list_is_for_the_organizer_not_the_operator(engine, tmp_path
     resp = client.get(f"/api/v1/handover-batches/{batch_id}/discrepancies.csv")
     assert resp.status_code == 200
     lines = resp.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("kind,code,credential_no") and lines[1].startswith("missing,G2,G2")
+    assert lines[0].startswith("类别,类别代码,编码,证件号") and lines[1].startswith("缺件,missing,G2,G2")

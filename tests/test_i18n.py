@@ -3,7 +3,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from credential_track.i18n import PO_PATH, extract_messages
+from credential_track.i18n import PO_PATH, extract_messages, untranslated_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,6 +13,26 @@ def test_every_string_in_code_and_templates_is_translated():
         catalog = read_po(f)
     missing = [m for m in extract_messages(ROOT) if not (catalog.get(m) and catalog.get(m).string)]
     assert missing == [], f"untranslated (run scripts/i18n.py missing): {missing[:20]}"
+
+
+def test_every_message_a_person_reads_in_python_goes_through_gettext():
+    found = untranslated_calls(ROOT)
+    assert found == [], f"English literals where a person reads them (run scripts/i18n.py untranslated): {found[:20]}"
+
+
+def test_the_message_check_finds_an_english_literal(tmp_path):
+    pkg = tmp_path / "src" / "credential_track" / "services"
+    pkg.mkdir(parents=True)
+    (pkg / "x.py").write_text('def f(n):\n    raise ServiceError(f"no ticket {n}", field="ticket")\n'
+                              'def g():\n    raise ServiceError(_("There is no ticket."), field="ticket")\n')
+    assert untranslated_calls(tmp_path) == ["services/x.py:2: no ticket "]
+
+
+def test_service_errors_speak_the_request_language_and_name_the_field_in_words(client, auth):
+    auth.login("agent")
+    zh = client.post("/desk/tickets", data={"subject": "", "category": "other", "csrf_token": auth.csrf},
+                     headers={"Accept-Language": "zh-CN"}, follow_redirects=True).get_data(as_text=True)
+    assert "主题为必填项" in zh and "subject is required" not in zh
 
 
 def test_login_page_speaks_chinese_by_default_and_english_on_request(client):

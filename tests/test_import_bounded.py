@@ -147,7 +147,7 @@ def test_a_running_import_in_another_process_is_not_undone(engine, tmp_path, ear
         s.add(ImportRun(batch_id=batch.id, owner=f"elsewhere:{os.getpid()}", first_credential_id=10 ** 6))
     assert recover(engine) == []
     path = write_csv(tmp_path / "same.csv", EN, [row("S1")])
-    with pytest.raises(imports.ServiceError, match="another import into handover batch 'earlier'"):
+    with pytest.raises(imports.ServiceError, match="Another import into the handover batch “earlier”"):
         import_manifest(engine, path, batch="earlier")
 
 

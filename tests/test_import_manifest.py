@@ -132,7 +132,7 @@ def test_invalid_last_row_leaves_database_untouched(engine, tmp_path, runner):
     path = write_csv(tmp_path / "m.csv", EN, rows)
     res = runner.invoke(args=["import", "manifest", str(path)])
     assert res.exit_code != 0
-    assert "row 5001, postcode '12': must be 6 digits" in res.output
+    assert "row 5001, postcode “12”: must be 6 digits" in res.output
     assert "nothing was imported" in res.output
     assert count(engine) == 0 and count(engine, Event) == 0 and count(engine, HandoverBatch) == 0
 
@@ -147,9 +147,10 @@ def test_skip_invalid_imports_valid_rows_and_writes_rejects(engine, tmp_path, ru
     assert "2 new, 0 unchanged, 0 updated, 0 conflicts, 2 rejected" in res.output
     with open(rejects, encoding="utf-8-sig") as f:
         lines = list(csv.reader(f))
-    assert lines[0] == ["row", "column", "value", "message"]
-    assert lines[1][:3] == ["3", "recipient_phone", "555"]
-    assert lines[2] == ["5", "province", "", "is empty, and the address does not name a province"]
+    # the rejects in the reader's words, the column's code kept for machines
+    assert lines[0] == ["row", "column", "column (code)", "value", "problem"]
+    assert lines[1][:4] == ["3", "recipient's phone", "recipient_phone", "555"]
+    assert lines[2] == ["5", "province", "province", "", "is empty, and the address does not name a province"]
     assert count(engine) == 2
     assert count(engine, Event, Event.action == "import", Event.to_status == "registered") == 2
     with Session(engine) as s:
@@ -179,7 +180,7 @@ def test_changed_rows_are_conflicts_without_update_and_updates_with_it(engine, t
 
     res = runner.invoke(args=["import", "manifest", str(tmp_path / "b.csv"), "--batch", "a.csv", "--update"])
     assert "0 new, 1 unchanged, 1 updated, 1 conflicts" in res.output
-    assert "row 3, credential_no 'U2': differs from the stored item in address; item is captured" in res.output
+    assert "row 3, credential number “U2”: differs from the stored item in address; item is captured" in res.output
     assert reload(engine, "U1").address == "世纪大道200号"
     assert reload(engine, "U2").address == "世纪大道100号8楼"
     assert count(engine, Event, Event.action == "update") == 1

@@ -37,7 +37,8 @@ def test_upload_shows_summary_and_error_report(app, tmp_path, client, auth):
     rejects = re.search(r'href="(/imports/jobs/[0-9a-f]+/rejects.csv)"', page).group(1)
     with client.get(rejects) as resp:
         body = resp.get_data(as_text=True)
-    assert "3,postcode,1,must be 6 digits" in body
+    # in the uploader's language (Chinese): the field in words, its code kept
+    assert "行号,列,列代码,内容,问题" in body and "3,邮编,postcode,1,必须是6位数字" in body
     assert "personal=1" not in page  # a supervisor is not offered personal data
 
 
@@ -62,8 +63,9 @@ def test_organizer_may_export_but_not_import(app, tmp_path, client, auth, engine
     assert client.get("/imports/").status_code == 403
     plain = client.get("/exports/status").get_data(as_text=True).lstrip("\ufeff")
     lines = list(csv.reader(io.StringIO(plain)))
-    assert lines[0][:4] == ["credential_no", "credential_type", "batch", "status"]
-    assert [r[0] for r in lines[1:]] == ["E1", "E2"] and "holder_name" not in lines[0]
+    # headers in the reader's language (Chinese by default), labels with the codes kept beside them
+    assert lines[0][:6] == ["证件号", "证件类型", "证件类型代码", "交接批次", "状态", "状态代码"]
+    assert [r[0] for r in lines[1:]] == ["E1", "E2"] and "持证人" not in lines[0]
     with Session(engine) as s:
         plain_ev = s.exec(select(Event).where(Event.action == "export")).one()  # every export is recorded
         assert '"personal_data": false' in plain_ev.details

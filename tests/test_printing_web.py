@@ -77,7 +77,7 @@ def test_label_errors_name_the_problem(client, auth, engine):
     resp = client.get("/print/labels/NO-SUCH.pdf")
     assert resp.status_code == 404 and "NO-SUCH" in resp.get_data(as_text=True)
     resp = client.get(f"/print/labels/{fresh}.pdf")
-    assert resp.status_code == 400 and "no waybill" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "还没有运单号" in resp.get_data(as_text=True)
     [no] = captured(engine, 1)
     resp = client.get(f"/print/labels/{no}.pdf?format=png")
     assert resp.status_code == 400 and "png" in resp.get_data(as_text=True)
@@ -101,7 +101,7 @@ def test_bulk_labels_by_status_batch_and_list_skip_items_without_label(client, a
     text = pdf_text(resp.data)
     assert pages(resp.data) == 2 and nos[0] in text and nos[2] in text and nos[1] not in text
     resp = client.get(f"/print/labels.pdf?credential={nos[0]}&credential={revoked[0]}")
-    assert resp.status_code == 400 and "revoked" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "已作废" in resp.get_data(as_text=True)
     resp = client.get("/print/labels.pdf?status=captured&format=zpl")
     assert resp.data.count(b"^XA") == 3
     assert client.get("/print/labels.pdf?status=flying").status_code == 400
@@ -237,4 +237,4 @@ def test_cli_prints_labels_with_unprintable_characters_and_says_which(runner, en
     assert result.exit_code == 0, result.output
     assert pages(out.read_bytes()) == 1
     assert "1 labels have characters the fonts cannot print" in result.output
-    assert f"{bad}: recipient_name" in result.output and "U+1F600" in result.output
+    assert f"{bad}: recipient" in result.output and "U+1F600" in result.output

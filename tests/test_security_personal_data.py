@@ -567,7 +567,7 @@ def test_a_rejects_file_written_by_the_cli_is_0600(tmp_path, runner):
     runner.invoke(args=["import", "manifest", str(src), "--skip-invalid", "--rejects", str(out)])
     assert out.exists() and _mode(out) == 0o600
     with open(out, encoding="utf-8-sig") as f:
-        assert any(r[1] == "recipient_phone" for r in csv.reader(f))
+        assert any(r[2] == "recipient_phone" for r in csv.reader(f))
 
 
 def test_no_page_shows_a_phone_in_full_to_a_masked_role_after_a_correction(app, engine):

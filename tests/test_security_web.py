@@ -147,7 +147,7 @@ def test_accepted_uploads_pass_the_check(upload_app, app):
     assert _post(upload_app, "m.csv", "证件号,姓名\nA1,张伟\n".encode("gb18030")).json == {"kind": "csv"}
     assert _post(upload_app, "m.csv", "\ufeffcredential_no\nA1\n".encode("utf-8")).json == {"kind": "csv"}
     empty = _post(upload_app, "m.csv", b"")
-    assert empty.status_code == 400 and "empty" in empty.json["error"]
+    assert empty.status_code == 400 and "文件是空的" in empty.json["error"]
     with app.test_request_context():
         book = FileStorage(io.BytesIO(_xlsx_bytes()), filename="Manifest.XLSX")
         assert check_upload(book, kinds=("csv", "xlsx")) == "xlsx"
@@ -156,7 +156,7 @@ def test_accepted_uploads_pass_the_check(upload_app, app):
 def test_an_oversized_upload_is_refused_naming_the_file(upload_app):
     resp = _post(upload_app, "big.csv", b"a,b\n" * 300)
     assert resp.status_code == 400 and resp.json["field"] == "file"
-    assert "big.csv" in resp.json["error"] and "limit" in resp.json["error"]
+    assert "big.csv" in resp.json["error"] and "超过上限" in resp.json["error"]
 
 
 def test_a_request_over_max_content_length_gets_413_without_a_trace(upload_app):
@@ -259,10 +259,11 @@ def test_the_audit_export_is_csv_of_every_match_and_is_recorded(auth, engine):
     resp = auth.client.get("/audit/export.csv", query_string={"item": "EXP-1"})
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
-    assert [r["credential_no"] for r in rows] == ["EXP-1"] and rows[0]["action"] == "handover"
+    # Chinese headers, the action in words with its code beside it
+    assert [r["证件号"] for r in rows] == ["EXP-1"] and (rows[0]["操作"], rows[0]["操作代码"]) == ("交接", "handover")
     formula = auth.client.get("/audit/export.csv", query_string={"item": "=HYPERLINK(1)"}).get_data(as_text=True)
     cells = list(csv.DictReader(io.StringIO(formula.lstrip("\ufeff"))))
-    assert [c["code"] for c in cells] == ["'=HYPERLINK(1)"]  # a spreadsheet shows it, never runs it
+    assert [c["编码"] for c in cells] == ["'=HYPERLINK(1)"]  # a spreadsheet shows it, never runs it
     with Session(engine) as s:
         exports = s.exec(select(Event).where(Event.action == "export")).all()
     first = json.loads(exports[0].details)

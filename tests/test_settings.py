@@ -40,7 +40,7 @@ def test_a_wrong_value_stops_the_start_naming_the_setting(key, value, tmp_path):
 
 def test_the_app_reads_its_settings_object(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "t",
-                      "DEFAULT_WEIGHT_G": 52, "BABEL_DEFAULT_TIMEZONE": "Asia/Hong_Kong"})
+                      "DEFAULT_WEIGHT_G": 52, "TIMEZONE": "Asia/Hong_Kong"})
     conf = app.extensions["credtrack_settings"]
     assert conf.default_weight_g == 52 and conf.zone.key == "Asia/Hong_Kong"
 

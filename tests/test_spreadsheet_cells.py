@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
+from credential_track import clock
 from credential_track.db import write_session
 from credential_track.domain.cells import FORMULA_STARTS, csv_cell, is_formula_like
 from credential_track.services.dashboard import summary
@@ -113,7 +114,7 @@ def test_dashboard_item_lists_write_formulas_as_text(formula_item, auth, client)
 
 def test_the_daily_report_xlsx_writes_a_scanned_formula_as_text(engine, auth, client):
     do_scan(engine, FORMULA, "handover", "WS-01")  # a refusal: listed in the report's appendix
-    today = datetime.now(summary.LOCAL_TZ).date()
+    today = datetime.now(clock.local_zone()).date()
     auth.login("organizer")
     _assert_xlsx_safe(_get(client, "/dashboard/report.xlsx", date=today.isoformat()))
 

@@ -89,7 +89,7 @@ def test_creating_a_trip_needs_two_escorts(client, auth, db):
             "csrf_token": auth.csrf}
     client.post("/station/trips", data=form)
     assert db.exec(select(Trip)).first() is None
-    assert "at least two escorts" in client.get("/station/trips").get_data(as_text=True)
+    assert "押运车次至少需要两名押运员" in client.get("/station/trips").get_data(as_text=True)
     form["escort"] = ["李强", "赵磊"]
     resp = client.post("/station/trips", data=form)
     db.rollback()

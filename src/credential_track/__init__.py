@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.refresh(app)
 
     unit_of_work.init_app(app)
+    from . import clock
+
+    clock.init_app(app)
 
     from . import i18n, security
     from .api import bp as api_bp

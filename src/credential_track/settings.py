@@ -30,7 +30,7 @@ class Settings:
 
     database_url: str = ""  # default: SQLite in the instance folder
     secret_key: str = ""  # default: a random key kept in the instance folder
-    # where people are: every time shown to them is in this zone
+    # where people are: every time shown to them is in this zone (clock.py)
     timezone: str = "Asia/Shanghai"
     organizer_name: str = "进博会证件管理中心"
     # acceptance: the weight recorded when a station sends none
@@ -87,7 +87,7 @@ class Settings:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingError("TIMEZONE", self.timezone, "an IANA time zone such as Asia/Shanghai") from None
+            raise SettingError("CREDTRACK_TIMEZONE", self.timezone, "an IANA time zone such as Asia/Shanghai") from None
         from .domain.status import Status
 
         for status in self.outreach_stuck_hours:
@@ -110,7 +110,7 @@ class SettingError(ValueError):
 
 _ENV_NAMES = {"database_url": "DATABASE_URL", "secret_key": "SECRET_KEY"}
 # config keys whose Flask name differs from the setting's
-_CONFIG_NAMES = {"cookie_secure": "SESSION_COOKIE_SECURE", "timezone": "BABEL_DEFAULT_TIMEZONE"}
+_CONFIG_NAMES = {"cookie_secure": "SESSION_COOKIE_SECURE"}
 
 
 def config_key(name: str) -> str:

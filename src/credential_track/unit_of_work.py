@@ -80,8 +80,11 @@ def refused_to(back: Callable[..., str]):
 
 
 def flash_refusal(exc: ServiceError) -> None:
-    """A refusal as the person sees it: the message, naming the field."""
-    flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
+    """A refusal as the person sees it: the message, naming the field in
+    the reader's language (vocabulary.error_text)."""
+    from .vocabulary import error_text
+
+    flash(error_text(exc), "error")
 
 
 def typed_values() -> dict:

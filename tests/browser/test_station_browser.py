@@ -158,7 +158,7 @@ def test_wrong_route_stops_the_line_until_the_operator_confirms(page, server, en
     wait_settled(page, ok=1)
     scan(page, wrong_no)
     page.wait_for_selector("#stop-overlay", state="visible")
-    assert "Wrong route: this item does not belong in this bag. Its route is BJ." in page.text_content("#stop-message")
+    assert "Wrong route: this item does not belong in this bag. Its route is BJ Beijing." in page.text_content("#stop-message")
     assert page.text_content("#stop-code") == wrong_no
     shot(page, "wrong_route_stop")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
 from ..unit_of_work import get_db
 from ..security import api_require

@@ -1,12 +1,12 @@
 """Hotline lookup, reveal and EMS delivery events."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from .. import settings
 from ..unit_of_work import get_db
 from ..security import api_require, current_actor
-from ..services import delivery, disclosure, lookup, outreach
+from ..services import delivery, lookup, outreach
 from . import BadRequest, bp
 from .parse import json_body, text
 

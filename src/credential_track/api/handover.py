@@ -6,7 +6,7 @@ from flask import Response, jsonify, stream_with_context
 from ..unit_of_work import get_db, get_engine
 from ..security import api_require, current_actor
 from ..services import disclosure, handover
-from . import BadRequest, bp
+from . import bp
 from ..domain.numbers import MAX_INT32
 from .parse import json_body, text, whole
 

@@ -1,13 +1,13 @@
 """POST /api/v1/scans and the bag/trip endpoints."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
 
 from .. import settings
-from ..unit_of_work import get_db, get_engine
-from ..messages import scan_message
 from ..models import Bag, Trip
+from ..unit_of_work import get_db, get_engine
+from ..vocabulary import scan_message
 from ..security import api_require, current_actor
 from ..services import dispatch, scan as scans
 from . import BadRequest, bp

@@ -3,6 +3,7 @@ and recipient corrections, bags, trips, the pull tray, and the supervisor's
 corrections and incident list."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask import jsonify, request
 
 from ..unit_of_work import get_db, get_engine
@@ -64,7 +65,7 @@ def station_pull_tray(station: str):
     db = get_db()
     info = stations.station_info(db, station)
     if info is None:
-        raise NotFound(f"no station {station!r}", field="station")
+        raise NotFound(_("There is no station %(station)s.", station=station), field="station")
     return jsonify(stations.pull_tray(db, site=info["site"], limit=int_arg("limit", 500)))
 
 

@@ -6,19 +6,20 @@ import sys
 import time
 
 import click
+from flask_babel import gettext as _
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from .. import settings
-from .. import migrate
-from .common import Progress, fail, import_group, token_group, user_group
+from .. import migrate, settings
 from ..db import write_session
-from ..unit_of_work import get_engine
 from ..models import Credential, User
 from ..services import accounts, queries
 from ..services.errors import ServiceError
 from ..services.seed import load_seed
+from ..unit_of_work import get_engine
+from ..vocabulary import error_text, role_text, status_text
+from .common import Progress, fail, token_group, user_group
 
 DEMO_USERS = [
     ("admin", "admin", "系统管理员", "admin-demo-2026"),
@@ -42,7 +43,7 @@ def init_database() -> dict:
 def init_command():
     """Bring the database to the current schema and load the seed data."""
     added = init_database()
-    click.echo("database ready: " + ", ".join(f"{v} {k} added" for k, v in added.items()))
+    click.echo(_("database ready: %(added)s", added=", ".join(f"{k} +{v}" for k, v in added.items())))
 
 
 @click.command("demo")
@@ -67,7 +68,7 @@ def demo_command(n: int, seed: int, force: bool):
     with Session(engine) as s:
         have = s.exec(select(Credential.id).limit(1)).first()
     if have is not None:
-        click.echo("demo data already present; nothing added")
+        click.echo(_("demo data already present; nothing added"))
     else:
         started = time.monotonic()
         progress = Progress(n, "demo")
@@ -80,10 +81,13 @@ def demo_command(n: int, seed: int, force: bool):
 
         with write_session(engine) as s:  # the desk's proactive queue, as cron would fill it
             swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_settings(settings.current()))
-        click.echo(f"outreach: {sum(swept['created'].values()):,} tasks queued")
-        click.echo(f"demo: {result['credentials']:,} credentials, {result['bags']:,} bags, "
-                   f"{result['trips']:,} trips, {result['events']:,} events in {time.monotonic() - started:.1f}s")
-    click.echo("demo accounts (user / password): " + "; ".join(f"{u} / {p}" for u, _r, _n, p in DEMO_USERS))
+        click.echo(_("outreach: %(n)s tasks queued", n=f"{sum(swept['created'].values()):,}"))
+        click.echo(_("demo: %(credentials)s credentials, %(bags)s bags, %(trips)s trips, %(events)s events in "
+                     "%(seconds)s s", credentials=f"{result['credentials']:,}", bags=f"{result['bags']:,}",
+                     trips=f"{result['trips']:,}", events=f"{result['events']:,}",
+                     seconds=f"{time.monotonic() - started:.1f}"))
+    click.echo(_("demo accounts (user / password): %(accounts)s",
+                 accounts="; ".join(f"{u} / {p}" for u, _r, _n, p in DEMO_USERS)))
 
 
 @click.command("serve")
@@ -95,7 +99,8 @@ def demo_command(n: int, seed: int, force: bool):
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, debug: bool):
     """Serve the application (gunicorn; Flask's dev server only with --debug)."""
-    click.echo(f"Credential Track on http://{host}:{port}/  (log in with a demo account printed by `credtrack demo`)")
+    click.echo(_("Credential Track on %(url)s (log in with a demo account printed by `credtrack demo`)",
+                 url=f"http://{host}:{port}/"))
     if debug:
         # app.run() does nothing when called from the flask CLI: serve directly
         from werkzeug.serving import run_simple
@@ -144,15 +149,15 @@ def user_add(username: str, role: str, display_name: str, password_stdin: bool):
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
         with write_session(get_engine()) as s:
             from ..services import users  # records the change as a user_create event
             user = users.add_user(s, users.Manager(None, "admin", None), username=username, password=password,
                                   role=role, display_name=display_name)
-            click.echo(f"user {user.username} added with role {user.role}")
+            click.echo(_("user %(name)s added with the role %(role)s", name=user.username, role=role_text(user.role)))
     except ServiceError as exc:
-        fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+        fail(error_text(exc))
 
 
 @token_group.command("create")
@@ -168,9 +173,10 @@ def token_create(station_code, username, name, days):
             from ..services import tokens  # records the change as a token_create event
             issued = tokens.issue_token(s, station_code=station_code, username=username, name=name, days=days)
     except ServiceError as exc:
-        fail(exc.message)
-    who = f"station {station_code}" if station_code else f"user {username}"
-    click.echo(f"token for {who} (role {issued.token.role}); it is shown only now:")
+        fail(error_text(exc))
+    who = _("station %(code)s", code=station_code) if station_code else _("user %(name)s", name=username)
+    click.echo(_("token for %(who)s (role %(role)s); it is shown only now:", who=who,
+                 role=role_text(issued.token.role)))
     click.echo(issued.secret)
 
 
@@ -184,6 +190,6 @@ def stats_command(as_json: bool):
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(f"total {data['total']:,}")
+    click.echo(_("total %(n)s", n=f"{data['total']:,}"))
     for status, n in data["by_status"].items():
-        click.echo(f"  {status:<18}{n:>10,}")
+        click.echo(f"  {status:<18}{n:>10,}  {status_text(status)}")

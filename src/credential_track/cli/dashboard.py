@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask_babel import gettext as _
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
@@ -22,7 +22,8 @@ def _day(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint="--date") from None
+        raise click.BadParameter(_("expected a date like 2026-11-05, got “%(value)s”", value=value),
+                                 param_hint="--date") from None
 
 
 @click.group("report")
@@ -51,13 +52,14 @@ def daily_command(day: str | None, out: str, xlsx: str | None):
     xlsx_path = Path(xlsx) if xlsx else pdf_path.with_suffix(".xlsx")
     for p in (pdf_path, xlsx_path):
         if not p.parent.is_dir():
-            raise click.ClickException(f"no such folder: {p.parent}")
+            raise click.ClickException(_("There is no folder %(folder)s.", folder=p.parent))
     pdf_path.write_bytes(report.build_pdf(rep, organizer=settings.current().organizer_name))
     with report.build_xlsx(rep) as f:
         xlsx_path.write_bytes(f.read())
-    click.echo(f"daily report {d.isoformat()}: {rep['total']:,} items, {rep['delivered']:,} delivered, "
-               f"{len(rep['appendix']):,} exception rows -> {pdf_path}, {xlsx_path} "
-               f"in {time.monotonic() - started:.1f}s")
+    click.echo(_("daily report %(day)s: %(total)s items, %(delivered)s delivered, %(rows)s exception rows -> "
+                 "%(pdf)s, %(xlsx)s in %(seconds)s s", day=d.isoformat(), total=f"{rep['total']:,}",
+                 delivered=f"{rep['delivered']:,}", rows=f"{len(rep['appendix']):,}", pdf=pdf_path, xlsx=xlsx_path,
+                 seconds=f"{time.monotonic() - started:.1f}"))
 
 
 @click.group("dashboard")
@@ -74,7 +76,8 @@ def refresh_command(rebuild: bool):
 
     started = time.monotonic()
     n = (summary.rebuild if rebuild else summary.refresh)(get_engine())
-    click.echo(f"dashboard summaries: {n:,} events folded in {time.monotonic() - started:.1f}s")
+    click.echo(_("dashboard summaries: %(n)s events folded in %(seconds)s s", n=f"{n:,}",
+                 seconds=f"{time.monotonic() - started:.1f}"))
 
 
 def register(app) -> None:

@@ -6,13 +6,15 @@ import time
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import settings
 from ..db import write_session
-from ..unit_of_work import get_engine
 from ..services import delivery, notify, outreach
+from ..unit_of_work import get_engine
+from ..vocabulary import error_text, label, reason_text
 
 CHUNK = 500
 
@@ -31,10 +33,10 @@ def outreach_sweep():
     with write_session(get_engine()) as s:
         result = outreach.sweep(s, settings=rules)
     created = result["created"]
-    click.echo(f"outreach sweep: {sum(created.values())} tasks created ("
-               + ", ".join(f"{k} {v}" for k, v in created.items())
-               + f"), {result['closed']} closed, {result['notifications_queued']} notifications queued "
-               f"in {time.monotonic() - started:.2f}s")
+    click.echo(_("outreach sweep: %(n)s tasks created (%(rules)s), %(closed)s closed, %(queued)s notifications "
+                 "queued in %(seconds)s s", n=sum(created.values()),
+                 rules=", ".join(f"{label('rule', k)} {v}" for k, v in created.items()), closed=result["closed"],
+                 queued=result["notifications_queued"], seconds=f"{time.monotonic() - started:.2f}"))
 
 
 @click.group("notify")
@@ -56,7 +58,8 @@ def notify_send(limit: int):
         raise click.ClickException(f"NOTIFY_BACKEND: {exc}") from None
     with write_session(get_engine()) as s:
         out = notify.send_due(s, sender, base_url=cfg.public_base_url, limit=limit)
-    click.echo(f"notify: {out['sent']} sent, {out['failed']} failed (will retry), {out['gave_up']} given up")
+    click.echo(_("notify: %(sent)s sent, %(failed)s failed (will retry), %(gave_up)s given up", sent=out["sent"],
+                 failed=out["failed"], gave_up=out["gave_up"]))
 
 
 @click.command("delivery-events")
@@ -72,13 +75,13 @@ def import_delivery_events(path: str):
             try:
                 rows.append((n, delivery.check_event(raw)))
             except delivery.EventFieldError as exc:
-                problems.append(f"row {n}: {exc.field or 'row'}: {exc.message}")
+                problems.append(_("row %(n)s: %(problem)s", n=n, problem=error_text(exc)))
     except delivery.EventFieldError as exc:
         raise click.ClickException(f"{path}: {exc.message}") from None
     if problems:
         shown = "\n".join(problems[:50])
-        more = f"\n… and {len(problems) - 50} more" if len(problems) > 50 else ""
-        raise click.ClickException(f"{len(problems)} malformed rows, nothing imported:\n{shown}{more}")
+        more = "\n" + _("… and %(n)s more", n=len(problems) - 50) if len(problems) > 50 else ""
+        raise click.ClickException(_("%(n)s malformed rows, nothing imported:", n=len(problems)) + f"\n{shown}{more}")
     totals: dict[str, int] = {}
     refused: list[str] = []
     engine = get_engine()
@@ -90,12 +93,14 @@ def import_delivery_events(path: str):
         for (n, _ev), res in zip(chunk, results):
             totals[res["result"]] = totals.get(res["result"], 0) + 1
             if res["result"] == "rejected":
-                refused.append(f"row {n}: waybill {res['waybill']}: {res.get('reason')}")
+                refused.append(_("row %(n)s: waybill %(waybill)s: %(reason)s", n=n, waybill=res["waybill"],
+                                 reason=reason_text(res.get("reason"))))
     for line in refused[:50]:
         click.echo(line, err=True)
-    click.echo(f"delivery events: {len(rows)} read, " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())))
+    click.echo(_("delivery events: %(n)s read, %(results)s", n=len(rows),
+                 results=", ".join(f"{v} {label('delivery_result', k)}" for k, v in sorted(totals.items()))))
     if refused:
-        raise click.ClickException(f"{len(refused)} events refused (see above); the others were applied")
+        raise click.ClickException(_("%(n)s events refused (see above); the others were applied", n=len(refused)))
 
 
 def register(app, import_group) -> None:

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
-from .common import Progress, fail, import_group
-from ..unit_of_work import get_engine
 from ..domain.manifest import ManifestError
 from ..files import make_private, private_open, touch_private
 from ..services import disclosure, exports, imports, revocations
 from ..services.errors import ServiceError
+from ..unit_of_work import get_engine
+from ..vocabulary import conflict_text, error_text, problem_text, row_error_text
+from .common import Progress, fail, import_group
 
 
 class _Total:
@@ -51,35 +53,38 @@ def manifest_command(file: Path, batch, skip_invalid, rejects, update):
             rejects=out, progress=progress, on_total=progress.total, keep_errors=20,
         )
     except ManifestError as exc:
-        fail(f"{file.name}: {exc}")
+        fail(f"{file.name}: {problem_text(exc.key, exc.params, default=str(exc))}")
     except ServiceError as exc:
-        fail(exc.message)
+        fail(error_text(exc))
     finally:
         progress.finish()
         if out is not None:
             out.close()
     for e in result.first_errors:
-        click.echo(str(e), err=True)
+        click.echo(row_error_text(e.row, e.column, e.value, e.key, e.params), err=True)
     if result.error_count > len(result.first_errors):
-        click.echo(f"… {result.error_count - len(result.first_errors):,} more row errors not shown", err=True)
-    for e in result.first_warnings:
-        click.echo(f"warning: {e}", err=True)
-    if result.warned > len(result.first_warnings):
-        click.echo(f"… {result.warned:,} rows with warnings in all", err=True)
-    if result.rejected > len(result.first_errors):
-        click.echo(f"… {result.rejected:,} rejected rows in all"
-                   + (f" (every one in {rejects})" if rejects else " (use --rejects FILE for the full list)"),
+        click.echo(_("… %(n)s more row errors not shown", n=f"{result.error_count - len(result.first_errors):,}"),
                    err=True)
+    for e in result.first_warnings:
+        click.echo(_("warning: %(problem)s", problem=row_error_text(e.row, e.column, e.value, e.key, e.params)),
+                   err=True)
+    if result.warned > len(result.first_warnings):
+        click.echo(_("… %(n)s rows with warnings in all", n=f"{result.warned:,}"), err=True)
+    if result.rejected > len(result.first_errors):
+        click.echo(_("… %(n)s rejected rows in all", n=f"{result.rejected:,}")
+                   + (_(" (every one in %(file)s)", file=rejects) if rejects
+                      else _(" (use --rejects FILE for the full list)")), err=True)
     for c in result.conflicts[:20]:
-        click.echo(f"row {c.row}, credential_no {c.credential_no!r}: {c.message}", err=True)
+        click.echo(row_error_text(c.row, "credential_no", c.credential_no, None,
+                                  message=conflict_text(c.fields, c.status)), err=True)
     if len(result.conflicts) > 20:
-        click.echo(f"… {len(result.conflicts):,} conflicts in all", err=True)
+        click.echo(_("… %(n)s conflicts in all", n=f"{len(result.conflicts):,}"), err=True)
     if result.conflicts and not update:
-        click.echo("rows that differ from stored items are applied only with --update", err=True)
+        click.echo(_("rows that differ from stored items are applied only with --update"), err=True)
     click.echo(result.summary())
     if not result.committed:
-        fail(f"{result.rejected:,} invalid rows: nothing was imported "
-             "(fix them, or import the valid rows with --skip-invalid --rejects OUT.csv)")
+        fail(_("%(n)s invalid rows: nothing was imported (fix them, or import the valid rows with --skip-invalid "
+               "--rejects OUT.csv)", n=f"{result.rejected:,}"))
 
 
 @click.command("recover")
@@ -107,9 +112,9 @@ def revocations_command(file: Path):
     try:
         result = revocations.import_revocations(get_engine(), file)
     except ManifestError as exc:
-        fail(f"{file.name}: {exc}")
+        fail(f"{file.name}: {problem_text(exc.key, exc.params, default=str(exc))}")
     for row, no in result.unknown[:20]:
-        click.echo(f"row {row}, credential_no {no!r}: no such credential", err=True)
+        click.echo(row_error_text(row, "credential_no", no, None, message=_("no such credential")), err=True)
     click.echo(result.summary())
     if result.unknown:
         sys.exit(1)
@@ -133,7 +138,7 @@ def export_group():
 def export_status_command(fmt, out, statuses, routes, types, batch, personal):
     """One row per credential: status, waybill, route, time of each stage, last delivery event."""
     if fmt == "xlsx" and out is None:
-        fail("--format xlsx needs --out FILE")
+        fail(_("--format xlsx needs --out FILE"))
     filters = exports.StatusFilter(statuses=list(statuses), routes=list(routes), types=list(types), batch=batch)
     try:
         total = exports.count(get_engine(), filters)
@@ -155,9 +160,10 @@ def export_status_command(fmt, out, statuses, routes, types, batch, personal):
             make_private(out)
         progress.finish()
     except ServiceError as exc:
-        fail(exc.message)
-    click.echo(f"exported {n:,} credentials in {progress_seconds(progress):.1f}s"
-               + (f" to {out}" if out else ""), err=out is None)
+        fail(error_text(exc))
+    click.echo(_("exported %(n)s credentials in %(seconds)s s", n=f"{n:,}",
+                 seconds=f"{progress_seconds(progress):.1f}") + (_(" to %(file)s", file=out) if out else ""),
+               err=out is None)
 
 
 def progress_seconds(progress: Progress) -> float:

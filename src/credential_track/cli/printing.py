@@ -7,20 +7,16 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import Session
 
-from .. import settings
-from .. import printing
-from .common import Progress, fail
-from ..unit_of_work import get_engine
+from .. import printing, settings
 from ..services import print_data
 from ..services.errors import ServiceError
-
-
-def _tz() -> str:
-    return settings.current().timezone
+from ..unit_of_work import get_engine
+from ..vocabulary import error_text, field_label
+from .common import Progress, fail
 
 
 def _write_atomically(out: Path, write) -> None:
@@ -28,7 +24,7 @@ def _write_atomically(out: Path, write) -> None:
     success: a failed run leaves no half-written document."""
     directory = out.parent if str(out.parent) else Path(".")
     if not directory.is_dir():
-        fail(f"--out: directory {directory} does not exist")
+        fail(_("--out: the folder %(folder)s does not exist", folder=directory))
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -40,7 +36,7 @@ def _write_atomically(out: Path, write) -> None:
 
 
 def _service_error(exc: ServiceError) -> None:
-    fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    fail(error_text(exc))
 
 
 @click.group("print")
@@ -70,8 +66,8 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
         except ServiceError as exc:
             _service_error(exc)
         if selection.count == 0:
-            fail(f"no printable labels in {selection.description} ({selection.skipped} items without a waybill "
-                 "number, revoked or pulled)")
+            fail(_("No printable labels in %(what)s (%(n)s items without a waybill number, revoked or pulled).",
+                   what=selection.description, n=selection.skipped))
         progress = Progress(selection.count, "labels")
         found: list = []
         rows = printing.checked(print_data.iter_labels(s, selection, sender=sender), found)
@@ -87,14 +83,16 @@ def print_labels(credential_nos, batch, status, out: Path, fmt: str):
 
         _write_atomically(out, write)
         progress.finish()
-    skipped = f", {selection.skipped:,} skipped (no waybill, revoked or pulled)" if selection.skipped else ""
-    click.echo(f"{selection.count:,} labels ({selection.description}) written to {out} as {fmt.upper()} "
-               f"in {time.monotonic() - started:.1f}s{skipped}")
+    skipped = (_(", %(n)s skipped (no waybill, revoked or pulled)", n=f"{selection.skipped:,}")
+               if selection.skipped else "")
+    click.echo(_("%(n)s labels (%(what)s) written to %(file)s as %(format)s in %(seconds)s s", n=f"{selection.count:,}",
+                 what=selection.description, file=out, format=fmt.upper(),
+                 seconds=f"{time.monotonic() - started:.1f}") + skipped)
     if found:
-        click.echo(f"warning: {len(found):,} labels have characters the fonts cannot print (they print as empty "
-                   "boxes); correct the recipient data or write these by hand:", err=True)
+        click.echo(_("warning: %(n)s labels have characters the fonts cannot print (they print as empty boxes); "
+                     "correct the recipient data or write these by hand:", n=f"{len(found):,}"), err=True)
         for no, fields in found:
-            shown = "; ".join(f"{name} {chars!r}" for name, chars in fields.items())
+            shown = "; ".join(f"{field_label(name)} {chars!r}" for name, chars in fields.items())
             click.echo(f"  {no}: {shown} ({printing.describe_unprintable(fields)})", err=True)
 
 
@@ -118,13 +116,14 @@ def _document(out: Path, load, render):
 def print_bag(bag_code: str, out: Path, label_only: bool):
     """The manifest of a bag (A4), or with --label its bag label."""
     if label_only:
-        d = _document(out, lambda s: print_data.bag_label_data(s, bag_code, tz=_tz()),
+        d = _document(out, lambda s: print_data.bag_label_data(s, bag_code),
                       printing.render_bag_label)
-        click.echo(f"bag label {d.code} ({d.item_count} items) written to {out}")
+        click.echo(_("bag label %(code)s (%(n)s items) written to %(file)s", code=d.code, n=d.item_count, file=out))
         return
-    d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code, tz=_tz()),
+    d = _document(out, lambda s: print_data.bag_manifest_data(s, bag_code),
                   printing.render_bag_manifest)
-    click.echo(f"bag manifest {d.code}: {len(d.items)} items, seal {d.seal_no or 'none'}, written to {out}")
+    click.echo(_("bag manifest %(code)s: %(n)s items, seal %(seal)s, written to %(file)s", code=d.code,
+                 n=len(d.items), seal=d.seal_no or "—", file=out))
 
 
 @print_group.command("trip")
@@ -133,10 +132,11 @@ def print_bag(bag_code: str, out: Path, label_only: bool):
 @with_appcontext
 def print_trip(trip_code: str, out: Path):
     """The trip sheet of an escorted trip (A4)."""
-    d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code, tz=_tz()),
+    d = _document(out, lambda s: print_data.trip_sheet_data(s, trip_code),
                   printing.render_trip_sheet)
     items = sum(b.item_count for b in d.bags)
-    click.echo(f"trip sheet {d.code}: {len(d.bags)} bags, {items} items, written to {out}")
+    click.echo(_("trip sheet %(code)s: %(bags)s bags, %(items)s items, written to %(file)s", code=d.code,
+                 bags=len(d.bags), items=items, file=out))
 
 
 @print_group.command("handover")
@@ -146,8 +146,9 @@ def print_trip(trip_code: str, out: Path):
 def print_handover(batch: str, out: Path):
     """The handover receipt of a batch (by name, or id) (A4)."""
     organizer = settings.current().organizer_name
-    d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer, tz=_tz()),
+    d = _document(out, lambda s: print_data.handover_data(s, batch, organizer=organizer),
                   printing.render_handover_receipt)
-    click.echo(f"handover receipt {d.batch}: expected {d.expected}, counted "
-               f"{'-' if d.counted is None else d.counted}, received {d.received}, missing {len(d.missing)}, "
-               f"extra {len(d.extra)}, written to {out}")
+    click.echo(_("handover receipt %(batch)s: expected %(expected)s, counted %(counted)s, received %(received)s, "
+                 "missing %(missing)s, extra %(extra)s, written to %(file)s", batch=d.batch, expected=d.expected,
+                 counted="—" if d.counted is None else d.counted, received=d.received, missing=len(d.missing),
+                 extra=len(d.extra), file=out))

@@ -6,19 +6,21 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
+from ..clock import format_datetime
 from ..db import write_session
-
-from ..unit_of_work import get_engine
 from ..models import User
 from ..services import backup as backups
 from ..services import tokens, users
 from ..services.errors import ServiceError
+from ..unit_of_work import get_engine
+from ..vocabulary import error_text, label, role_text
 
 
 def _fail(exc: ServiceError):
-    raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    raise click.ClickException(error_text(exc))
 
 
 @click.command("backup")
@@ -91,10 +93,12 @@ def token_list(state):
     with Session(get_engine()) as s:
         rows = tokens.list_tokens(s, state=state)
     for t in rows:
-        owner = f"station {t['station']}" if t["station"] else f"user {t['user']}"
-        click.echo(f"{t['id']:>5}  {t['prefix']}…  {owner:<22} {t['role']:<11} {t['state']:<8} "
-                   f"expires {t['expires_at'] or '-'}  last used {t['last_used_at'] or 'never'}  {t['name']}")
-    click.echo(f"{len(rows)} token(s)")
+        owner = _("station %(code)s", code=t["station"]) if t["station"] else _("user %(name)s", name=t["user"])
+        click.echo(f"{t['id']:>5}  {t['prefix']}…  {owner:<22} {role_text(t['role']):<11} "
+                   f"{label('token_state', t['state']):<8} "
+                   + _("expires %(when)s", when=format_datetime(t["expires_at"]) or "—") + "  "
+                   + _("last used %(when)s", when=format_datetime(t["last_used_at"]) or _("never")) + f"  {t['name']}")
+    click.echo(_("%(n)s token(s)", n=len(rows)))
 
 
 @click.command("revoke")
@@ -107,7 +111,7 @@ def token_revoke(token_id: int):
             t = tokens.revoke_token(s, token_id, by=None)
     except ServiceError as exc:
         _fail(exc)
-    click.echo(f"token {t.id} ({t.prefix}…) revoked")
+    click.echo(_("token %(id)s (%(prefix)s…) revoked", id=t.id, prefix=t.prefix))
 
 
 @click.command("unlock")
@@ -115,7 +119,7 @@ def token_revoke(token_id: int):
 @with_appcontext
 def user_unlock(username: str):
     """Lift a login lockout."""
-    _user_action(username, lambda s, u: users.unlock(s, _admin(s), u.id), "unlocked")
+    _user_action(username, lambda s, u: users.unlock(s, _admin(s), u.id), _("user %(name)s unlocked", name=username))
 
 
 @click.command("logout-everywhere")
@@ -123,7 +127,8 @@ def user_unlock(username: str):
 @with_appcontext
 def user_logout_everywhere(username: str):
     """End every browser session of a user."""
-    _user_action(username, lambda s, u: users.logout_everywhere(s, _admin(s), u.id), "logged out everywhere")
+    _user_action(username, lambda s, u: users.logout_everywhere(s, _admin(s), u.id),
+                 _("user %(name)s logged out everywhere", name=username))
 
 
 def _user_action(username: str, fn, done: str) -> None:
@@ -131,11 +136,11 @@ def _user_action(username: str, fn, done: str) -> None:
         with write_session(get_engine()) as s:
             user = s.exec(select(User).where(User.username == username)).first()
             if user is None:
-                raise ServiceError(f"no user {username!r}", field="user")
+                raise ServiceError(_("There is no user “%(name)s”.", name=username), field="user")
             fn(s, user)
     except ServiceError as exc:
         _fail(exc)
-    click.echo(f"user {username} {done}")
+    click.echo(done)
 
 
 def register(app) -> None:

@@ -166,7 +166,7 @@ def map_columns(header: list[str], hidden: frozenset[int] = frozenset()) -> dict
     if missing:
         names = ", ".join(f"{f} ({HEADERS[f][1]})" for f in missing)
         raise ManifestError("missing_columns", names=names,
-                            header=", ".join(str(h) for h in header if h not in (None, "")))
+                            header=", ".join(str(h) for h in header if h not in (None, "")), fields=missing)
     return cols
 
 

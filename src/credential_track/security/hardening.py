@@ -8,6 +8,7 @@ from pathlib import PurePath
 
 from flask import abort, current_app, jsonify, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -104,13 +105,14 @@ def check_upload(file, kinds=("csv", "xlsx"), *, max_bytes: int | None = None, f
     (default UPLOAD_MAX_BYTES, else MAX_CONTENT_LENGTH). Returns the kind and
     leaves the stream rewound."""
     if file is None or not getattr(file, "filename", ""):
-        raise ServiceError("choose a file to upload", field=field)
+        raise ServiceError(_("Choose a file to upload."), field=field)
     name = PurePath(file.filename).name
     suffix = PurePath(name.lower()).suffix
     kind = next((k for k in kinds if suffix in UPLOAD_KINDS[k]), None)
     if kind is None:
         allowed_ext = ", ".join(e for k in kinds for e in UPLOAD_KINDS[k])
-        raise ServiceError(f"{name}: file type {suffix or '(none)'} is not accepted; use {allowed_ext}", field=field)
+        raise ServiceError(_("%(name)s: the file type %(type)s is not accepted; use %(allowed)s", name=name,
+                             type=suffix or "—", allowed=allowed_ext), field=field)
     stream = file.stream
     stream.seek(0, 2)
     size = stream.tell()
@@ -118,9 +120,10 @@ def check_upload(file, kinds=("csv", "xlsx"), *, max_bytes: int | None = None, f
     if max_bytes is None:
         max_bytes = current_app.config.get("UPLOAD_MAX_BYTES") or current_app.config.get("MAX_CONTENT_LENGTH")
     if max_bytes and size > max_bytes:
-        raise ServiceError(f"{name}: {size:,} bytes is larger than the limit of {max_bytes:,} bytes", field=field)
+        raise ServiceError(_("%(name)s: %(size)s bytes is larger than the limit of %(limit)s bytes", name=name,
+                             size=f"{size:,}", limit=f"{max_bytes:,}"), field=field)
     if size == 0:
-        raise ServiceError(f"{name}: the file is empty", field=field)
+        raise ServiceError(_("%(name)s: the file is empty", name=name), field=field)
     head = stream.read(65536)
     stream.seek(0)
     if kind == "xlsx":
@@ -131,7 +134,8 @@ def check_upload(file, kinds=("csv", "xlsx"), *, max_bytes: int | None = None, f
     else:
         ok = b"\x00" not in head and not head.startswith((b"PK\x03\x04", b"%PDF-", b"\xd0\xcf\x11\xe0"))
     if not ok:
-        raise ServiceError(f"{name}: the content is not a {kind} file", field=field)
+        raise ServiceError(_("%(name)s: the content is not a %(kind)s file", name=name, kind=kind.upper()),
+                           field=field)
     return kind
 
 

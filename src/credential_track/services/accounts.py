@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select as sa_select
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,11 +14,24 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..models import ApiToken, Station, User
 from ..models.base import utcnow
 from . import recent
-from .errors import NotFound, ServiceError
+from .errors import NotFound, ServiceError, one_of
 
 ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "ct_"
+
+
+def check_role(role: str) -> None:
+    """Refuse a role that does not exist."""
+    if role not in ROLES:
+        raise one_of("role", role, ROLES, "role")
+
+
+def check_password(password: str) -> None:
+    """The one password rule: at least MIN_PASSWORD_LENGTH characters."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(_("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+                           field="password")
 
 
 def create_user(
@@ -27,15 +41,11 @@ def create_user(
     """Add a user; the password is stored as a salted scrypt hash."""
     username = username.strip()
     if not username:
-        raise ServiceError("username must not be empty", field="username")
-    if role not in ROLES:
-        raise ServiceError(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+        raise ServiceError(_("The user name must not be empty."), field="username")
+    check_role(role)
+    check_password(password)
     if session.exec(select(User).where(User.username == username)).first():
-        raise ServiceError(f"user {username!r} exists already", field="username")
+        raise ServiceError(_("The user “%(name)s” exists already.", name=username), field="username")
     user = User(
         username=username, password_hash=generate_password_hash(password), role=role,
         display_name=display_name or username, site_id=site_id,
@@ -77,17 +87,17 @@ def create_token(
     """Issue an API token for a station or a user. The secret is returned
     once; only its hash is stored."""
     if bool(station_code) == bool(username):
-        raise ServiceError("a token belongs to exactly one station or one user", field="station")
+        raise ServiceError(_("A token belongs to exactly one station or one user."), field="station")
     station_id = user_id = None
     if station_code:
         station = session.exec(select(Station).where(Station.code == station_code)).first()
         if station is None:
-            raise NotFound(f"no station {station_code!r}", field="station")
+            raise NotFound(_("There is no station %(station)s.", station=station_code), field="station")
         station_id, role = station.id, "operator"
     else:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None:
-            raise NotFound(f"no user {username!r}", field="user")
+            raise NotFound(_("There is no user “%(name)s”.", name=username), field="user")
         user_id, role = user.id, user.role
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(

@@ -11,31 +11,31 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .. import clock, vocabulary
 from ..domain.cells import csv_row
 from ..domain.masking import mask_address, mask_name, mask_phone_screen
 from ..models import Credential, Event, User
 from ..permissions import PiiAccess, PiiPath, personal_data_access
 from . import disclosure
-from .errors import ServiceError
+from .errors import bad_date, not_between, one_of
 
 MAX_PAGE = 500
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-CSV_COLUMNS = ["id", "at", "action", "result", "reason", "credential_no", "waybill_no", "code",
-               "station", "user", "from", "to", "nonce", "details"]
+CSV_COLUMNS = ["id", "at", "action", "action_code", "result", "result_code", "reason", "reason_code",
+               "credential_no", "waybill_no", "code", "station", "user", "from", "from_code", "to", "to_code",
+               "nonce", "details"]
 
 
 @dataclass
 class AuditFilter:
     """What to search for; empty fields do not filter. Dates are local days
-    (Asia/Shanghai) and include both ends."""
+    (the configured zone, clock.py) and include both ends."""
 
     item: str | None = None  # credential number, waybill number or scanned code
     user: str | None = None  # user name
@@ -53,8 +53,8 @@ def _day(value: str, field: str) -> datetime:
     try:
         d = datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise ServiceError(f"{field} must be a date like 2026-11-05, got {value!r}", field=field) from None
-    return datetime.combine(d, time.min, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+        raise bad_date(field, value) from None
+    return clock.day_bounds(d)[0]
 
 
 def _statement(f: AuditFilter):
@@ -73,11 +73,15 @@ def _statement(f: AuditFilter):
     if f.station:
         stmt = stmt.where(Event.station == f.station.strip().upper())
     if f.action:
-        stmt = stmt.where(Event.action == f.action.strip())
+        # the action's code or its label in either language (交接 → handover);
+        # text that names no action matches nothing
+        actions = vocabulary.codes_for("action", f.action) or [f.action.strip()]
+        stmt = stmt.where(Event.action.in_(actions))
     if f.result:
-        if f.result not in ("ok", "rejected"):
-            raise ServiceError("result must be ok or rejected", field="result")
-        stmt = stmt.where(Event.result == f.result)
+        results = vocabulary.codes_for("result", f.result)
+        if not results:
+            raise one_of("result", f.result, ("ok", "rejected"), "result")
+        stmt = stmt.where(Event.result.in_(results))
     if f.since:
         stmt = stmt.where(Event.at >= _day(f.since, "since"))
     if f.until:
@@ -153,7 +157,7 @@ def search(session: Session, f: AuditFilter, *, role: str, limit: int = 100, bef
     """A page of events matching `f`, newest first; `next` is the `before`
     cursor of the following page."""
     if not 1 <= limit <= MAX_PAGE:
-        raise ServiceError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+        raise not_between("limit", 1, MAX_PAGE)
     stmt = _statement(f)
     if before is not None:
         stmt = stmt.where(Event.id < before)
@@ -177,15 +181,30 @@ def export_csv(engine: Engine, f: AuditFilter, *, role: str | None, by: int | No
     return _stream(engine, stmt, role, personal)
 
 
+def labelled_row(row: dict) -> dict:
+    """An event row as the CSV writes it: labels for people in the reader's
+    language, the codes beside them, the time in ISO 8601 with the
+    configured zone's offset."""
+    out = dict(row)
+    out["at"] = clock.iso_local(row["at"])
+    for key, kind in (("action", "action"), ("result", "result"), ("reason", "reason")):
+        out[f"{key}_code"] = row[key]
+        out[key] = vocabulary.label(kind, row[key])
+    for key in ("from", "to"):
+        out[f"{key}_code"] = row[key]
+        out[key] = vocabulary.state_label(row[key], row["action"])
+    return out
+
+
 def _stream(engine: Engine, stmt, role: str | None, personal: bool) -> Iterator[str]:
     yield "\ufeff"
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
+    w.writerow([vocabulary.header(c) for c in CSV_COLUMNS])
     with Session(engine) as s:
         result = s.execute(stmt.order_by(Event.id).execution_options(yield_per=2000))
         for n, r in enumerate(result, 1):
-            row = _row(*r, role=role, unmasked=personal)
+            row = labelled_row(_row(*r, role=role, unmasked=personal))
             w.writerow(csv_row(row[c] for c in CSV_COLUMNS))
             if n % 2000 == 0:
                 yield buf.getvalue()

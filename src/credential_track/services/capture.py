@@ -18,7 +18,7 @@ from ..models import Credential, Station
 from ..permissions import PiiPath
 from ..printing.fonts import missing_chars
 from . import disclosure
-from .errors import Forbidden, NotFound, ServiceError
+from .errors import Forbidden, ServiceError, no_credential
 
 # the recipient data is shown only for items at the capture step (received,
 # or captured and not yet accepted: a label may be reprinted)
@@ -91,7 +91,7 @@ def capture_view(session: Session, code: str) -> dict:
     this through `read_for_capture`."""
     item = find_item(session, code)
     if item is None:
-        raise NotFound(f"no credential {code!r}", field="code")
+        raise no_credential(code, "code")
     return _view(item)
 
 
@@ -139,7 +139,7 @@ def read_for_capture(session: Session, record_in: Engine | Session, code: str, *
     st = capturing_station(session, station, role=role)
     item = find_item(session, code)
     if item is None:
-        raise NotFound(f"no credential {code!r}", field="code")
+        raise no_credential(code, "code")
     view = _view(item)
     if view["recipient"] is not None:
         disclosure.record_capture_read(record_in, credential_id=item.id, credential_no=item.credential_no,

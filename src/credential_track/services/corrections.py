@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..domain.address_change import AddressChange, address_change
@@ -17,7 +18,8 @@ from ..domain.status import Action, BagState, Status, SystemAction, TripState
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from . import events, holds
-from .errors import Conflict, NotFound, ServiceError, field_error
+from ..vocabulary import action_text, field_label, label, status_text
+from .errors import Conflict, NotFound, ServiceError, field_error, no_credential, required, too_long
 from .scan import move_items
 from .tickets import request_intercept
 
@@ -29,9 +31,9 @@ UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise ServiceError("a reason is required", field="reason")
+        raise required("reason")
     if len(text) > 500:
-        raise ServiceError("the reason is longer than 500 characters", field="reason")
+        raise too_long("reason", 500)
     return text
 
 
@@ -42,10 +44,10 @@ def _lock_item(session: Session, code: str) -> Credential:
     elif c.kind == CodeKind.credential:
         stmt = select(Credential).where(Credential.credential_no == c.code)
     else:
-        raise NotFound(f"no credential {code!r}", field="code")
+        raise no_credential(code, "code")
     item = session.exec(stmt.with_for_update()).first()
     if item is None:
-        raise NotFound(f"no credential {code!r}", field="code")
+        raise no_credential(code, "code")
     return item
 
 
@@ -64,15 +66,15 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
     unknown = set(changes) - set(RECIPIENT_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ServiceError(f"{name} cannot be corrected here", field=name)
+        raise ServiceError(_("%(field)s cannot be corrected here.", field=field_label(name)), field=name)
     item = _lock_item(session, code)
     how = address_change(item.status)
     if how == AddressChange.refused:
-        raise Conflict(f"item {item.credential_no} is {item.status}: its address can no longer be "
-                       "corrected", field="code")
+        raise Conflict(_("Item %(no)s is %(status)s: its address can no longer be corrected.",
+                         no=item.credential_no, status=status_text(item.status)), field="code")
     for name, raw in changes.items():
         if raw is not None and not isinstance(raw, str):
-            raise ServiceError(f"{name} must be text", field=name)
+            raise ServiceError(_("%(field)s must be text.", field=field_label(name)), field=name)
     rec, errors = check_changes({name: getattr(item, name) or "" for name in RECIPIENT_FIELDS}, changes)
     if errors:
         raise field_error(errors[0])
@@ -135,20 +137,22 @@ def undo_scan(session: Session, *, event_id: int, reason: str, station: str | No
     reason = _reason(reason)
     ev = session.get(Event, event_id)
     if ev is None:
-        raise NotFound(f"no event {event_id}", field="event_id")
+        raise NotFound(_("There is no event %(id)s.", id=event_id), field="event_id")
     if ev.result != "ok":
-        raise Conflict(f"event {event_id} is a refused scan: it changed nothing", field="event_id")
+        raise Conflict(_("Event %(id)s is a refused scan: it changed nothing.", id=event_id), field="event_id")
     if ev.action == Action.seal:
-        raise Conflict("a seal is undone by reopening the bag", field="event_id")
+        raise Conflict(_("A seal is undone by reopening the bag."), field="event_id")
     if ev.action not in UNDOABLE:
-        raise Conflict(f"a {ev.action} event cannot be undone here", field="event_id")
+        raise Conflict(_("A “%(action)s” event cannot be undone here.", action=action_text(ev.action)),
+                       field="event_id")
     if ev.action == Action.load:
         return _undo_load(session, ev, reason, station, user_id)
     item = session.exec(select(Credential).where(Credential.id == ev.credential_id).with_for_update()).one()
     latest = _latest_status_event_id(session, item.id)
     if latest != ev.id or item.status != ev.to_status:
-        raise Conflict(f"item {item.credential_no} has changed since event {event_id} "
-                       f"(it is {item.status} now): undo the later change first", field="event_id")
+        raise Conflict(_("Item %(no)s has changed since event %(id)s (it is %(status)s now): undo the later "
+                         "change first.", no=item.credential_no, id=event_id, status=status_text(item.status)),
+                       field="event_id")
     bag = session.exec(select(Bag).where(Bag.id == ev.bag_id).with_for_update()).first() if ev.bag_id else None
     if ev.action == Action.capture:
         item.waybill_no = None
@@ -178,18 +182,20 @@ def undo_scan(session: Session, *, event_id: int, reason: str, station: str | No
 
 def _require_open(bag: Bag | None) -> None:
     if bag is None:
-        raise Conflict("the bag of this scan no longer exists", field="event_id")
+        raise Conflict(_("The bag of this scan no longer exists."), field="event_id")
     if bag.state != BagState.open:
-        raise Conflict(f"bag {bag.code} is {bag.state}: reopen it first", field="event_id")
+        raise Conflict(_("Bag %(code)s is %(state)s: reopen it first.", code=bag.code,
+                         state=label("bag_state", bag.state)), field="event_id")
 
 
 def _undo_load(session: Session, ev: Event, reason: str, station: str | None, user_id: int | None) -> Event:
     bag = session.exec(select(Bag).where(Bag.id == ev.bag_id).with_for_update()).one()
     trip = session.exec(select(Trip).where(Trip.id == ev.trip_id).with_for_update()).first()
     if bag.state != BagState.loaded or bag.trip_id != ev.trip_id:
-        raise Conflict(f"bag {bag.code} is {bag.state} now: this load cannot be undone", field="event_id")
+        raise Conflict(_("Bag %(code)s is %(state)s now: this load cannot be undone.", code=bag.code,
+                         state=label("bag_state", bag.state)), field="event_id")
     if trip is None or trip.state != TripState.loading:
-        raise Conflict("the trip has departed: a load cannot be undone after departure", field="event_id")
+        raise Conflict(_("The trip has departed: a load cannot be undone after departure."), field="event_id")
     bag.state = BagState.sealed
     bag.trip_id = None
     session.add(bag)
@@ -207,13 +213,14 @@ def reopen_bag(session: Session, *, code: str, reason: str, station: str | None 
     reason = _reason(reason)
     bag = session.exec(select(Bag).where(Bag.code == (code or "").strip().upper()).with_for_update()).first()
     if bag is None:
-        raise NotFound(f"no bag {code!r}", field="bag")
+        raise NotFound(_("There is no bag %(code)s.", code=code), field="bag")
     if bag.state == BagState.open:
-        raise Conflict(f"bag {bag.code} is open already", field="bag")
+        raise Conflict(_("Bag %(code)s is open already.", code=bag.code), field="bag")
     if bag.state == BagState.loaded:
-        raise Conflict(f"bag {bag.code} is loaded on a trip: undo the load first", field="bag")
+        raise Conflict(_("Bag %(code)s is loaded on a trip: undo the load first.", code=bag.code), field="bag")
     if bag.state != BagState.sealed:
-        raise Conflict(f"bag {bag.code} is {bag.state}: it can no longer be reopened", field="bag")
+        raise Conflict(_("Bag %(code)s is %(state)s: it can no longer be reopened.", code=bag.code,
+                         state=label("bag_state", bag.state)), field="bag")
     now = utcnow()
     moved = move_items(session, where=(Credential.bag_id == bag.id), action=SystemAction.reopen,
                        source=Status.dispatched, target=Status.bagged, station=station, user_id=user_id,

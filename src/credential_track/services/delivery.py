@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from ..vocabulary import field_label
 from ..domain.status import SystemAction, TransitionRefused, next_status
 from ..models import Credential, DeliveryEvent
 from ..models.base import utcnow
@@ -92,33 +94,33 @@ def _parse_time(value: Any) -> datetime:
 def check_event(raw: Any) -> DeliveryInput:
     """Check one event's shape; raises EventFieldError naming the field."""
     if not isinstance(raw, dict):
-        raise EventFieldError("", "each event must be an object")
+        raise EventFieldError("", _("each event must be an object"))
     waybill = raw.get("waybill")
     if not isinstance(waybill, str) or not waybill.strip():
-        raise EventFieldError("waybill", "waybill is required")
+        raise EventFieldError("waybill", _("the waybill is required"))
     waybill = waybill.strip().upper()
     if len(waybill) > 20:
-        raise EventFieldError("waybill", f"waybill {waybill[:24]!r} is longer than 20 characters")
+        raise EventFieldError("waybill", _("the waybill “%(value)s” is longer than 20 characters", value=waybill[:24]))
     code = raw.get("event")
     if not isinstance(code, str) or not code.strip():
-        raise EventFieldError("event", "event is required")
+        raise EventFieldError("event", _("the event is required"))
     event = normalize_event(code)
     if event is None:
-        raise EventFieldError("event", f"event {code[:30]!r} is neither an EMS code (EMA…EMK) nor one of "
-                                       f"{', '.join(sorted(NORMALIZED))}")
+        raise EventFieldError("event", _("the event “%(value)s” is neither an EMS code (EMA…EMK) nor one of %(names)s",
+                                         value=code[:30], names=", ".join(sorted(NORMALIZED))))
     try:
         at = _parse_time(raw.get("at"))
     except ValueError:
-        raise EventFieldError("at", f"at must be an ISO 8601 time, got {str(raw.get('at'))[:40]!r}") from None
+        raise EventFieldError("at", _("the time must be ISO 8601, not “%(value)s”", value=str(raw.get("at"))[:40])) from None
     out = {}
     for name in ("location", "reason"):
         value = raw.get(name)
         if value is None:
             value = ""
         if not isinstance(value, str):
-            raise EventFieldError(name, f"{name} must be a string")
+            raise EventFieldError(name, _("%(field)s must be text", field=field_label(name)))
         if len(value) > 200:
-            raise EventFieldError(name, f"{name} is longer than 200 characters")
+            raise EventFieldError(name, _("%(field)s is longer than %(max)s characters", field=field_label(name), max=200))
         out[name] = value.strip()
     return DeliveryInput(waybill=waybill, code=code.strip(), event=event, at=at, **out)
 
@@ -243,27 +245,27 @@ def read_file(path: str) -> Iterator[tuple[int, Any]]:
         except UnicodeDecodeError:
             continue
     if text is None:
-        raise EventFieldError("file", "the file is neither UTF-8 nor GB18030 text")
+        raise EventFieldError("file", _("the file is neither UTF-8 nor GB18030 text"))
     stripped = text.lstrip()
     if path.lower().endswith(".json") or stripped.startswith(("{", "[")):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise EventFieldError("file", f"not valid JSON: {exc}") from None
+            raise EventFieldError("file", _("not valid JSON: %(error)s", error=exc)) from None
         rows = doc.get("events") if isinstance(doc, dict) else doc
         if not isinstance(rows, list):
-            raise EventFieldError("events", "a JSON file holds a list of events or {\"events\": [...]}")
+            raise EventFieldError("events", _("a JSON file holds a list of events or {\"events\": [...]}"))
         for n, row in enumerate(rows, start=1):
             yield n, row
         return
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:
-        raise EventFieldError("file", "the file is empty")
+        raise EventFieldError("file", _("the file is empty"))
     names = [HEADERS.get(h.strip().lower(), HEADERS.get(h.strip())) for h in header]
     for need in ("waybill", "event", "at"):
         if need not in names:
-            raise EventFieldError("header", f"the header has no {need} column")
+            raise EventFieldError("header", _("the header has no %(column)s column", column=need))
     for n, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from ..db import write_session
 from ..domain.status import SystemAction
-from ..messages import role_text
+from ..vocabulary import role_text
 from ..models import Event, User
 from ..models.base import utcnow
 from ..permissions import PiiAccess, PiiPath, personal_data_access

@@ -1,6 +1,7 @@
 """Bags and trips: opening a bag for a route, creating a trip, departing."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..domain.codes import bag_code, trip_code
@@ -8,19 +9,19 @@ from ..domain.status import BagState, Status, SystemAction, TripState
 from ..models import Bag, Credential, Route, Trip
 from ..models.base import utcnow
 from . import events
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, required
 from .scan import move_items, station_by_code
 
 
 def open_bag(session: Session, *, route: str, station: str, user_id: int | None = None) -> Bag:
     """Open a new dispatch bag for a route at a station; recorded as an event."""
     if not session.get(Route, route):
-        raise ServiceError(f"unknown route {route!r}", field="route")
+        raise ServiceError(_("There is no route “%(route)s”.", route=route), field="route")
     st = station_by_code(session, station)
     if st is None:
-        raise ServiceError(f"unknown station {station!r}", field="station")
+        raise ServiceError(_("There is no station %(station)s.", station=station), field="station")
     if "bag" not in st.action_list:
-        raise ServiceError(f"station {station} does not bag items", field="station")
+        raise ServiceError(_("Station %(station)s does not bag items.", station=station), field="station")
     bag = Bag(code="", route=route, station_id=st.id, created_by=user_id)
     session.add(bag)
     session.flush()
@@ -40,10 +41,10 @@ def create_trip(
     fields = {"vehicle": vehicle, "driver": driver, "origin": origin, "destination": destination}
     for name, value in fields.items():
         if not (value or "").strip():
-            raise ServiceError(f"{name} is required", field=name)
+            raise required(name)
     escorts = [e.strip() for e in escorts if e and e.strip()]
     if len(escorts) < 2:
-        raise ServiceError("an escorted trip needs at least two escorts", field="escorts")
+        raise ServiceError(_("An escorted trip needs at least two escorts."), field="escorts")
     trip = Trip(code="", vehicle=vehicle.strip(), driver=driver.strip(), escorts="、".join(escorts),
                 origin=origin.strip(), destination=destination.strip(), created_by=user_id)
     session.add(trip)
@@ -62,12 +63,12 @@ def depart_trip(session: Session, *, code: str, station: str | None = None,
     """The trip leaves: its loaded bags and their items go `in_transit`."""
     trip = session.exec(select(Trip).where(Trip.code == code.upper()).with_for_update()).first()
     if trip is None:
-        raise NotFound(f"no trip {code!r}", field="code")
+        raise NotFound(_("There is no trip %(code)s.", code=code), field="code")
     if trip.state != TripState.loading:
-        raise Conflict(f"trip {trip.code} has already departed", field="code")
+        raise Conflict(_("Trip %(code)s has already departed.", code=trip.code), field="code")
     bags = session.exec(select(Bag).where(Bag.trip_id == trip.id).with_for_update()).all()
     if not bags:
-        raise Conflict(f"trip {trip.code} has no bags loaded", field="code")
+        raise Conflict(_("Trip %(code)s has no bags loaded.", code=trip.code), field="code")
     now = utcnow()
     moved = 0
     for bag in bags:

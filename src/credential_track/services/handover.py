@@ -20,9 +20,11 @@ import json
 from dataclasses import dataclass
 from typing import Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from .. import clock, vocabulary
 from ..domain.cells import csv_row
 from ..domain.numbers import whole_number
 from ..domain.status import Action, Status
@@ -54,7 +56,7 @@ def get_batch(session: Session, ref: int | str) -> HandoverBatch:
     if batch is None:
         batch = session.exec(select(HandoverBatch).where(HandoverBatch.name == str(ref))).first()
     if batch is None:
-        raise NotFound(f"no handover batch {ref!r}", field="batch")
+        raise NotFound(_("There is no handover batch “%(batch)s”.", batch=ref), field="batch")
     return batch
 
 
@@ -108,10 +110,10 @@ def receive_batch(session: Session, ref: int | str, *, counted: int, user_id: in
     the batch records the count. Returns the batch summary with `difference`
     (counted − expected)."""
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise ServiceError("counted must be a whole number ≥ 0", field="counted")
+        raise ServiceError(_("The counted quantity must be a whole number, 0 or more."), field="counted")
     batch = get_batch(session, ref)
     if batch.state == "closed":
-        raise Conflict(f"handover batch {batch.name} is closed", field="batch")
+        raise Conflict(_("The handover batch %(batch)s is closed.", batch=batch.name), field="batch")
     now = utcnow()
     moved = move_items(
         session, where=(Credential.batch_id == batch.id) & (Credential.revoked == False),  # noqa: E712
@@ -135,7 +137,7 @@ def close_batch(session: Session, ref: int | str, *, user_id: int | None = None)
     and extra items."""
     batch = get_batch(session, ref)
     if batch.state == "closed":
-        raise Conflict(f"handover batch {batch.name} is already closed", field="batch")
+        raise Conflict(_("The handover batch %(batch)s is closed already.", batch=batch.name), field="batch")
     out = summary(session, batch, with_lists=True)
     batch.state = "closed"
     batch.closed_at = utcnow()
@@ -185,19 +187,25 @@ def extra_items(session: Session, batch: HandoverBatch) -> list[Extra]:
     return list(seen.values())
 
 
-DISCREPANCY_COLUMNS = ["kind", "code", "credential_no", "credential_type", "route", "reason", "other_batch",
-                       "station", "scanned_at"]
+DISCREPANCY_COLUMNS = ["kind", "kind_code", "code", "credential_no", "credential_type", "credential_type_code",
+                       "route", "route_code", "reason", "reason_code", "other_batch", "station", "scanned_at"]
 
 
-def discrepancy_rows(session: Session, batch: HandoverBatch) -> Iterator[list]:
-    """Missing then extra items of a batch, as rows for the organizer."""
+def discrepancy_rows(session: Session, batch: HandoverBatch, lang: str | None = None) -> Iterator[list]:
+    """Missing then extra items of a batch, as rows for the organizer
+    (DISCREPANCY_COLUMNS): labels in `lang` beside the codes, local times."""
+    word = vocabulary.label
     stmt = (select(Credential.credential_no, Credential.credential_type, Credential.route)
             .where(Credential.batch_id == batch.id, Credential.status == Status.registered.value)
             .order_by(Credential.id).execution_options(yield_per=2000))
+    missing, extra = word("discrepancy_kind", "missing", lang), word("discrepancy_kind", "extra", lang)
+    not_received = word("reason", "not_received", lang)
     for no, ctype, route in session.exec(stmt):
-        yield ["missing", no, no, ctype, route, "not_received", "", "", ""]
+        yield [missing, "missing", no, no, word("credential_type", ctype, lang), ctype,
+               word("route", route, lang), route, not_received, "not_received", "", "", ""]
     for e in extra_items(session, batch):
-        yield ["extra", e.code, e.credential_no or "", "", "", e.reason, e.other_batch or "", e.station or "", e.at]
+        yield [extra, "extra", e.code, e.credential_no or "", "", "", "", "", word("reason", e.reason, lang), e.reason,
+               e.other_batch or "", e.station or "", clock.iso_local(e.at)]
 
 
 def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
@@ -205,7 +213,7 @@ def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
     buf = io.StringIO()
     w = csv.writer(buf)
     buf.write("\ufeff")
-    w.writerow(DISCREPANCY_COLUMNS)
+    w.writerow([vocabulary.header(c) for c in DISCREPANCY_COLUMNS])
     for i, row in enumerate(discrepancy_rows(session, batch), 1):
         w.writerow(csv_row(row))
         if i % 2000 == 0:

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
 from ..domain.manifest import ManifestError
@@ -58,16 +59,17 @@ def rejects_path(root: str | Path, job: str) -> Path | None:
 
 
 def rejects_csv(path: Path, *, personal: bool) -> Iterator[str]:
-    """The rejects file (row, column, value, message) as CSV text chunks for
-    a download: the values of personal columns (names, phone, address)
-    masked unless `personal` (an export authorised to hold personal data)."""
+    """The rejects file (row, column, column code, value, message:
+    vocabulary.REJECTS_COLUMNS) as CSV text chunks for a download: the
+    values of personal columns (names, phone, address) masked unless
+    `personal` (an export authorised to hold personal data)."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         buf = io.StringIO()
         buf.write("\ufeff")
         w = csv.writer(buf)
         for i, row in enumerate(csv.reader(f)):
-            if i > 0 and not personal and len(row) >= 3:
-                row[2] = mask_field(row[1], row[2]) or ""
+            if i > 0 and not personal and len(row) >= 4:
+                row[3] = mask_field(row[2], row[3]) or ""
             w.writerow(row)
             if i % 2000 == 1999:
                 yield buf.getvalue()
@@ -77,11 +79,13 @@ def rejects_csv(path: Path, *, personal: bool) -> Iterator[str]:
 
 
 def start_import(engine: Engine, root: str | Path, *, filename: str, stream, batch: str | None,
-                 skip_invalid: bool, update: bool, user_id: int | None, wait: bool = False) -> str:
-    """Save the uploaded file and import it in a background thread; return the job id."""
+                 skip_invalid: bool, update: bool, user_id: int | None, wait: bool = False,
+                 lang: str | None = None) -> str:
+    """Save the uploaded file and import it in a background thread; return
+    the job id. Its rejected-rows file is written in `lang` (the uploader's)."""
     name = _SAFE.sub("_", Path(filename or "manifest.csv").name).strip("._") or "manifest.csv"
     if Path(name).suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
-        raise ServiceError("upload a CSV or XLSX file", field="file")
+        raise ServiceError(_("Upload a CSV or XLSX file."), field="file")
     job = uuid.uuid4().hex
     folder = jobs_dir(root) / job
     folder.mkdir(mode=0o700)
@@ -112,7 +116,7 @@ def start_import(engine: Engine, root: str | Path, *, filename: str, stream, bat
             with private_open(folder / "rejects.csv", "w", newline="", encoding="utf-8-sig") as rejects:
                 result = import_manifest(engine, path, batch=batch or filename, skip_invalid=skip_invalid,
                                          update=update, user_id=user_id, rejects=rejects, progress=progress,
-                                         on_total=on_total, keep_errors=200)
+                                         on_total=on_total, keep_errors=200, lang=lang)
             state.update(state="done", result=result.as_dict())
         except (ManifestError, ServiceError) as exc:
             state.update(state="failed", error=str(getattr(exc, "message", exc)),

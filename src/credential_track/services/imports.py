@@ -39,9 +39,11 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Callable, Iterator, TextIO
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, func, select
 
+from .. import vocabulary
 from ..db import analyze, write_session, writer
 from ..domain.cells import csv_row
 from ..domain.manifest import (
@@ -104,11 +106,12 @@ class ImportResult:
 
     def summary(self) -> str:
         """The one-line summary of the CLI and the upload page."""
-        state = "" if self.committed else " — nothing imported"
-        warned = f", {self.warned:,} with warnings" if self.warned else ""
-        return (f"{self.new:,} new, {self.unchanged:,} unchanged, {self.updated:,} updated, "
-                f"{len(self.conflicts):,} conflicts, {self.rejected:,} rejected{warned} in {self.seconds:.1f}s "
-                f"(batch {self.batch}){state}")
+        text = _("%(new)s new, %(unchanged)s unchanged, %(updated)s updated, %(conflicts)s conflicts, "
+                 "%(rejected)s rejected, %(warned)s with warnings in %(seconds)s s (batch %(batch)s)",
+                 new=f"{self.new:,}", unchanged=f"{self.unchanged:,}", updated=f"{self.updated:,}",
+                 conflicts=f"{len(self.conflicts):,}", rejected=f"{self.rejected:,}", warned=f"{self.warned:,}",
+                 seconds=f"{self.seconds:.1f}", batch=self.batch)
+        return text if self.committed else text + _(" — nothing imported")
 
     def as_dict(self) -> dict:
         return {
@@ -154,13 +157,14 @@ def import_manifest(
     engine: Engine, path: str | Path, *, batch: str | None = None, skip_invalid: bool = False,
     update: bool = False, user_id: int | None = None, rejects: TextIO | None = None,
     progress: Callable[[int], None] | None = None, on_total: Callable[[int], None] | None = None,
-    keep_errors: int = 50,
+    keep_errors: int = 50, lang: str | None = None,
 ) -> ImportResult:
     """Import a manifest file as handover batch `batch` (default: the file
     name). Raises ManifestError when the file cannot be read as a manifest.
     Returns counts; `committed` is False when invalid rows stopped the import
     (all or nothing) — then nothing was written. `progress` counts each row
-    twice (checked, then written): `on_total` gets twice the rows."""
+    twice (checked, then written): `on_total` gets twice the rows. The
+    rejects file is written for people reading `lang` (vocabulary.REJECTS_COLUMNS)."""
     started = time.monotonic()
     path = Path(path)
     result = ImportResult(batch=(batch or path.name)[:200])
@@ -176,7 +180,7 @@ def import_manifest(
             if len(result.first_errors) < keep_errors:
                 result.first_errors.append(e)
             if spool is not None:
-                spool.writerow([e.row, e.column, e.value, e.message])
+                spool.writerow([e.row, e.column, e.value, e.key, json.dumps(e.params, ensure_ascii=False)])
 
     def on_warning(warns: list[RowError]) -> None:
         result.warned += 1
@@ -189,7 +193,7 @@ def import_manifest(
                 on_error=on_error, on_warning=on_warning, progress=progress, on_total=on_total,
                 rejects=rejects, error_rows=error_rows)
         if rejects is not None:
-            _write_all_rejects(rejects, error_rows, result.conflicts)
+            _write_all_rejects(rejects, error_rows, result.conflicts, lang)
     finally:
         if error_rows is not None:
             error_rows.close()
@@ -222,7 +226,8 @@ def _import(engine: Engine, path: Path, result: ImportResult, *, skip_invalid, u
 def _refuse_closed(conn: Connection, name: str) -> None:
     row = conn.exec_driver_sql(f"SELECT state FROM handover_batch WHERE name = {_ph(conn)}", (name,)).first()
     if row is not None and row[0] == "closed":
-        raise ServiceError(f"handover batch {name!r} is closed; import under another --batch name", field="batch")
+        raise ServiceError(_("The handover batch “%(batch)s” is closed; import under another batch name.",
+                             batch=name), field="batch")
 
 
 def _check(manifest: Manifest, result: ImportResult, names: dict[str, str], *, skip_invalid: bool,
@@ -316,13 +321,13 @@ def _start_run(engine: Engine, name: str, source_file: str, user_id: int | None)
             s.add(batch)
             s.flush()
         elif batch.state == "closed":
-            raise ServiceError(f"handover batch {name!r} is closed; import under another --batch name",
-                               field="batch")
+            raise ServiceError(_("The handover batch “%(batch)s” is closed; import under another batch name.",
+                                 batch=name), field="batch")
         busy = s.exec(select(ImportRun.id).where(ImportRun.batch_id == batch.id,
                                                  ImportRun.state == "writing")).first()
         if busy is not None:
-            raise ServiceError(f"another import into handover batch {name!r} is being written (run {busy}); "
-                               "wait until it has finished", field="batch")
+            raise ServiceError(_("Another import into the handover batch “%(batch)s” is being written (run %(run)s); "
+                                 "wait until it has finished.", batch=name, run=busy), field="batch")
         conn = s.connection()
         run = ImportRun(
             batch_id=batch.id, batch_created=created, owner=_owner(), created_by=user_id,
@@ -374,16 +379,19 @@ def _write_chunks(conn: Connection, run: ImportRun, spool: IO[bytes], result: Im
                              (_db_time(conn, utcnow()), run.id))
 
 
-def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict]) -> None:
-    """The rejects file: every row error (from the spool), then the conflicts;
-    no cell is ever run as a formula (domain/cells.py)."""
+def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict], lang: str | None = None) -> None:
+    """The rejects file: every row error (from the spool), then the
+    conflicts; in words of `lang`, with the column's code kept; no cell is
+    ever run as a formula (domain/cells.py)."""
     w = csv.writer(out)
-    w.writerow(["row", "column", "value", "message"])
+    w.writerow(vocabulary.rejects_header(lang))
     spool.seek(0)
-    for line in csv.reader(spool):
-        w.writerow(csv_row(line))
+    for row, column, value, key, params in csv.reader(spool):
+        w.writerow(csv_row([row, vocabulary.field_label(column, lang), column, value,
+                            vocabulary.problem_text(key, json.loads(params), lang)]))
     for c in conflicts:
-        w.writerow(csv_row((c.row, "credential_no", c.credential_no, c.message)))
+        w.writerow(csv_row([c.row, vocabulary.field_label("credential_no", lang), "credential_no", c.credential_no,
+                            vocabulary.conflict_text(c.fields, c.status, lang)]))
 
 
 def _write_chunk(conn: Connection, run: ImportRun, chunk, result: ImportResult, *, db_empty, update, user_id,

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Callable
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, bindparam, column, or_, select as sa_select, table, text, union_all
 from sqlmodel import Session, select
 
@@ -32,7 +33,7 @@ from ..models import Credential, Event
 from ..models.base import utcnow
 from ..permissions import PiiAccess, PiiPath, personal_data_access
 from . import disclosure, events
-from .errors import NotFound, ServiceError
+from .errors import ServiceError, no_credential, too_long
 
 MAX_RESULTS = 50
 REVEAL_MINUTES = 30  # a reveal lets the agent see that item's data for this long
@@ -254,7 +255,7 @@ def lookup(session: Session, raw: str, *, role: str | None, user_id: int | None,
     (disclosure.guard_personal_search): call this before the session writes
     (the record is a write transaction of its own)."""
     if len(raw or "") > 200:
-        raise ServiceError("the search text is longer than 200 characters", field="q")
+        raise too_long("q", 200)
     guard = None
     if disclosure.needs_search_guard(role):
         engine = session.get_bind()
@@ -279,7 +280,7 @@ def item_by_no(session: Session, credential_no: str, *, lock: bool = False) -> C
         stmt = stmt.with_for_update()
     item = session.exec(stmt).first()
     if item is None:
-        raise NotFound(f"no credential {credential_no!r}", field="credential_no")
+        raise no_credential(credential_no)
     return item
 
 
@@ -289,10 +290,10 @@ def reveal(session: Session, *, credential_no: str, user_id: int | None, reason:
     data: a `reveal` event with the reason (who, whose, when)."""
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ServiceError("say why the data is revealed (e.g. caller confirmed name and phone)",
+        raise ServiceError(_("Say why the data is revealed (e.g. the caller confirmed name and phone)."),
                            field="reason")
     if len(reason) > 300:
-        raise ServiceError("the reason is longer than 300 characters", field="reason")
+        raise too_long("reason", 300)
     item = item_by_no(session, credential_no)
     return events.record(session, action=SystemAction.reveal.value, credential_id=item.id,
                          from_status=item.status, to_status=item.status, code=item.credential_no,

@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from ..i18n import translate
+from ..domain.recipient import N_
 from ..domain.masking import mask_phone_screen
 from ..domain.status import Status
 from ..files import private_open
@@ -34,21 +36,15 @@ KINDS = ("dispatched", "delivery_failed", "ready_for_pickup")
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_S = 60  # 1, 2, 4, 8, 16 minutes between attempts
 
+# the texts (msgids; the catalogue holds their Chinese), rendered in the
+# holder's language whatever the sender's (i18n.translate)
 TEMPLATES = {
-    "zh": {
-        "dispatched": "【进博会证件】您的证件{credential_no}已由EMS寄出，运单号{waybill_no}，查询：{link}",
-        "delivery_failed": "【进博会证件】您的证件{credential_no}（运单号{waybill_no}）投递未成功，"
-                           "我们将尽快与您联系安排再投，查询：{link}",
-        "ready_for_pickup": "【进博会证件】您的证件{credential_no}已可自取，请携带身份证件前往证件管理中心领取。",
-    },
-    "en": {
-        "dispatched": "[Expo credentials] Your credential {credential_no} has been sent by EMS, "
-                      "waybill {waybill_no}. Track it: {link}",
-        "delivery_failed": "[Expo credentials] Delivery of your credential {credential_no} (waybill "
-                           "{waybill_no}) did not succeed. We will contact you to arrange redelivery. {link}",
-        "ready_for_pickup": "[Expo credentials] Your credential {credential_no} is ready for pickup at the "
-                            "credential management center. Please bring your ID.",
-    },
+    "dispatched": N_("[Expo credentials] Your credential %(credential_no)s has been sent by EMS, "
+                     "waybill %(waybill_no)s. Track it: %(link)s"),
+    "delivery_failed": N_("[Expo credentials] Delivery of your credential %(credential_no)s (waybill "
+                          "%(waybill_no)s) did not succeed. We will contact you to arrange redelivery. %(link)s"),
+    "ready_for_pickup": N_("[Expo credentials] Your credential %(credential_no)s is ready for pickup at the "
+                           "credential management center. Please bring your ID."),
 }
 
 
@@ -157,8 +153,8 @@ def queue_dispatched(session: Session, *, now: datetime | None = None) -> int:
 def render(kind: str, language: str, item: Credential, *, track_url: str) -> str:
     """The message text in the holder's language (zh unless `en`)."""
     lang = "en" if (language or "").lower().startswith("en") else "zh"
-    return TEMPLATES[lang][kind].format(credential_no=item.credential_no, waybill_no=item.waybill_no or "",
-                                        link=track_url)
+    return translate(TEMPLATES[kind], lang, credential_no=item.credential_no, waybill_no=item.waybill_no or "",
+                     link=track_url)
 
 
 def send_due(session: Session, sender: Sender, *, base_url: str = "", limit: int = 500,

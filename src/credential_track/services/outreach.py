@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, exists, func, literal, or_, select as sa_select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,7 +25,7 @@ from ..domain.status import Status
 from ..settings import Settings
 from ..models import Credential, OutreachAttempt, OutreachTask
 from ..models.base import UTCDateTime, utcnow
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, one_of, too_long
 
 RULES = ("contact_problem", "delivery_failed", "returned", "stuck", "intercept")
 OUTCOMES = ("reached", "no_answer", "wrong_number", "resolved")
@@ -156,7 +157,7 @@ def sweep(session: Session, *, now: datetime | None = None, settings: OutreachSe
 def _task(session: Session, task_id: int) -> OutreachTask:
     task = session.exec(select(OutreachTask).where(OutreachTask.id == task_id).with_for_update()).first()
     if task is None:
-        raise NotFound(f"no outreach task {task_id}", field="task")
+        raise NotFound(_("There is no outreach task %(id)s.", id=task_id), field="task")
     return task
 
 
@@ -164,9 +165,9 @@ def claim(session: Session, *, task_id: int, user_id: int) -> OutreachTask:
     """Take a task: it leaves the shared queue for this agent."""
     task = _task(session, task_id)
     if task.state == "closed":
-        raise Conflict("this task is closed", field="task")
+        raise Conflict(_("This task is closed."), field="task")
     if task.state == "claimed" and task.claimed_by != user_id:
-        raise Conflict("another agent has claimed this task", field="task")
+        raise Conflict(_("Another agent has claimed this task."), field="task")
     task.state, task.claimed_by = "claimed", user_id
     session.add(task)
     session.flush()
@@ -180,18 +181,18 @@ def record_outcome(session: Session, *, task_id: int, user_id: int, outcome: str
     it back in the queue, due again at `retry_at` (or after the configured
     pause for that outcome)."""
     if outcome not in OUTCOMES:
-        raise ServiceError(f"outcome must be one of {', '.join(OUTCOMES)}", field="outcome")
+        raise one_of("outcome", outcome, OUTCOMES, "outcome")
     if len(note or "") > 500:
-        raise ServiceError("the note is longer than 500 characters", field="note")
+        raise too_long("note", 500)
     now = now or utcnow()
     settings = settings or OutreachSettings()
     task = _task(session, task_id)
     if task.state == "closed":
-        raise Conflict("this task is closed", field="task")
+        raise Conflict(_("This task is closed."), field="task")
     if task.state == "claimed" and task.claimed_by not in (None, user_id):
-        raise Conflict("another agent has claimed this task", field="task")
+        raise Conflict(_("Another agent has claimed this task."), field="task")
     if retry_at is not None and retry_at <= now:
-        raise ServiceError("the retry time must be in the future", field="retry_at")
+        raise ServiceError(_("The retry time must be in the future."), field="retry_at")
     session.add(OutreachAttempt(task_id=task.id, user_id=user_id, outcome=outcome, note=note or "", at=now))
     task.attempts += 1
     task.outcome = outcome
@@ -218,7 +219,7 @@ def queue(session: Session, *, state: str = "open", rule: str | None = None, use
         stmt = stmt.where(OutreachTask.state.in_(OPEN_STATES))
     if rule:
         if rule not in RULES:
-            raise ServiceError(f"rule must be one of {', '.join(RULES)}", field="rule")
+            raise one_of("rule", rule, RULES, "rule")
         stmt = stmt.where(OutreachTask.rule == rule)
     order = OutreachTask.closed_at.desc() if state == "closed" else OutreachTask.due_at
     return list(session.exec(stmt.order_by(order, OutreachTask.id).limit(limit)))

@@ -6,20 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..domain.numbers import whole_number
 from ..domain.status import Status
-from ..models import Bag, Credential, CredentialType, HandoverBatch, Route, Station, Trip, User
+from ..models import Bag, Credential, HandoverBatch, Station, Trip, User
+from .. import vocabulary
+from ..clock import format_datetime
 from ..models.base import utcnow
+from ..vocabulary import bilingual
 from ..printing.data import (BagLabelData, BagManifestData, HandoverData, LabelData, ManifestItem,
                              TripBag, TripSheetData)
-from .errors import NotFound, ServiceError
+from .errors import NotFound, ServiceError, no_credential, one_of
 
-DEFAULT_TZ = "Asia/Shanghai"
 LABEL_FETCH = 500  # rows fetched at a time while streaming labels
 
 _LABEL_COLUMNS = (
@@ -29,15 +31,14 @@ _LABEL_COLUMNS = (
 )
 
 
-def local_time(value: datetime | None, tz: str = DEFAULT_TZ) -> str:
-    """`2026-11-05 09:12` in the site's time zone, or "" for None."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+def local_time(value: datetime | None) -> str:
+    """`2026-11-05 09:12` in the configured zone (clock.py), or "" for None."""
+    return format_datetime(value)
 
 
 def _type_names(session: Session) -> dict[str, str]:
-    return {t.code: f"{t.name_zh} {t.name_en}" for t in session.exec(select(CredentialType))}
+    """Credential types as the label prints them, `展商 Exhibitor` (the vocabulary's words)."""
+    return {code: bilingual("credential_type", code) for code in vocabulary.table("credential_type")}
 
 
 def _printable():
@@ -59,7 +60,7 @@ def label_for(session: Session, credential_no: str, *, sender: str) -> LabelData
     ServiceError when no label may be printed for it (no waybill, revoked, pulled)."""
     item = session.exec(select(Credential).where(Credential.credential_no == credential_no)).first()
     if item is None:
-        raise NotFound(f"no credential {credential_no!r}", field="credential_no")
+        raise no_credential(credential_no)
     _check_printable(item)
     row = tuple(getattr(item, c.key) for c in _LABEL_COLUMNS)
     return _label(row, sender, _type_names(session))
@@ -67,12 +68,14 @@ def label_for(session: Session, credential_no: str, *, sender: str) -> LabelData
 
 def _check_printable(item: Credential) -> None:
     if item.waybill_no is None:
-        raise ServiceError(f"credential {item.credential_no} has no waybill number yet (status {item.status}): "
-                           "capture it first", field="credential_no")
+        raise ServiceError(_("Credential %(no)s has no waybill number yet (it is %(status)s): capture it first.",
+                             no=item.credential_no, status=vocabulary.status_text(item.status)), field="credential_no")
     if item.revoked:
-        raise ServiceError(f"credential {item.credential_no} is revoked: no label", field="credential_no")
+        raise ServiceError(_("Credential %(no)s is revoked: it gets no label.", no=item.credential_no),
+                           field="credential_no")
     if item.status == Status.withdrawn:
-        raise ServiceError(f"credential {item.credential_no} has been pulled: no label", field="credential_no")
+        raise ServiceError(_("Credential %(no)s has been pulled: it gets no label.", no=item.credential_no),
+                           field="credential_no")
 
 
 @dataclass(frozen=True)
@@ -94,16 +97,15 @@ def select_labels(session: Session, *, batch: str | None = None, status: str | N
     label are errors too, while a batch or status simply skips them."""
     given = [x for x in (batch, status, credentials) if x]
     if len(given) != 1:
-        raise ServiceError("give exactly one of: a batch, a status, or credential numbers", field="selection")
+        raise ServiceError(_("Give exactly one of: a batch, a status, or credential numbers."), field="selection")
     if batch:
         b = session.exec(select(HandoverBatch).where(HandoverBatch.name == batch)).first()
         if b is None:
-            raise NotFound(f"no handover batch {batch!r}", field="batch")
+            raise NotFound(_("There is no handover batch “%(batch)s”.", batch=batch), field="batch")
         where, description = Credential.batch_id == b.id, f"batch {batch}"
     elif status:
         if status not in {s.value for s in Status}:
-            raise ServiceError(f"unknown status {status!r}; one of {', '.join(s.value for s in Status)}",
-                               field="status")
+            raise one_of("status", status, [s.value for s in Status], "status")
         where, description = Credential.status == status, f"status {status}"
     else:
         wanted = list(dict.fromkeys(c.strip() for c in credentials if c.strip()))
@@ -114,8 +116,9 @@ def select_labels(session: Session, *, batch: str | None = None, status: str | N
                 found[item.credential_no] = item
         unknown = [c for c in wanted if c not in found]
         if unknown:
-            raise NotFound(f"unknown credential numbers: {', '.join(unknown[:20])}"
-                           + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""), field="credential_no")
+            raise NotFound(_("Unknown credential numbers: %(numbers)s", numbers=", ".join(unknown[:20]))
+                           + (_(" and %(n)s more", n=len(unknown) - 20) if len(unknown) > 20 else ""),
+                           field="credential_no")
         for c in wanted:
             _check_printable(found[c])
         where = Credential.id.in_([found[c].id for c in wanted])
@@ -138,13 +141,12 @@ def iter_labels(session: Session, selection: LabelSelection, *, sender: str) -> 
 def _bag(session: Session, code: str) -> Bag:
     bag = session.exec(select(Bag).where(Bag.code == code.strip().upper())).first()
     if bag is None:
-        raise NotFound(f"no bag {code!r}", field="code")
+        raise NotFound(_("There is no bag %(code)s.", code=code), field="code")
     return bag
 
 
 def _route_name(session: Session, code: str) -> str:
-    route = session.get(Route, code)
-    return route.name_zh if route else ""
+    return vocabulary.route_name(code, "zh")
 
 
 def _station_code(session: Session, station_id: int | None) -> str:
@@ -157,38 +159,38 @@ def _user_name(session: Session, user_id: int | None) -> str:
     return (user.display_name or user.username) if user else ""
 
 
-def bag_label_data(session: Session, code: str, *, tz: str = DEFAULT_TZ) -> BagLabelData:
+def bag_label_data(session: Session, code: str) -> BagLabelData:
     """The bag label of bag `code` (NotFound if there is none)."""
     bag = _bag(session, code)
     return BagLabelData(code=bag.code, route=bag.route, route_name=_route_name(session, bag.route),
                         item_count=bag.item_count, seal_no=bag.seal_no,
-                        station=_station_code(session, bag.station_id), created_at=local_time(bag.created_at, tz))
+                        station=_station_code(session, bag.station_id), created_at=local_time(bag.created_at))
 
 
-def bag_manifest_data(session: Session, code: str, *, tz: str = DEFAULT_TZ) -> BagManifestData:
+def bag_manifest_data(session: Session, code: str) -> BagManifestData:
     """The manifest of bag `code`: every item in it, in the order bagged."""
     bag = _bag(session, code)
     rows = session.exec(select(Credential.waybill_no, Credential.credential_no, Credential.recipient_name,
                                Credential.city).where(Credential.bag_id == bag.id).order_by(Credential.id))
     items = [ManifestItem(w or "", c, n, city or "") for w, c, n, city in rows]
     return BagManifestData(code=bag.code, route=bag.route, route_name=_route_name(session, bag.route),
-                           state=bag.state, seal_no=bag.seal_no, sealed_by=_user_name(session, bag.sealed_by),
-                           sealed_at=local_time(bag.sealed_at, tz), station=_station_code(session, bag.station_id),
-                           items=items, printed_at=local_time(utcnow(), tz))
+                           state=bilingual("bag_state", bag.state), seal_no=bag.seal_no, sealed_by=_user_name(session, bag.sealed_by),
+                           sealed_at=local_time(bag.sealed_at), station=_station_code(session, bag.station_id),
+                           items=items, printed_at=local_time(utcnow()))
 
 
-def trip_sheet_data(session: Session, code: str, *, tz: str = DEFAULT_TZ) -> TripSheetData:
+def trip_sheet_data(session: Session, code: str) -> TripSheetData:
     """The trip sheet of trip `code`: its bags with seals and item counts."""
     trip = session.exec(select(Trip).where(Trip.code == code.strip().upper())).first()
     if trip is None:
-        raise NotFound(f"no trip {code!r}", field="code")
+        raise NotFound(_("There is no trip %(code)s.", code=code), field="code")
     bags = session.exec(select(Bag).where(Bag.trip_id == trip.id).order_by(Bag.id)).all()
-    return TripSheetData(code=trip.code, state=trip.state, vehicle=trip.vehicle, driver=trip.driver,
+    return TripSheetData(code=trip.code, state=bilingual("trip_state", trip.state), vehicle=trip.vehicle, driver=trip.driver,
                          escorts=trip.escorts.split("、") if trip.escorts else [], origin=trip.origin,
-                         destination=trip.destination, departed_at=local_time(trip.departed_at, tz),
-                         arrived_at=local_time(trip.arrived_at, tz),
+                         destination=trip.destination, departed_at=local_time(trip.departed_at),
+                         arrived_at=local_time(trip.arrived_at),
                          bags=[TripBag(b.code, b.route, b.seal_no, b.item_count) for b in bags],
-                         printed_at=local_time(utcnow(), tz))
+                         printed_at=local_time(utcnow()))
 
 
 def find_batch(session: Session, batch: str | int) -> HandoverBatch:
@@ -202,12 +204,11 @@ def find_batch(session: Session, batch: str | int) -> HandoverBatch:
         if found is None and whole_number(batch) is not None:
             found = session.get(HandoverBatch, whole_number(batch))
     if found is None:
-        raise NotFound(f"no handover batch {batch!r}", field="batch")
+        raise NotFound(_("There is no handover batch “%(batch)s”.", batch=batch), field="batch")
     return found
 
 
-def handover_data(session: Session, batch: str | int, *, organizer: str, extra: list[str] | None = None,
-                  tz: str = DEFAULT_TZ) -> HandoverData:
+def handover_data(session: Session, batch: str | int, *, organizer: str, extra: list[str] | None = None) -> HandoverData:
     """The handover receipt of a batch: expected (manifest) and counted (as a
     whole) from the batch, received = its items scanned in (no longer
     `registered`), missing = its items still `registered`. `extra` are the
@@ -221,7 +222,7 @@ def handover_data(session: Session, batch: str | int, *, organizer: str, extra: 
         (Credential.batch_id == b.id) & (Credential.status == Status.registered.value)).order_by(Credential.id)))
     received = session.exec(select(func.count()).select_from(Credential).where(
         (Credential.batch_id == b.id) & (Credential.status != Status.registered.value))).one()
-    return HandoverData(batch=b.name, source_file=b.source_file, state=b.state, expected=b.expected,
+    return HandoverData(batch=b.name, source_file=b.source_file, state=bilingual("batch_state", b.state), expected=b.expected,
                         counted=b.counted, received=received, missing=missing, extra=sorted(extra or []),
-                        created_at=local_time(b.created_at, tz), received_at=local_time(b.received_at, tz),
-                        organizer=organizer, printed_at=local_time(utcnow(), tz))
+                        created_at=local_time(b.created_at), received_at=local_time(b.received_at),
+                        organizer=organizer, printed_at=local_time(utcnow()))

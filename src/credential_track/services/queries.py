@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from ..domain.numbers import whole_number
 from ..models import Bag, Credential, Event, Site, Station
-from .errors import NotFound, ServiceError
+from .errors import bad_cursor, no_credential, not_between
 
 MAX_PAGE = 1000
 
@@ -34,7 +34,7 @@ def credential_detail(session: Session, credential_no: str) -> dict:
     """The item with route, flags and its full event timeline."""
     item = session.exec(select(Credential).where(Credential.credential_no == credential_no)).first()
     if item is None:
-        raise NotFound(f"no credential {credential_no!r}", field="credential_no")
+        raise no_credential(credential_no)
     bag_code = session.exec(select(Bag.code).where(Bag.id == item.bag_id)).first() if item.bag_id else None
     out = item_dict(item, bag_code=bag_code)
     evs = session.exec(select(Event).where(Event.credential_id == item.id).order_by(Event.id)).all()
@@ -46,7 +46,7 @@ def credential_page(session: Session, *, status: str | None = None, route: str |
                     limit: int = 100, after: str | None = None) -> dict:
     """A page of items in id order; `next` is the cursor of the following page."""
     if not 1 <= limit <= MAX_PAGE:
-        raise ServiceError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+        raise not_between("limit", 1, MAX_PAGE)
     stmt = select(Credential, Bag.code).join(Bag, Bag.id == Credential.bag_id, isouter=True)
     if status:
         stmt = stmt.where(Credential.status == status)
@@ -55,7 +55,7 @@ def credential_page(session: Session, *, status: str | None = None, route: str |
     if after:
         after_id = whole_number(after)
         if after_id is None:
-            raise ServiceError("after must be a cursor returned by a previous page", field="after")
+            raise bad_cursor("after")
         stmt = stmt.where(Credential.id > after_id)
     rows = session.exec(stmt.order_by(Credential.id).limit(limit + 1)).all()
     items = [item_dict(c, bag_code=b) for c, b in rows[:limit]]

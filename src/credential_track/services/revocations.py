@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
 from ..db import writer
@@ -39,8 +40,9 @@ class RevocationResult:
     unknown: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.revoked:,} revoked ({self.intercepted:,} already dispatched: intercept), "
-                f"{self.already:,} already revoked, {len(self.unknown):,} unknown")
+        return _("%(revoked)s revoked (%(intercepted)s already dispatched: intercept), %(already)s already "
+                 "revoked, %(unknown)s unknown", revoked=f"{self.revoked:,}", intercepted=f"{self.intercepted:,}",
+                 already=f"{self.already:,}", unknown=f"{len(self.unknown):,}")
 
 
 def read_revocations(path: Path) -> list[tuple[int, str, str]]:
@@ -49,14 +51,14 @@ def read_revocations(path: Path) -> list[tuple[int, str, str]]:
     with open(path, newline="", encoding=detect_encoding(path)) as f:
         rows = list(csv.reader(f))
     if not rows:
-        raise ManifestError("the file is empty")
+        raise ManifestError(_("the file is empty"))
     header = [h.strip().lower().replace("\ufeff", "") for h in rows[0]]
     no_col = next((i for i, h in enumerate(header) if h in _NO_HEADERS), None)
     reason_col = next((i for i, h in enumerate(header) if h in _REASON_HEADERS), None)
     start = 1
     if no_col is None:
         if len(header) > 1 and reason_col is not None:
-            raise ManifestError("missing required column: credential_no (证件号)")
+            raise ManifestError(_("missing required column: credential_no (证件号)"))
         no_col, start = 0, 0  # a bare list of numbers
     out = []
     for n, row in enumerate(rows[start:], start=start + 1):

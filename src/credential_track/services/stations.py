@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -65,7 +66,7 @@ def bag_detail(session: Session, code: str, *, limit: int = 500) -> dict:
     """A bag with its items (no personal data)."""
     bag = session.exec(select(Bag).where(Bag.code == (code or "").strip().upper())).first()
     if bag is None:
-        raise NotFound(f"no bag {code!r}", field="bag")
+        raise NotFound(_("There is no bag %(code)s.", code=code), field="bag")
     items = session.exec(
         select(Credential.credential_no, Credential.waybill_no, Credential.status)
         .where(Credential.bag_id == bag.id).order_by(Credential.updated_at, Credential.id).limit(limit)

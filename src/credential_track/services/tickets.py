@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..domain.address_change import GONE, AddressChange, address_change
@@ -22,7 +23,8 @@ from ..models import (
 )
 from ..models.base import utcnow
 from . import events, holds, notify
-from .errors import Conflict, NotFound, ServiceError, field_error
+from ..vocabulary import field_label, label, status_text, system_note
+from .errors import Conflict, NotFound, ServiceError, field_error, one_of, required as required_error, too_long
 from .lookup import item_by_no
 
 CATEGORIES = ("where_is_it", "address_change", "wrong_data", "lost_damaged", "complaint", "other")
@@ -54,16 +56,17 @@ class TicketSettings:
 def _station(session: Session, code: str | None, kind: str, name: str) -> str:
     st = session.exec(select(Station).where(Station.code == (code or ""))).first()
     if st is None or st.kind != kind:
-        raise ServiceError(f"{name} must be a {kind} station code, got {code!r}", field=name)
+        raise ServiceError(_("%(field)s must be the code of a %(kind)s, not “%(value)s”", field=field_label(name),
+                             kind=label("station_kind", kind), value=code or ""), field=name)
     return st.code
 
 
 def _text(value: str | None, name: str, *, max_len: int, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ServiceError(f"{name} is required", field=name)
+        raise required_error(name)
     if len(value) > max_len:
-        raise ServiceError(f"{name} is longer than {max_len} characters", field=name)
+        raise too_long(name, max_len)
     return value
 
 
@@ -75,9 +78,9 @@ def log_call(session: Session, *, line: str, desk: str, agent_id: int | None, ca
     """Log one hotline call (line, desk, agent, caller, item, category,
     outcome, duration)."""
     if category not in CATEGORIES:
-        raise ServiceError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+        raise one_of("category", category, CATEGORIES, "category")
     if not isinstance(duration_s, int) or not 0 <= duration_s <= 24 * 3600:
-        raise ServiceError("duration must be between 0 and 86400 seconds", field="duration_s")
+        raise ServiceError(_("The duration must be between 0 and 24 hours."), field="duration_s")
     item = item_by_no(session, credential_no) if credential_no else None
     call = Call(line=_station(session, line, "hotline", "line"), desk=_station(session, desk, "desk", "desk"),
                 agent_id=agent_id, caller_number=_text(caller_number, "caller_number", max_len=32),
@@ -105,9 +108,9 @@ def open_ticket(session: Session, *, category: str, subject: str, priority: str 
                 settings: TicketSettings | None = None) -> Ticket:
     """Open a ticket, due by the SLA of its priority; link items and the call."""
     if category not in CATEGORIES:
-        raise ServiceError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+        raise one_of("category", category, CATEGORIES, "category")
     if priority not in PRIORITIES:
-        raise ServiceError(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
+        raise one_of("priority", priority, PRIORITIES, "priority")
     settings = settings or TicketSettings()
     now = now or utcnow()
     ticket = Ticket(
@@ -124,7 +127,7 @@ def open_ticket(session: Session, *, category: str, subject: str, priority: str 
     if call_id is not None:
         call = session.get(Call, call_id)
         if call is None:
-            raise NotFound(f"no call {call_id}", field="call_id")
+            raise NotFound(_("There is no call %(id)s.", id=call_id), field="call_id")
         call.ticket_id = ticket.id
         session.add(call)
     if note.strip():
@@ -139,7 +142,7 @@ def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> Ticke
         stmt = stmt.with_for_update()
     ticket = session.exec(stmt).first()
     if ticket is None:
-        raise NotFound(f"no ticket {ticket_id}", field="ticket")
+        raise NotFound(_("There is no ticket #%(id)s.", id=ticket_id), field="ticket")
     return ticket
 
 
@@ -183,11 +186,12 @@ def set_state(session: Session, *, ticket_id: int, state: str, user_id: int | No
     """Move a ticket open → pending → resolved → closed (resolved may be
     reopened; closed is final)."""
     if state not in STATES:
-        raise ServiceError(f"state must be one of {', '.join(STATES)}", field="state")
+        raise one_of("state", state, STATES, "ticket_state")
     now = now or utcnow()
     ticket = get_ticket(session, ticket_id, lock=True)
     if state not in STATE_CHANGES[ticket.state]:
-        raise Conflict(f"a {ticket.state} ticket cannot become {state}", field="state")
+        raise Conflict(_("A ticket that is “%(old)s” cannot become “%(new)s”.", old=label("ticket_state", ticket.state),
+                         new=label("ticket_state", state)), field="state")
     old = ticket.state
     ticket.state = state
     ticket.updated_at = now
@@ -210,7 +214,7 @@ def assign(session: Session, *, ticket_id: int, assignee: str | None, desk: str 
     if assignee:
         u = session.exec(select(User).where(User.username == assignee, User.active == True)).first()  # noqa: E712
         if u is None:
-            raise ServiceError(f"no active user {assignee!r}", field="assignee")
+            raise ServiceError(_("There is no active user “%(name)s”.", name=assignee), field="assignee")
         ticket.assignee_id = u.id
     if desk:
         ticket.desk = _station(session, desk, "desk", "desk")
@@ -242,7 +246,7 @@ def ticket_queue(session: Session, *, view: str = "mine", user_id: int | None = 
         elif view == "overdue":
             stmt = stmt.where(Ticket.due_at < now)
         elif view != "all":
-            raise ServiceError("view must be mine, desk, overdue, all or done", field="view")
+            raise one_of("view", view, ("mine", "desk", "overdue", "all", "done"))
         stmt = stmt.order_by(Ticket.due_at, Ticket.id)
     return list(session.exec(stmt.limit(limit)))
 
@@ -262,7 +266,7 @@ def queue_counts(session: Session, *, user_id: int | None, now: datetime | None 
 def _ticket_item(session: Session, ticket_id: int, credential_no: str) -> tuple[Ticket, Credential]:
     ticket = get_ticket(session, ticket_id)
     if ticket.state == "closed":
-        raise Conflict("the ticket is closed", field="ticket")
+        raise Conflict(_("The ticket is closed."), field="ticket")
     link_item(session, ticket_id=ticket.id, credential_no=credential_no)
     return ticket, item_by_no(session, credential_no.strip(), lock=True)
 
@@ -280,7 +284,7 @@ def _checked_address(item: Credential, fields: dict):
     given = {name: str(fields[name]) for name in ADDRESS_FIELDS
              if fields.get(name) is not None and str(fields[name]).strip() != ""}
     if not given:
-        raise ServiceError("give at least one field of the new address", field="address")
+        raise ServiceError(_("Give at least one field of the new address."), field="address")
     rec, errors = check_changes({name: getattr(item, name) or "" for name in ADDRESS_FIELDS}, given)
     if errors:
         raise field_error(errors[0])
@@ -297,7 +301,8 @@ def _apply_address(session: Session, item: Credential, changes: dict, rec) -> di
         item.recipient_phone_e164 = rec.phone.e164
     if rec.placement is not None:
         if session.get(Route, rec.route) is None:
-            raise ServiceError(f"no route for {item.province} {item.district}", field="province")
+            raise ServiceError(_("There is no route for %(place)s.", place=" ".join(p for p in (item.province, item.district) if p)),
+                               field="province")
         item.route = rec.route
     item.contact_problem = None  # the holder just gave us their data
     if item.waybill_no:
@@ -317,7 +322,8 @@ def change_address(session: Session, *, ticket_id: int, credential_no: str, fiel
     changes, rec = _checked_address(item, fields)
     how = address_change(item.status)
     if how == AddressChange.refused:
-        raise Conflict(f"the item is {item.status}: its address cannot change", field="credential_no")
+        raise Conflict(_("The item is %(status)s: its address cannot change.", status=status_text(item.status)),
+                       field="credential_no")
     if how == AddressChange.apply:
         old = _apply_address(session, item, changes, rec)
         ev = events.record(session, action=SystemAction.update.value, credential_id=item.id,
@@ -325,8 +331,9 @@ def change_address(session: Session, *, ticket_id: int, credential_no: str, fiel
                            station=station, user_id=user_id,
                            details={"ticket": ticket.id, "changed": sorted(changes), "old": old,
                                     "label_reprint": item.label_reprint})
-        _action_note(session, ticket, user_id, f"address changed ({', '.join(sorted(changes))})"
-                     + ("; label to reprint" if item.label_reprint else ""), ev.id)
+        _action_note(session, ticket, user_id,
+                     system_note("address_changed_reprint" if item.label_reprint else "address_changed",
+                                 fields=sorted(changes)), ev.id)
         session.flush()
         return {"result": "updated", "event_id": ev.id, "label_reprint": item.label_reprint}
     req, ev = request_intercept(session, item=item, kind="readdress", details=changes, user_id=user_id,
@@ -352,7 +359,7 @@ def request_intercept(session: Session, *, item: Credential, kind: str, details:
                        station=station, user_id=user_id,
                        details={"ticket": ticket.id if ticket else None, "kind": kind, "request": req.id})
     if ticket is not None:
-        _action_note(session, ticket, user_id, f"intercept requested ({kind}), request #{req.id}", ev.id)
+        _action_note(session, ticket, user_id, system_note("intercept_requested", kind=kind, request=req.id), ev.id)
     session.flush()
     return req, ev
 
@@ -364,7 +371,7 @@ def hold(session: Session, *, ticket_id: int, credential_no: str, reason: str, u
     ticket, item = _ticket_item(session, ticket_id, credential_no)
     ev = holds.put_on_hold(session, item, reason=reason, user_id=user_id, station=station,
                            details={"ticket": ticket.id})
-    _action_note(session, ticket, user_id, f"hold: {item.hold_reason}", ev.id)
+    _action_note(session, ticket, user_id, system_note("hold", reason=item.hold_reason), ev.id)
     session.flush()
     return {"result": "held", "event_id": ev.id}
 
@@ -376,7 +383,7 @@ def release(session: Session, *, ticket_id: int, credential_no: str, reason: str
     ticket, item = _ticket_item(session, ticket_id, credential_no)
     ev = holds.release(session, item, reason=reason, user_id=user_id, station=station,
                        details={"ticket": ticket.id})
-    _action_note(session, ticket, user_id, f"released: {holds.checked_reason(reason)}", ev.id)
+    _action_note(session, ticket, user_id, system_note("released"), ev.id)
     session.flush()
     return {"result": "released", "event_id": ev.id}
 
@@ -392,15 +399,16 @@ def arrange_self_pickup(session: Session, *, ticket_id: int, credential_no: str,
     ticket, item = _ticket_item(session, ticket_id, credential_no)
     status = Status(item.status)
     if status in GONE:
-        raise Conflict(f"the item is {status.value}: it cannot be picked up", field="credential_no")
+        raise Conflict(_("The item is %(status)s: it cannot be picked up.", status=status_text(status.value)),
+                       field="credential_no")
     if item.revoked:
-        raise Conflict("the credential is revoked", field="credential_no")
+        raise Conflict(_("The credential is revoked."), field="credential_no")
     if rank(status) < rank(Status.dispatched):
         if item.hold and item.hold_reason == PICKUP_REASON:
-            raise Conflict("self-pickup is already arranged", field="credential_no")
+            raise Conflict(_("Self-pickup is already arranged."), field="credential_no")
         ev = holds.put_on_hold(session, item, reason=PICKUP_REASON, user_id=user_id, station=station,
                                details={"ticket": ticket.id, "kind": PICKUP_REASON}, replace=True)
-        _action_note(session, ticket, user_id, "self-pickup arranged: item held for pickup", ev.id)
+        _action_note(session, ticket, user_id, system_note("self_pickup"), ev.id)
         queued = 0
         if status in AT_SITE:
             queued = notify.queue(session, kind="ready_for_pickup", credential_ids=[item.id])
@@ -428,9 +436,9 @@ def decide_intercept(session: Session, *, request_id: int, done: bool, user_id: 
     req = session.exec(select(InterceptRequest).where(InterceptRequest.id == request_id)
                        .with_for_update()).first()
     if req is None:
-        raise NotFound(f"no intercept request {request_id}", field="request")
+        raise NotFound(_("There is no intercept request #%(id)s.", id=request_id), field="request")
     if req.state != "open":
-        raise Conflict("this request has been decided", field="request")
+        raise Conflict(_("This request has been decided already."), field="request")
     item = session.exec(select(Credential).where(Credential.id == req.credential_id).with_for_update()).one()
     details: dict = {"request": req.id, "decision": "done" if done else "refused"}
     if done and req.kind == "readdress":
@@ -451,7 +459,7 @@ def decide_intercept(session: Session, *, request_id: int, done: bool, user_id: 
     session.add(req)
     if req.ticket_id:
         _action_note(session, session.get(Ticket, req.ticket_id), user_id,
-                     f"intercept request #{req.id} {req.state}", ev.id)
+                     system_note("intercept_decided", request=req.id, state=req.state), ev.id)
     session.flush()
     return {"result": req.state, "event_id": ev.id}
 
@@ -466,7 +474,7 @@ def add_saved_reply(session: Session, *, title: str, body_zh: str, body_en: str 
     """A reusable answer agents can drop into a note."""
     title = _text(title, "title", max_len=100, required=True)
     if session.exec(select(SavedReply.id).where(SavedReply.title == title)).first() is not None:
-        raise Conflict(f"a saved reply named {title!r} exists", field="title")
+        raise Conflict(_("A saved reply named “%(title)s” exists already.", title=title), field="title")
     r = SavedReply(title=title, body_zh=_text(body_zh, "body_zh", max_len=2000, required=True),
                    body_en=_text(body_en, "body_en", max_len=2000))
     session.add(r)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..models import ApiToken, Station, User
 from ..models.base import utcnow
 from ..permissions import ROLES, role_within
 from . import accounts, events
-from .errors import NotFound, ServiceError
+from ..vocabulary import role_text
+from .errors import NotFound, ServiceError, one_of, too_long
 
 
 def token_state(token: ApiToken, now: datetime | None = None) -> str:
@@ -45,16 +47,17 @@ def issue_token(
     role with fewer permissions than its owner's. Returns the secret once."""
     name = (name or "").strip()
     if len(name) > 100:
-        raise ServiceError("name is longer than 100 characters", field="name")
+        raise too_long("name", 100)
     if days is not None and not 1 <= days <= 3650:
-        raise ServiceError("days must be between 1 and 3650", field="days")
+        raise ServiceError(_("The number of days must be between 1 and 3650."), field="days")
     issued = accounts.create_token(session, station_code=station_code or None, username=username or None,
                                    name=name, days=days, created_by=by)
     if role:
         if role not in ROLES:
-            raise ServiceError(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+            raise one_of("role", role, ROLES, "role")
         if not role_within(role, issued.token.role):
-            raise ServiceError(f"a token of a {issued.token.role} cannot have the wider role {role}", field="role")
+            raise ServiceError(_("A token of a %(owner)s cannot have the wider role %(role)s.",
+                                 owner=role_text(issued.token.role), role=role_text(role)), field="role")
         issued.token.role = role
         session.add(issued.token)
         session.flush()
@@ -80,7 +83,7 @@ def list_tokens(session: Session, *, state: str | None = None) -> list[dict]:
 def _get(session: Session, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no token {token_id}", field="token")
+        raise NotFound(_("There is no token %(id)s.", id=token_id), field="token")
     return token
 
 
@@ -100,7 +103,7 @@ def expire_token(session: Session, token_id: int, *, by: int | None, at: datetim
     token = _get(session, token_id)
     when = at or utcnow()
     if token.revoked_at is not None:
-        raise ServiceError(f"token {token.prefix}… is revoked already", field="token")
+        raise ServiceError(_("Token %(prefix)s… is revoked already.", prefix=token.prefix), field="token")
     token.expires_at = when
     session.add(token)
     events.record(session, action="token_expire", user_id=by,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
@@ -11,7 +12,8 @@ from werkzeug.security import generate_password_hash
 from ..models import Site, User
 from ..models.base import utcnow
 from . import accounts, events, logins
-from .errors import Forbidden, NotFound, ServiceError
+from ..vocabulary import role_text
+from .errors import Forbidden, NotFound, ServiceError, too_long
 
 # what a supervisor may create and manage (within their own site)
 SUPERVISOR_MANAGES = ("operator", "agent")
@@ -65,9 +67,9 @@ def list_users(session: Session, manager: Manager, *, q: str | None = None) -> l
 def _get(session: Session, manager: Manager, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}", field="user")
+        raise NotFound(_("There is no user %(id)s.", id=user_id), field="user")
     if not may_manage(manager, user):
-        raise Forbidden(f"you may not manage user {user.username}", field="user")
+        raise Forbidden(_("You may not manage the user “%(name)s”.", name=user.username), field="user")
     return user
 
 
@@ -78,14 +80,15 @@ def add_user(session: Session, manager: Manager, *, username: str, password: str
     if site_code:
         site = session.exec(select(Site).where(Site.code == site_code)).first()
         if site is None:
-            raise NotFound(f"no site {site_code!r}", field="site")
+            raise NotFound(_("There is no site %(site)s.", site=site_code), field="site")
         site_id = site.id
     if manager.role != "admin":
         if role not in SUPERVISOR_MANAGES:
-            raise Forbidden(f"a supervisor may create only {' or '.join(SUPERVISOR_MANAGES)} users", field="role")
+            raise Forbidden(_("A supervisor may create only these roles: %(roles)s.",
+                              roles="、".join(role_text(r) for r in SUPERVISOR_MANAGES)), field="role")
         site_id = manager.site_id
     if len(display_name) > 100:
-        raise ServiceError("display name is longer than 100 characters", field="display_name")
+        raise too_long("display_name", 100)
     user = accounts.create_user(session, username=username, password=password, role=role,
                                 display_name=display_name, site_id=site_id)
     events.record(session, action="user_create", user_id=manager.user_id,
@@ -99,14 +102,14 @@ def _keep_an_admin(session: Session, user: User) -> None:
         admins = session.exec(select(func.count()).select_from(User)
                               .where(User.role == "admin", User.active == True)).one()  # noqa: E712
         if admins <= 1:
-            raise ServiceError(f"{user.username} is the last active administrator", field="user")
+            raise ServiceError(_("“%(name)s” is the last active administrator.", name=user.username), field="user")
 
 
 def set_active(session: Session, manager: Manager, user_id: int, active: bool) -> User:
     """Activate or deactivate a user; deactivation ends every session at once."""
     user = _get(session, manager, user_id)
     if user.id == manager.user_id and not active:
-        raise ServiceError("you cannot deactivate yourself", field="user")
+        raise ServiceError(_("You cannot deactivate yourself."), field="user")
     if not active:
         _keep_an_admin(session, user)
     user.active = active
@@ -121,9 +124,8 @@ def set_active(session: Session, manager: Manager, user_id: int, active: bool) -
 def set_role(session: Session, manager: Manager, user_id: int, role: str) -> User:
     """Change a user's role (admins only); open sessions end."""
     if manager.role != "admin":
-        raise Forbidden("only an administrator changes roles", field="role")
-    if role not in accounts.ROLES:
-        raise ServiceError(f"unknown role {role!r}; one of {', '.join(accounts.ROLES)}", field="role")
+        raise Forbidden(_("Only an administrator changes roles."), field="role")
+    accounts.check_role(role)
     user = _get(session, manager, user_id)
     if role != "admin":
         _keep_an_admin(session, user)
@@ -137,9 +139,7 @@ def set_role(session: Session, manager: Manager, user_id: int, role: str) -> Use
 
 def reset_password(session: Session, manager: Manager, user_id: int, password: str) -> User:
     """Set a new password (minimum length applies); open sessions end."""
-    if len(password) < accounts.MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"password must have at least {accounts.MIN_PASSWORD_LENGTH} characters",
-                           field="password")
+    accounts.check_password(password)
     user = _get(session, manager, user_id)
     user.password_hash = generate_password_hash(password)
     user.session_version += 1

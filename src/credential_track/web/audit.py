@@ -1,12 +1,10 @@
 """The audit log: every event, searchable, exportable as CSV; read only."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
-from flask_babel import format_datetime
 from flask_login import current_user
 
+from .. import clock
 from ..domain.numbers import whole_number
 from ..unit_of_work import get_db, get_engine
 from ..security import page_require
@@ -34,9 +32,6 @@ def index():
                             before=whole_number(before))
     except ServiceError as exc:
         error = exc
-    for e in page["events"]:
-        # shown in the configured time zone (Asia/Shanghai); the API and CSV keep ISO 8601 UTC
-        e["at_local"] = format_datetime(datetime.fromisoformat(e["at"]), "yyyy-MM-dd HH:mm:ss") if e["at"] else ""
     status = 400 if error else 200
     return render_template("audit/index.html", f=f, page=page, error=error,
                            args={k: v for k, v in f.as_dict().items()}), status
@@ -54,6 +49,6 @@ def export():
     except ServiceError as exc:
         return render_template("audit/index.html", f=f, page={"events": [], "next": None}, error=exc,
                                args=f.as_dict()), 400
-    name = f"audit-{datetime.now():%Y%m%d-%H%M%S}.csv"
+    name = f"audit-{clock.now():%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,11 +1,11 @@
 """Log in, log out (here or everywhere), the signed-in user's sessions, switch language."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, gettext as _
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import settings
+from .. import clock, settings
 from ..models import User
 from ..security import SESSION_KEY, end_browser_session, limiter, start_browser_session
 from ..services import logins, users
@@ -33,7 +33,7 @@ def login():
             if attempt.locked_until is not None:
                 # the same words for a real and an unknown name
                 flash(_("Too many failed logins with this user name from this address: locked until %(time)s.",
-                        time=format_datetime(attempt.locked_until, "short")), "error")
+                        time=clock.format_time(attempt.locked_until)), "error")
                 return render_template("auth/login.html"), 429
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html"), 401
@@ -53,7 +53,7 @@ def logout():
 @login_required
 def account():
     secret = session.get(SESSION_KEY)
-    rows = [{"at": format_datetime(r.created_at, "yyyy-MM-dd HH:mm"), "address": r.address,
+    rows = [{"at": clock.format_datetime(r.created_at), "address": r.address,
              "current": logins.is_current(r, secret)} for r in logins.open_sessions(get_db(), current_user.id)]
     return render_template("auth/account.html", sessions=rows)
 

@@ -2,17 +2,17 @@
 report download, and the supervisor's station view."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
-    Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context, url_for,
+    Blueprint, Response, abort, render_template, request, send_file, stream_with_context, url_for,
 )
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlmodel import Session
 
-from .. import settings
+from .. import clock, settings
 from ..unit_of_work import get_db, get_engine
-from ..messages import status_text
+from ..vocabulary import error_text, label, province_label, route_label, status_text
 from ..security import page_require
 from ..services import disclosure
 from ..services.dashboard import charts, data, lists, report, staff, summary
@@ -22,36 +22,11 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 REFRESH_SECONDS = 30
 
 
-EXCEPTION_LABELS = {
-    "missing_at_handover": _l("Missing at handover"), "held": _l("On hold"), "revoked": _l("Revoked"),
-    "intercept": _l("To intercept"), "seal_mismatch": _l("Seal mismatches"),
-    "delivery_failed": _l("Delivery failed"), "returned": _l("Returned"), "stuck": _l("Stuck"),
-}
-SERVICE_LABELS = {
-    "open_tickets": _l("Open tickets"), "tickets_sla_breached": _l("Tickets past their SLA"),
-    "outreach_open": _l("Outreach tasks open"), "outreach_sla_breached": _l("Outreach tasks past their SLA"),
-    "outreach_done": _l("Outreach tasks done"),
-}
-STAGE_LABELS = {
-    "handover": _l("Handover"), "capture": _l("Data capture"), "accept": _l("Acceptance"), "bag": _l("Bagging"),
-    "seal": _l("Sealing"), "depart": _l("Departure"), "arrive": _l("Arrival"),
-    "out_for_delivery": _l("Out for delivery"), "delivered": _l("Delivered"),
-}
-
-
 SORT_COLUMNS = [
     ("credential_no", _l("Credential no.")), (None, _l("Waybill")), ("type", _l("Type")), ("route", _l("Route")),
     ("province", _l("Province")), ("status", _l("Status")), ("batch", _l("Batch")), (None, _l("Bag")),
     ("updated", _l("Last change")),
 ]
-
-
-@bp.app_template_filter("dash_localtime")
-def _localtime(value) -> str:
-    """A timestamp in the expo's local time."""
-    if not value:
-        return ""
-    return value.astimezone(summary.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _figures() -> dict:
@@ -64,30 +39,32 @@ def _charts(d: dict) -> dict:
         return lambda r: url_for("dashboard.items", **{k: r["key"] for k in kw})
 
     def local_hour(iso: str) -> str:
-        return datetime.fromisoformat(iso).astimezone(summary.LOCAL_TZ).strftime("%m-%d %H:00")
+        return clock.format_date(iso)[5:] + " " + clock.format_hour(iso)
+
+    def local_day(iso: str) -> str:
+        return clock.format_date(iso)
 
     # the funnel's bars: share of all items; delivered stands out
-    def local_day(iso: str) -> str:
-        return datetime.fromisoformat(iso).astimezone(summary.LOCAL_TZ).date().isoformat()
-
     funnel = [{"key": f["status"], "total": f["n"], "share": f["n"] / d["total"] if d["total"] else 0.0,
                "fill": charts.shade(1.0) if f["status"] == "delivered" else "#8fb3cc"} for f in d["funnel"]]
     return {
         "funnel": charts.share_bars(funnel, label=lambda r: status_text(r["key"]), href=items_link(status=1)),
         "hourly": charts.bar_rows(
-            [(str(STAGE_LABELS[s]), [h.get(s, 0) for h in d["throughput_hourly"]]) for s in data.STAGES],
+            [(label("stage", s), [h.get(s, 0) for h in d["throughput_hourly"]]) for s in data.STAGES],
             columns=[local_hour(h["hour"]) for h in d["throughput_hourly"]],
             links=[[url_for("dashboard.items", action=s, date=local_day(h["hour"])) for h in d["throughput_hourly"]]
                    for s in data.STAGES]),
         "daily": charts.bar_rows(
-            [(str(STAGE_LABELS[s]), [x.get(s, 0) for x in d["throughput_daily"]]) for s in data.STAGES],
+            [(label("stage", s), [x.get(s, 0) for x in d["throughput_daily"]]) for s in data.STAGES],
             columns=[x["day"] for x in d["throughput_daily"]],
             links=[[url_for("dashboard.items", action=s, date=x["day"]) for x in d["throughput_daily"]]
                    for s in data.STAGES]),
-        "by_route": charts.share_bars(d["by_route"], href=items_link(route=1)),
-        "by_province": charts.share_bars(d["by_province"], href=items_link(province=1)),
-        "by_type": charts.share_bars(d["by_type"], href=items_link(type=1)),
-        "exception_labels": EXCEPTION_LABELS, "service_labels": SERVICE_LABELS,
+        "by_route": charts.share_bars(d["by_route"], label=lambda r: route_label(r["key"]),
+                                      href=items_link(route=1)),
+        "by_province": charts.share_bars(d["by_province"], label=lambda r: province_label(r["key"]),
+                                         href=items_link(province=1)),
+        "by_type": charts.share_bars(d["by_type"], label=lambda r: label("credential_type", r["key"]),
+                                     href=items_link(type=1)),
     }
 
 
@@ -111,13 +88,13 @@ def _filter() -> lists.ItemFilter:
     try:
         return lists.ItemFilter.from_args(request.args)
     except ServiceError as exc:
-        abort(400, exc.message)
+        abort(400, error_text(exc))
 
 
 def _sort() -> tuple[str, bool]:
     sort = request.args.get("sort", "credential_no")
     if sort not in lists.SORTS:
-        abort(400, f"cannot sort by {sort!r}")
+        abort(400, _("cannot sort by %(value)s", value=sort))
     return sort, request.args.get("dir") == "desc"
 
 
@@ -130,10 +107,10 @@ def items():
         page = lists.item_page(get_db(), f, page=max(1, request.args.get("page", 1, type=int)),
                                per_page=request.args.get("per_page", 50, type=int), sort=sort, desc=desc)
     except ServiceError as exc:
-        abort(400, exc.message)
+        abort(400, error_text(exc))
     return render_template("dashboard/items.html", f=f, page=page, sort=sort, desc=desc,
                            args=f.as_args(), statuses=data.FUNNEL, exceptions=data.EXCEPTIONS,
-                           exception_labels=EXCEPTION_LABELS, sort_columns=SORT_COLUMNS)
+                           sort_columns=SORT_COLUMNS)
 
 
 def _authorise_export(kind: str, fmt: str, **filters) -> None:
@@ -147,7 +124,7 @@ def _authorise_export(kind: str, fmt: str, **filters) -> None:
 
 
 def _export_name(ext: str) -> str:
-    return f"credentials-{date.today().isoformat()}.{ext}"
+    return f"credentials-{clock.today().isoformat()}.{ext}"
 
 
 @bp.get("/items.csv")
@@ -161,7 +138,8 @@ def items_csv():
     def generate():
         # its own session: the request's is closed before a streamed body ends
         with Session(engine) as s:
-            yield from lists.csv_stream(lists.iter_items(s, f, sort=sort, desc=desc))
+            yield from lists.csv_stream(lists.export_rows(lists.iter_items(s, f, sort=sort, desc=desc)),
+                                        header=lists.export_header())
 
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={_export_name('csv')}"})
@@ -173,7 +151,8 @@ def items_xlsx():
     f = _filter()
     sort, desc = _sort()
     _authorise_export("dashboard_items_xlsx", "xlsx", sort=sort, **f.as_args())
-    out = lists.xlsx_file(lists.iter_items(get_db(), f, sort=sort, desc=desc))
+    out = lists.xlsx_file(lists.export_rows(lists.iter_items(get_db(), f, sort=sort, desc=desc)),
+                          header=lists.export_header())
     return send_file(out, as_attachment=True, download_name=_export_name("xlsx"),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -185,7 +164,7 @@ def _report_day() -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        abort(400, f"date must be YYYY-MM-DD, got {raw!r}")
+        abort(400, _("date must be a date like 2026-11-05, got %(value)s", value=raw))
 
 
 @bp.get("/report.pdf")
@@ -213,7 +192,6 @@ def report_xlsx():
 @page_require("staff")
 def stations():
     v = staff.station_view(summary.refreshed(get_db()))
-    cols = [h.astimezone(summary.LOCAL_TZ).strftime("%H:00") for h in v["hours"]]
+    cols = [clock.format_hour(h) for h in v["hours"]]
     chart = charts.bar_rows([(s["station"], s["per_hour"]) for s in v["stations"]], columns=cols)
-    return render_template("dashboard/stations.html", v=v, chart=chart, refresh=REFRESH_SECONDS,
-                           tz=summary.LOCAL_TZ)
+    return render_template("dashboard/stations.html", v=v, chart=chart, refresh=REFRESH_SECONDS)

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
-from .. import settings
+from .. import clock, settings
 from ..domain.numbers import MAX_INT32, whole_number
 from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
-from ..service_text import JINJA_GLOBALS
-from ..services import disclosure, lookup, outreach, queries, tickets
+from ..services import lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
 from . import safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
-
-
-@bp.app_context_processor
-def _service_words():
-    return JINJA_GLOBALS
 
 
 def _desk() -> str:
@@ -238,9 +232,7 @@ def outreach_outcome(task_id: int):
                 retry = datetime.fromisoformat(raw)
             except ValueError:
                 raise ServiceError(_("The retry time is not a date and time."), field="retry_at") from None
-            if retry.tzinfo is None:  # the form's local time: China
-                from datetime import timedelta
-                retry = retry.replace(tzinfo=timezone(timedelta(hours=8)))
+            retry = clock.from_local_input(retry)  # the form's time is on the configured clock
         outreach.record_outcome(db, task_id=task_id, user_id=current_user.id,
                                 outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
                                 retry_at=retry, settings=outreach.OutreachSettings.from_settings(settings.current()))

@@ -10,8 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import settings
+from ..domain.manifest import HEADERS
+from ..i18n import current_lang
 from ..unit_of_work import get_db, get_engine
-from ..domain.manifest import FILE_MESSAGES, MESSAGES
+from ..vocabulary import error_text, problem_text
 from ..domain.masking import mask_field
 from ..domain.status import Status
 from ..permissions import PiiAccess, PiiPath, personal_data_access
@@ -21,11 +23,6 @@ from ..services.errors import Forbidden, ServiceError
 
 bp = Blueprint("imports", __name__)
 
-def _translated(table: dict, key: str | None, params: dict) -> str | None:
-    template = table.get(key or "")
-    return _(template).format(**params) if template else None
-
-
 def _jobs_root() -> Path:
     """Where uploads and their reports live (IMPORT_JOBS_DIR, else instance/imports)."""
     return Path(settings.current().import_jobs_dir or Path(current_app.instance_path) / "imports")
@@ -33,13 +30,14 @@ def _jobs_root() -> Path:
 
 def row_message(err: dict) -> str:
     """A row error or warning of domain.manifest in the page's language."""
-    return _translated(MESSAGES, err.get("key"), err.get("params", {})) or err.get("message", "")
+    return problem_text(err.get("key"), err.get("params", {}), default=err.get("message", ""))
 
 
 @bp.get("/imports/")
 @page_require("import")
 def upload_page():
-    return render_template("imports/upload.html", batches=handover.list_batches(get_db(), limit=20))
+    return render_template("imports/upload.html", batches=handover.list_batches(get_db(), limit=20),
+                           manifest_headers=HEADERS)
 
 
 @bp.post("/imports/")
@@ -56,9 +54,9 @@ def upload():
             get_engine(), _jobs_root(), filename=file.filename, stream=file.stream,
             batch=(request.form.get("batch") or "").strip() or None,
             skip_invalid=bool(request.form.get("skip_invalid")), update=bool(request.form.get("update")),
-            user_id=current_user.id, wait=current_app.config.get("IMPORT_WAIT", False))
+            user_id=current_user.id, wait=current_app.config.get("IMPORT_WAIT", False), lang=current_lang())
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("imports.upload_page"))
     return redirect(url_for("imports.job_page", job=job))
 
@@ -75,7 +73,8 @@ def _job_or_404(job: str) -> dict:
 def job_page(job: str):
     state = dict(_job_or_404(job))
     if state.get("error_key"):
-        state["error"] = _translated(FILE_MESSAGES, state["error_key"], state.get("error_params") or {})
+        state["error"] = problem_text(state["error_key"], state.get("error_params") or {},
+                                      default=state.get("error", ""), html=True)
     full = personal_data_access(current_user.role, PiiPath.lookup) == PiiAccess.full
 
     def shown_value(err: dict) -> str:

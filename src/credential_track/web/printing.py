@@ -11,7 +11,7 @@ import re
 import tempfile
 from functools import wraps
 
-from flask import Blueprint, Response, abort, current_app, request, send_file, session
+from flask import Blueprint, Response, abort, request, send_file, session
 from flask_babel import gettext as _
 from sqlmodel import select
 
@@ -49,10 +49,6 @@ def print_require(view):
             return Response(exc.message, 400, mimetype="text/plain")
     wrapped.permission = "print"
     return wrapped
-
-
-def _tz() -> str:
-    return settings.current().timezone
 
 
 def _label_format() -> str:
@@ -176,7 +172,7 @@ def _drain(f, size: int = 256 * 1024):
 @bp.get("/bags/<code>/label.pdf")
 @print_require
 def bag_label(code: str):
-    data = print_data.bag_label_data(get_db(), code, tz=_tz())
+    data = print_data.bag_label_data(get_db(), code)
     if _label_format() == "zpl":
         return _zpl(printing.bag_label_zpl(data, cjk_font=_cjk_font()), f"bag-{data.code}")
     return _pdf(printing.render_bag_label(data), f"bag-{data.code}")
@@ -185,7 +181,7 @@ def bag_label(code: str):
 @bp.get("/bags/<code>/manifest.pdf")
 @print_require
 def bag_manifest(code: str):
-    data = print_data.bag_manifest_data(get_db(), code, tz=_tz())
+    data = print_data.bag_manifest_data(get_db(), code)
     # the manifest names the recipient of every item in the bag
     _record_download("bag_manifest", len(data.items), "pdf", code=data.code)
     return _pdf(printing.render_bag_manifest(data), f"manifest-{data.code}")
@@ -194,13 +190,12 @@ def bag_manifest(code: str):
 @bp.get("/trips/<code>.pdf")
 @print_require
 def trip_sheet(code: str):
-    data = print_data.trip_sheet_data(get_db(), code, tz=_tz())
+    data = print_data.trip_sheet_data(get_db(), code)
     return _pdf(printing.render_trip_sheet(data), f"trip-{data.code}")
 
 
 @bp.get("/handover/<int:batch_id>.pdf")
 @print_require
 def handover_receipt(batch_id: int):
-    data = print_data.handover_data(get_db(), batch_id, organizer=settings.current().organizer_name,
-                                    tz=_tz())
+    data = print_data.handover_data(get_db(), batch_id, organizer=settings.current().organizer_name)
     return _pdf(printing.render_handover_receipt(data), f"handover-{data.batch}")

@@ -15,11 +15,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from .. import settings
 from ..domain.numbers import whole_number
 from ..unit_of_work import get_db, refused_to
+from ..vocabulary import route_label
 from ..domain.regions import all_routes
 from ..permissions import allowed
 from ..security import page_require
 from ..services import capture, corrections, dispatch, queries, stations
-from ..services.errors import ServiceError
 from ..services.scan import SCAN_ACTIONS
 
 bp = Blueprint("station", __name__, url_prefix="/station")
@@ -124,7 +124,7 @@ def open_bag():
         return redirect(url_for("station.pick"))
     bag = dispatch.open_bag(get_db(), route=request.form.get("route", ""), station=station["code"],
                             user_id=current_user.id)
-    flash(_("Bag %(code)s opened for route %(route)s.", code=bag.code, route=bag.route))
+    flash(_("Bag %(code)s opened for route %(route)s.", code=bag.code, route=route_label(bag.route)))
     return redirect(url_for("station.scan_page", action="bag", bag=bag.code))
 
 

@@ -2,7 +2,7 @@
 last four digits → status, waybill and timeline, nothing personal."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from .. import settings
 from ..unit_of_work import get_db

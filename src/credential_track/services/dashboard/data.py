@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from ...domain.status import Status
 from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, HandoverBatch
+from ... import clock
 from ...models.base import utcnow
 from . import lists, summary
 from ..desk_summary import desk_summary
@@ -234,8 +235,8 @@ def _throughput(session: Session, h0: int, h1: int) -> dict[int, dict[str, int]]
 
 def _day_keys(h0: int, h1: int) -> list[str]:
     """Every local day from the one of hour h0 to the one of hour h1."""
-    first = summary.hour_start(h0).astimezone(summary.LOCAL_TZ).date()
-    last = summary.hour_start(h1).astimezone(summary.LOCAL_TZ).date()
+    first = clock.local_day(summary.hour_start(h0))
+    last = clock.local_day(summary.hour_start(h1))
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from ...domain.numbers import whole_number
 from ...models import Credential, Event
-from ..errors import ServiceError
+from ..errors import bad_cursor, not_between
 
 MAX_LIMIT = 10_000
 
@@ -23,7 +23,7 @@ def parse_cursor(after: str | None) -> int:
         return 0
     n = whole_number(after)
     if n is None:
-        raise ServiceError("after must be a cursor returned by a previous page", field="after")
+        raise bad_cursor("after")
     return n
 
 
@@ -31,7 +31,7 @@ def changes(session: Session, *, after: str | None = None, limit: int = 1000) ->
     """The events after `after`, oldest first, and the cursor to continue
     from (the same cursor when nothing new has been committed)."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ServiceError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+        raise not_between("limit", 1, MAX_LIMIT)
     start = parse_cursor(after)
     # the timestamp formatted by the database: per-row datetime objects
     # would cost more than the rest of the page

@@ -10,15 +10,17 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
+from ... import clock, vocabulary
 from ...domain.cells import csv_row, xlsx_row
 from ...domain.numbers import whole_number
 from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
 from ...models.base import utcnow
-from ..errors import ServiceError
+from ..errors import ServiceError, bad_date, not_between, one_of
 from . import summary
 
 EXCEPTIONS = ["missing_at_handover", "held", "revoked", "intercept", "seal_mismatch", "delivery_failed",
@@ -36,6 +38,10 @@ SORTS = {
 MAX_PER_PAGE = 500
 COLUMNS = ["credential_no", "waybill_no", "credential_type", "route", "province", "city", "status", "hold",
            "revoked", "intercept", "batch", "bag", "updated_at"]
+# the exported columns: labels for people, the codes beside them for machines
+EXPORT_COLUMNS = ["credential_no", "waybill_no", "credential_type", "credential_type_code", "route", "route_code",
+                  "province", "city", "status", "status_code", "hold", "revoked", "intercept", "batch", "bag",
+                  "updated_at"]
 
 
 @dataclass
@@ -59,19 +65,24 @@ class ItemFilter:
         for name in ("status", "route", "province", "type", "station", "action", "exception"):
             value = (args.get(name) or "").strip()
             setattr(f, name, value or None)
+        # a code or its label in either language (已妥投, ZJ 浙江, Zhejiang, 展商, 交接)
+        for name, kind in (("status", "status"), ("route", "route"), ("province", "province"),
+                           ("type", "credential_type"), ("action", "action")):
+            setattr(f, name, vocabulary.code_for(kind, getattr(f, name)))
         if f.status and f.status not in {s.value for s in Status}:
-            raise ServiceError(f"unknown status {f.status!r}", field="status")
+            raise one_of("status", f.status, [s.value for s in Status], "status")
         if f.exception and f.exception not in EXCEPTIONS:
-            raise ServiceError(f"unknown exception {f.exception!r}", field="exception")
+            raise one_of("exception", f.exception, EXCEPTIONS, "exception")
         if args.get("batch"):
             f.batch = whole_number(str(args["batch"]))
             if f.batch is None:
-                raise ServiceError(f"batch must be a batch number, got {args['batch']!r}", field="batch")
+                raise ServiceError(_("The batch must be a batch number, not “%(value)s”.", value=args["batch"]),
+                                   field="batch")
         if args.get("date"):
             try:
                 f.date = date.fromisoformat(args["date"])
             except ValueError:
-                raise ServiceError(f"date must be YYYY-MM-DD, got {args['date']!r}", field="date") from None
+                raise bad_date("date", args["date"]) from None
         return f
 
     def as_args(self) -> dict:
@@ -140,7 +151,7 @@ def count_items(session: Session, f: ItemFilter, *, now: datetime | None = None)
 
 def _select(f: ItemFilter, sort: str, desc: bool, now: datetime | None):
     if sort not in SORTS:
-        raise ServiceError(f"cannot sort by {sort!r}; one of {', '.join(SORTS)}", field="sort")
+        raise one_of("sort", sort, SORTS)
     col = SORTS[sort]
     order = [col.desc() if desc else col.asc(), Credential.id.desc() if desc else Credential.id.asc()]
     return (select(Credential.credential_no, Credential.waybill_no, Credential.credential_type,
@@ -156,9 +167,9 @@ def item_page(session: Session, f: ItemFilter, *, page: int = 1, per_page: int =
               desc: bool = False, now: datetime | None = None) -> dict:
     """One page of the items behind a number, with the total count."""
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise ServiceError(f"per_page must be between 1 and {MAX_PER_PAGE}", field="per_page")
+        raise not_between("per_page", 1, MAX_PER_PAGE)
     if page < 1:
-        raise ServiceError("page must be 1 or more", field="page")
+        raise ServiceError(_("The page must be 1 or more."), field="page")
     total = count_items(session, f, now=now)
     rows = session.execute(_select(f, sort, desc, now).offset((page - 1) * per_page).limit(per_page)).all()
     return {"total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page)),
@@ -173,11 +184,25 @@ def iter_items(session: Session, f: ItemFilter, *, sort: str = "credential_no", 
         yield tuple(row)
 
 
+def export_header(lang: str | None = None) -> list[str]:
+    """The exported list's header row in the reader's language."""
+    return [vocabulary.header(c, lang) for c in EXPORT_COLUMNS]
+
+
+def export_rows(rows: Iterator[tuple], lang: str | None = None) -> Iterator[tuple]:
+    """The rows of iter_items as exported (EXPORT_COLUMNS): type, route and
+    status labelled in `lang` next to their codes, the province in words."""
+    types, routes, statuses = (vocabulary.labels_map(k, lang) for k in ("credential_type", "route", "status"))
+    for no, waybill, ctype, route, province, city, status, *rest in rows:
+        yield (no, waybill, types.get(ctype, ctype), ctype, routes.get(route, route), route,
+               vocabulary.province_label(province, lang), city, statuses.get(status, status), status, *rest)
+
+
 def _cell(v):
     """A list value as a file shows it: local time, 1/0 for flags, empty for
     none (made formula-safe by the CSV or XLSX writer, domain/cells.py)."""
     if isinstance(v, datetime):
-        return v.astimezone(summary.LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+        return clock.iso_local(v)
     if isinstance(v, bool):
         return "1" if v else "0"
     return "" if v is None else v

@@ -8,35 +8,35 @@ from datetime import date
 
 from sqlmodel import Session
 
+from ... import clock, vocabulary
 from ...domain.cells import xlsx_row
 from ...printing.fonts import font_name
-from . import data, lists, summary
+from ...vocabulary import bilingual
+from . import data, lists
 
 APPENDIX_PDF_ROWS = 2000
 
-# bilingual labels: the report goes to Chinese and foreign readers alike
-STATUS_LABEL = {
-    "registered": "已登记 registered", "received": "已交接 received", "captured": "已采集 captured",
-    "accepted": "已收寄 accepted", "bagged": "已装袋 bagged", "dispatched": "已封发 dispatched",
-    "in_transit": "运输中 in transit", "arrived": "已到达 arrived", "out_for_delivery": "投递中 out for delivery",
-    "delivered": "已妥投 delivered", "delivery_failed": "投递失败 delivery failed", "returned": "已退回 returned",
-    "withdrawn": "已撤回 withdrawn",
-}
-STAGE_LABEL = {
-    "handover": "交接 handover", "capture": "信息采集 capture", "accept": "收寄 acceptance",
-    "bag": "装袋 bagging", "seal": "封发 sealing", "depart": "专车发运 departure", "arrive": "到达 arrival",
-    "out_for_delivery": "出班投递 out for delivery", "delivered": "妥投 delivered",
-}
-EXCEPTION_LABEL = {
-    "missing_at_handover": "交接缺件 missing at handover", "held": "暂扣 held", "revoked": "已注销 revoked",
-    "intercept": "拦截 intercepted", "seal_mismatch": "封志不符（扫描次数） seal mismatches (scans)",
-    "delivery_failed": "投递失败 delivery failed", "returned": "退回 returned", "stuck": "滞留 stuck",
-}
-SERVICE_LABEL = {
-    "open_tickets": "未结工单 open tickets", "tickets_sla_breached": "工单超时 tickets past SLA",
-    "outreach_open": "待外呼 outreach open", "outreach_sla_breached": "外呼超时 outreach past SLA",
-    "outreach_done": "已完成外呼 outreach done",
-}
+# bilingual: the report goes to Chinese and foreign readers alike; the words
+# of the codes come from the vocabulary (vocabulary.bilingual)
+def _status(code: str) -> str:
+    return bilingual("status", code)
+
+
+def _stage(code: str) -> str:
+    return bilingual("stage", code)
+
+
+def _exception(code: str) -> str:
+    if code == "seal_mismatch":
+        return "封志不符（扫描次数） seal mismatches (scans)"
+    return bilingual("exception", code)
+
+
+def _kind(code: str) -> str:
+    """An appendix row's kind: a refusal reason or an event action."""
+    return bilingual("reason", code) if code in vocabulary.REASON else bilingual("action", code)
+
+
 HEADINGS = {
     "title": "证件寄递每日反馈报告 Daily feedback report",
     "moves": "一、当日各环节处理量 Items moved per stage today",
@@ -49,8 +49,6 @@ HEADINGS = {
     "service": "七、客服工单与主动服务 Tickets and outreach",
     "appendix": "附录：当日异常明细 Appendix: today's exceptions",
 }
-TYPE_LABEL = {"exhibitor": "展商 exhibitor", "buyer": "采购商 buyer", "media": "媒体 media",
-              "staff": "工作人员 staff", "guest": "嘉宾 guest"}
 
 
 def cjk_font() -> str:
@@ -116,45 +114,48 @@ def build_pdf(rep: dict, *, organizer: str = "") -> bytes:
         return d
 
     story = [Paragraph(HEADINGS["title"], h1),
-             Paragraph(f"{organizer} · {rep['day']} · 截至当日24:00 (UTC+8) as at the end of the day", body),
+             Paragraph(f"{organizer} · {rep['day']} · 截至当日24:00（{clock.offset_text()}） as at the end of the day "
+                       f"({clock.zone_name()})", body),
              Paragraph(f"证件总数 total {rep['total']:,} · 已妥投 delivered {rep['delivered']:,} "
                        f"({_pct(rep['share_delivered'])})", body)]
     story += [Paragraph(HEADINGS["moves"], h2),
               table([["环节 stage", "件数 items"]]
-                    + [[STAGE_LABEL[s], f"{rep['moves'][s]:,}"] for s in data.STAGES], [90 * mm, 40 * mm]),
-              bars([STAGE_LABEL[s].split()[0] for s in reversed(data.STAGES)],
+                    + [[_stage(s), f"{rep['moves'][s]:,}"] for s in data.STAGES], [90 * mm, 40 * mm]),
+              bars([vocabulary.label("stage", s, "zh") for s in reversed(data.STAGES)],
                    [rep["moves"][s] for s in reversed(data.STAGES)])]
     story += [Paragraph(HEADINGS["funnel"], h2),
               table([["状态 status", "件数 items", "占比 share"]]
-                    + [[STATUS_LABEL[f["status"]], f"{f['n']:,}", _pct(f["n"] / rep["total"] if rep["total"] else 0)]
+                    + [[_status(f["status"]), f"{f['n']:,}", _pct(f["n"] / rep["total"] if rep["total"] else 0)]
                        for f in rep["funnel"]], [90 * mm, 40 * mm, 30 * mm])]
-    for key, label, names in (("by_route", "route", {}), ("by_type", "type", TYPE_LABEL)):
+    for key, label, kind in (("by_route", "route", "route"), ("by_type", "type", "credential_type")):
         story += [Paragraph(HEADINGS[label], h2),
                   table([["", "总数 total", "已妥投 delivered", "妥投率 share"]]
-                        + [[names.get(r["key"], r["key"]), f"{r['total']:,}", f"{r['delivered']:,}", _pct(r["share"])]
+                        + [[bilingual(kind, r["key"]), f"{r['total']:,}", f"{r['delivered']:,}", _pct(r["share"])]
                            for r in rep[key]], [60 * mm, 35 * mm, 35 * mm, 30 * mm])]
     story += [Paragraph(HEADINGS["exceptions"], h2),
               table([["异常 exception", "件数 count"]]
-                    + [[EXCEPTION_LABEL[k], f"{v:,}"] for k, v in rep["exceptions"].items()], [90 * mm, 40 * mm]),
+                    + [[_exception(k), f"{v:,}"] for k, v in rep["exceptions"].items()], [90 * mm, 40 * mm]),
               Paragraph(HEADINGS["refusals"], h2),
-              table([["原因 reason", "次数 scans"]] + [[k, f"{v:,}"] for k, v in rep["refusals"].items()]
+              table([["原因 reason", "次数 scans"]] + [[bilingual("reason", k), f"{v:,}"] for k, v in rep["refusals"].items()]
                     if rep["refusals"] else [["原因 reason", "次数 scans"], ["—", "0"]], [90 * mm, 40 * mm])]
     story += [Paragraph(HEADINGS["lead"], h2),
               table([["路向 route", "妥投 delivered", "中位数 median", "90%分位 p90"]]
-                    + [["全部 all" if r["route"] == "*" else r["route"], f"{r['delivered']:,}", str(r["median_h"]),
+                    + [["全部 all" if r["route"] == "*" else bilingual("route", r["route"]), f"{r['delivered']:,}", str(r["median_h"]),
                         str(r["p90_h"])] for r in rep["lead_time"]], [50 * mm, 35 * mm, 35 * mm, 35 * mm])]
     story.append(Paragraph(HEADINGS["service"], h2))
     if rep["service"] is None:
         story.append(Paragraph("客服数据未接入 Customer-service data is not connected.", body))
     else:
         story.append(table([["项目 item", "数量 count"]]
-                           + [[SERVICE_LABEL.get(k, k), f"{v:,}"] for k, v in rep["service"].items()],
+                           + [[bilingual("service_figure", k), f"{v:,}"] for k, v in rep["service"].items()],
                            [90 * mm, 40 * mm]))
     story += [PageBreak(), Paragraph(HEADINGS["appendix"], h2)]
     rows = rep["appendix"]
     shown = rows[:APPENDIX_PDF_ROWS]
-    story.append(table([["时间 time", "类别 kind", "证件号/条码 item", "路向 route", "工位 station"]]
-                       + [[lists._cell(at), kind, code or "", route or "", station or ""]
+    story.append(table([[f"时间 time ({clock.offset_text()})", "类别 kind", "证件号/条码 item", "路向 route",
+                         "工位 station"]]
+                       + [[clock.format_datetime(at, seconds=True), _kind(kind), code or "", route or "",
+                           station or ""]
                           for at, kind, code, route, station, _a in shown] if shown
                        else [["时间 time", "类别 kind", "证件号/条码 item", "路向 route", "工位 station"],
                              ["—", "", "", "", ""]],
@@ -184,22 +185,30 @@ def build_xlsx(rep: dict):
         for r in rows:
             ws.append(xlsx_row(ws, r))
 
-    sheet("summary", ["day", "until", "total", "delivered", "share_delivered"],
-          [[rep["day"], rep["until"], rep["total"], rep["delivered"], rep["share_delivered"]]])
-    sheet("moves", ["stage", "label", "items"], [[s, STAGE_LABEL[s], rep["moves"][s]] for s in data.STAGES])
-    sheet("funnel", ["status", "label", "items"], [[f["status"], STATUS_LABEL[f["status"]], f["n"]]
-                                                    for f in rep["funnel"]])
-    for key in ("by_route", "by_type"):
-        sheet(key, ["key", "total", "delivered", "share"],
-              [[r["key"], r["total"], r["delivered"], r["share"]] for r in rep[key]])
-    sheet("exceptions", ["exception", "label", "count"],
-          [[k, EXCEPTION_LABEL[k], v] for k, v in rep["exceptions"].items()])
-    sheet("refusals", ["reason", "scans"], list(rep["refusals"].items()))
-    sheet("lead_time", ["route", "delivered", "median_h", "p90_h"],
-          [[r["route"], r["delivered"], r["median_h"], r["p90_h"]] for r in rep["lead_time"]])
-    sheet("service", ["item", "count"], list((rep["service"] or {}).items()) or [["not connected", ""]])
-    sheet("appendix", ["time", "kind", "item", "route", "station", "action"],
-          [[lists._cell(at), kind, code, route, station, action]
+    zone = clock.offset_text()
+    sheet("summary", ["日期 day", f"截至 until ({zone})", "证件总数 total", "已妥投 delivered",
+                      "妥投率 share_delivered"],
+          [[rep["day"], clock.iso_local(rep["until"]), rep["total"], rep["delivered"], rep["share_delivered"]]])
+    sheet("moves", ["环节 stage", "代码 code", "件数 items"],
+          [[_stage(s), s, rep["moves"][s]] for s in data.STAGES])
+    sheet("funnel", ["状态 status", "代码 code", "件数 items"],
+          [[_status(f["status"]), f["status"], f["n"]] for f in rep["funnel"]])
+    for key, kind in (("by_route", "route"), ("by_type", "credential_type")):
+        sheet(key, ["名称 name", "代码 code", "总数 total", "已妥投 delivered", "妥投率 share"],
+              [[bilingual(kind, r["key"]), r["key"], r["total"], r["delivered"], r["share"]] for r in rep[key]])
+    sheet("exceptions", ["异常 exception", "代码 code", "件数 count"],
+          [[_exception(k), k, v] for k, v in rep["exceptions"].items()])
+    sheet("refusals", ["原因 reason", "代码 code", "次数 scans"],
+          [[bilingual("reason", k), k, v] for k, v in rep["refusals"].items()])
+    sheet("lead_time", ["路向 route", "代码 code", "妥投 delivered", "中位数（小时） median_h", "90%分位（小时） p90_h"],
+          [["全部 all" if r["route"] == "*" else bilingual("route", r["route"]), r["route"], r["delivered"],
+            r["median_h"], r["p90_h"]] for r in rep["lead_time"]])
+    sheet("service", ["项目 item", "代码 code", "数量 count"],
+          [[bilingual("service_figure", k), k, v] for k, v in (rep["service"] or {}).items()]
+          or [["客服数据未接入 not connected", "", ""]])
+    sheet("appendix", [f"时间 time ({zone})", "类别 kind", "类别代码 kind_code", "证件号/条码 item",
+                       "路向 route", "工位 station", "操作代码 action"],
+          [[clock.iso_local(at), _kind(kind), kind, code, route, station, action]
            for at, kind, code, route, station, action in rep["appendix"]])
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     wb.save(out)
@@ -209,6 +218,4 @@ def build_xlsx(rep: dict):
 
 def default_day() -> date:
     """Yesterday, local time: the last complete day."""
-    from datetime import datetime, timedelta
-
-    return (datetime.now(summary.LOCAL_TZ) - timedelta(days=1)).date()
+    return clock.yesterday()

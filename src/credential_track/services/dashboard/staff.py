@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from ...domain.status import Action
 from ...models import DashFlow, Event, User
+from ... import clock
 from ...models.base import utcnow
 from . import summary
 
@@ -36,8 +37,7 @@ def station_view(session: Session, *, now: datetime | None = None, hours: int = 
                    & DashFlow.action.in_(SCAN_ACTIONS))
             .group_by(DashFlow.station, DashFlow.hour)):
         per[station][hour] = int(n)
-    midnight = now.astimezone(summary.LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
-    m0 = summary.epoch_hour(midnight)
+    m0 = summary.epoch_hour(clock.local_midnight(now))
     refusals: dict[str, int] = defaultdict(int)
     refusals_by_station: dict[str, dict[str, int]] = defaultdict(dict)
     for station, reason, n in session.execute(

@@ -16,19 +16,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timezone
 
 from sqlalchemy import Integer, case, delete, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ... import clock
 from ...db import write_session
 from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState, Event
 
-# the expo's time zone: days and hours of the dashboard and reports are local
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MARK = "events"
 CHUNK = 250_000
 ANALYZE_BACKLOG = 100_000
@@ -51,10 +49,14 @@ def hour_start(hour: int) -> datetime:
     return datetime.fromtimestamp(hour * 3600, timezone.utc)
 
 
-@lru_cache(maxsize=65536)
 def local_day(hour: int) -> int:
-    """The local day (yyyymmdd) an epoch hour falls on."""
-    d = hour_start(hour).astimezone(LOCAL_TZ).date()
+    """The local day (yyyymmdd, in the configured zone) an epoch hour falls on."""
+    return _local_day(hour, clock.zone_name())
+
+
+@lru_cache(maxsize=65536)
+def _local_day(hour: int, _zone: str) -> int:
+    d = clock.local_day(hour_start(hour))
     return d.year * 10000 + d.month * 100 + d.day
 
 
@@ -64,8 +66,7 @@ def day_number(d: date) -> int:
 
 def day_bounds(d: date) -> tuple[datetime, datetime]:
     """Start and end (exclusive) of a local day, in UTC."""
-    start = datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
-    return start, start + timedelta(days=1)
+    return clock.day_bounds(d)
 
 
 def _upsert(session: Session, model, keys: list[str], rows: list[dict]) -> None:

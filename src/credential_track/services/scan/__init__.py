@@ -23,6 +23,7 @@ import json
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -58,9 +59,10 @@ def scan(session: Session | Connection, req: ScanRequest, *, acting_station: str
     makes the request, must equal the station named in the request.
     `fast_path=False` decides every scan under lock (the parity test)."""
     if req.action not in SCAN_ACTIONS:
-        raise ServiceError(f"unknown action {req.action!r}", field="action")
+        raise ServiceError(_("There is no scan action “%(action)s”.", action=req.action), field="action")
     if acting_station is not None and acting_station != req.station:
-        raise Forbidden(f"this token acts for station {acting_station}, not {req.station}", field="station")
+        raise Forbidden(_("This token acts for station %(token)s, not %(station)s.", token=acting_station,
+                          station=req.station), field="station")
     if isinstance(session, Session) and (session.new or session.dirty or session.deleted):
         session.flush()  # the scan reads the database, not the session
     for attempt in range(5):
@@ -126,8 +128,8 @@ def _replay(session: Session | Connection, req: ScanRequest) -> ScanOutcome | No
     if (code, action, station) != mine:
         differs = [name for name, a, b in zip(("code", "action", "station"), (code, action, station), mine)
                    if a != b][0]
-        raise Conflict(f"nonce {req.nonce!r} was used for another scan (its {differs} differs): "
-                       "choose a new nonce for every scan", field="nonce")
+        raise Conflict(_("The nonce %(nonce)s was used for another scan (its %(field)s differs): choose a new "
+                         "nonce for every scan.", nonce=req.nonce, field=differs), field="nonce")
     stored = json.loads(response or "{}")
     return ScanOutcome(
         result=stored.get("result", result), reason=stored.get("reason", reason),

@@ -7,6 +7,7 @@ evaluated in their declared order, and the first that fails names the
 refusal. A refused scan is recorded and changes nothing else."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import Connection
 
 from ...domain.codes import classify, normalize_code
@@ -24,7 +25,7 @@ def decide(conn: Connection, req: ScanRequest, default_weight_g: int | None) -> 
     """Decide and record one scan under lock (the caller commits)."""
     station = station_row(conn, req.station)
     if station is None:
-        raise ServiceError(f"unknown station {req.station!r}", field="station")
+        raise ServiceError(_("There is no station %(station)s.", station=req.station), field="station")
     code = normalize_code(req.code)
     facts = _facts(conn, req, station, code)
     try:

@@ -45,11 +45,13 @@
           var el = document.getElementById("hb-" + k);
           if (el) { el.textContent = s[k]; }
         });
+        // the vocabulary's labels, from the page (scan.js reads them)
+        var word = window.CredTrackWords.label;
         fill("missing-list", s.missing_items, function (m) {
-          return m.credential_no + " · " + m.credential_type + " · " + m.route;
+          return m.credential_no + " · " + word("credential_type", m.credential_type) + " · " + word("route", m.route);
         });
         fill("extra-list", s.extra_items, function (e) {
-          return e.code + " · " + e.reason + (e.other_batch ? " (" + e.other_batch + ")" : "");
+          return e.code + " · " + word("reason", e.reason) + (e.other_batch ? " (" + e.other_batch + ")" : "");
         });
       })
       .catch(function () { /* counts refresh on the next answer */ });

@@ -22,6 +22,34 @@
 //   document "scan:result" event, detail {scan, body, kind}
 // Context fields: any element with class "ctx" and data-ctx="<key>" adds its
 // value to the scan's context.
+// The page's words for its scripts: window.CredTrackWords.label(kind, code)
+// gives the label of a code from the vocabulary the page embeds
+// (#vocabulary, templates/station/_scan_texts.html), and .clock(date) the
+// time on the configured clock (#scan-texts data-zone), not the device's.
+(function () {
+  "use strict";
+  if (window.CredTrackWords) { return; }
+  var el = document.getElementById("vocabulary");
+  var vocabulary = {};
+  try { vocabulary = el ? JSON.parse(el.dataset.json) : {}; } catch (e) { vocabulary = {}; }
+  var textsEl = document.getElementById("scan-texts");
+  var zone = textsEl && textsEl.dataset.zone;
+  var lang = document.documentElement.lang || "zh-CN";
+  var format = null;
+  try {
+    format = new Intl.DateTimeFormat(lang, { timeZone: zone || undefined, hour: "2-digit", minute: "2-digit",
+                                             second: "2-digit", hourCycle: "h23" });
+  } catch (e) { format = null; }
+  window.CredTrackWords = {
+    vocabulary: vocabulary,
+    label: function (kind, code) {
+      var table = vocabulary[kind] || {};
+      return code === null || code === undefined ? "" : (table[code] || String(code));
+    },
+    clock: function (date) { return format ? format.format(date) : date.toISOString().slice(11, 19); }
+  };
+})();
+
 (function () {
   "use strict";
   var app = document.getElementById("scan-app");
@@ -34,20 +62,12 @@
   // refusals that stop the line (the station pages say which; other pages
   // using the loop get the same default)
   var stopReasons = (ds.stopReasons || "wrong_route seal_mismatch revoked on_hold").split(" ").filter(Boolean);
+  // every word comes from the page: its sentences (#scan-texts, through
+  // gettext) and the vocabulary's labels of the codes (#vocabulary); the
+  // script keeps none of its own
   var textsEl = document.getElementById("scan-texts");
   var texts = textsEl ? textsEl.dataset : {};
-  // pages that carry no #scan-texts (or older data-offline/data-pending
-  // attributes) still get words for every state
-  var FALLBACK = {
-    offline: ds.offline ? ds.offline + " ({n} " + (ds.pending || "") + ")" : "Server not reachable: scans are kept. Pending: {n}",
-    session: "Signed out: log in again; pending scans ({n}) are kept.",
-    queued: "Kept on this device, not sent yet ({n} pending).",
-    replayed: "answer repeated", resumed: "", noCamera: "No camera.",
-    lineStopped: "Line stopped", stopHelp: "", stopAck: "Continue (Esc)",
-    asideTitle: "Set aside, not counted ({n}):", asideServer: "The server could not process this scan (HTTP {status}).",
-    asideResend: "Send again", asideDismiss: "Dismiss"
-  };
-  Object.keys(FALLBACK).forEach(function (k) { if (texts[k] === undefined) { texts[k] = FALLBACK[k]; } });
+  var word = window.CredTrackWords.label;
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
   var input = document.getElementById("scan-input");
@@ -284,14 +304,14 @@
     counts[kind] += 1;
     var message = body.message || body.error || "";
     var what = scan.code;
-    if (body.item && body.item.status) { what += " → " + (texts["status_" + body.item.status] || body.item.status); }
+    if (body.item && body.item.status) { what += " → " + word("status", body.item.status); }
     if (body.bag && scan.action !== "bag" && scan.action !== "unbag") { what += " · " + body.bag.code; }
     if (body.replayed) { what += " · " + texts.replayed; }
     setCard(kind, message, what, linksFor(scan, body));
     card.dataset.reason = body.reason || "";
     card.dataset.result = body.result || "";
     recentItems.unshift({ code: scan.code, action: scan.action, kind: kind, message: message,
-                          at: new Date().toLocaleTimeString() });
+                          at: window.CredTrackWords.clock(new Date()) });
     recentItems = recentItems.slice(0, 30);
     if (kind === "stop" && stopReasons.indexOf(body.reason) >= 0) {
       stopped = { reason: body.reason, message: message, code: scan.code };

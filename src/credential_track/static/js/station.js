@@ -6,6 +6,7 @@
   var loop = window.CredTrackScan;
   if (!loop) { return; }
   var t = loop.texts;
+  var word = window.CredTrackWords.label;
   var action = loop.action;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var lang = document.getElementById("scan-app").dataset.lang || "zh";
@@ -30,9 +31,9 @@
       if (!bag) { return; }
       document.getElementById("bag-panel").hidden = false;
       document.getElementById("bag-code").textContent = bag.code;
-      document.getElementById("bag-route").textContent = bag.route;
+      document.getElementById("bag-route").textContent = word("route", bag.route);
       document.getElementById("bag-count").textContent = bag.item_count;
-      document.getElementById("bag-state").textContent = bag.state;
+      document.getElementById("bag-state").textContent = word("bag_state", bag.state);
       document.getElementById("bag-label-link").href = "/print/bags/" + encodeURIComponent(bag.code) + "/label.pdf";
       document.getElementById("bag-manifest-link").href = "/print/bags/" + encodeURIComponent(bag.code) + "/manifest.pdf";
     };
@@ -114,7 +115,7 @@
       if (!view.recipient) {
         // not at the capture step: no recipient data; the scan will say why
         document.getElementById("cap-credential").textContent = view.credential_no;
-        document.getElementById("cap-status").textContent = t["status_" + view.status] || view.status;
+        document.getElementById("cap-status").textContent = word("status", view.status);
         note.textContent = t.notAtCapture;
         original = null;
         fields.forEach(function (el) {
@@ -128,7 +129,7 @@
       original = view.recipient;
       document.getElementById("cap-credential").textContent = view.credential_no;
       document.getElementById("cap-holder").textContent = view.holder_name + (view.organization ? " · " + view.organization : "");
-      document.getElementById("cap-status").textContent = t["status_" + view.status] || view.status;
+      document.getElementById("cap-status").textContent = word("status", view.status);
       fields.forEach(function (el) {
         var name = el.dataset.field;
         el.value = view.recipient[name] || "";
