@@ -18,8 +18,15 @@ ENV_KEYS = {
     "LOGIN_RATE_LIMIT": "CREDTRACK_LOGIN_RATE_LIMIT",
     "RATELIMIT_STORAGE_URI": "CREDTRACK_RATELIMIT_STORAGE_URI",
     "CACHE_SECONDS": "CREDTRACK_CACHE_SECONDS",
+    "OPENING_DATE": "CREDTRACK_OPENING_DATE",
+    "SITE_HOURS": "CREDTRACK_SITE_HOURS",
+    "FORECAST_WINDOW_HOURS": "CREDTRACK_FORECAST_WINDOW_HOURS",
 }
-INT_KEYS = ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES")
+INT_KEYS = ("DEFAULT_WEIGHT_G", "IDLE_TIMEOUT_MINUTES", "PROXY_HOPS", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES",
+            "FORECAST_WINDOW_HOURS")
+# each site's working hours (local time), site code = HH:MM-HH:MM; the forecast
+# counts station capacity only inside them, and the demo staffs them
+SITE_HOURS_DEFAULT = "PCS=08:00-20:00;RCC=09:00-18:00"
 
 
 def _secret_key(instance: Path) -> str:
@@ -46,6 +53,13 @@ def defaults(instance: Path) -> dict:
         # (services/recent.py)
         "CACHE_SECONDS": 2.0,
         "ORGANIZER_NAME": "进博会证件管理中心",
+        # the forecast (services/forecast, docs/DASHBOARD.md): the expo's opening
+        # day (local date YYYY-MM-DD; every credential is due before it starts;
+        # unset: no opening-day verdict), the sites' working hours, and how many
+        # recent hours of history the station rates are measured over
+        "OPENING_DATE": None,
+        "SITE_HOURS": SITE_HOURS_DEFAULT,
+        "FORECAST_WINDOW_HOURS": 72,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,

@@ -3,7 +3,7 @@ from sqlmodel import SQLModel
 
 from .org import ApiToken, CredentialType, Route, Site, Station, User
 from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
-from .dashboard import DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState
+from .dashboard import DashBatch, DashDaily, DashDwell, DashFlow, DashItems, DashLeadTime, DashState
 from .service import (
     Call, DeliveryEvent, InterceptRequest, Notification, NotificationAttempt, OutreachAttempt,
     OutreachTask, SavedReply, Ticket, TicketItem, TicketNote,
@@ -12,8 +12,8 @@ from .service import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Bag", "Call", "Credential", "CredentialType", "DashBatch", "DashDaily", "DashFlow", "DashItems",
-    "DashLeadTime", "DashState", "DeliveryEvent", "Event", "HandoverBatch", "InterceptRequest", "Notification",
+    "ApiToken", "Bag", "Call", "Credential", "CredentialType", "DashBatch", "DashDaily", "DashDwell", "DashFlow",
+    "DashItems", "DashLeadTime", "DashState", "DeliveryEvent", "Event", "HandoverBatch", "InterceptRequest", "Notification",
     "NotificationAttempt", "OutreachAttempt", "OutreachTask", "Route", "SavedReply", "Site", "Station", "Ticket",
     "TicketItem", "TicketNote", "Trip", "User", "WaybillRange", "metadata",
 ]
