@@ -243,6 +243,9 @@ def register_commands(app) -> None:
 
     register_service(app, import_group)
     dashboard_cli.register(app)
+    from . import forecast_cli
+
+    forecast_cli.register(app)
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ RULE_TEXT = {
     "returned": _l("Returned to sender"),
     "stuck": _l("Stuck in one status too long"),
     "intercept": _l("Revoked but already dispatched: intercept"),
+    "miss_opening": _l("Will miss opening day"),
 }
 
 OUTCOME_TEXT = {
@@ -62,6 +63,26 @@ TASK_STATE_TEXT = {
     "open": _l("open"),
     "claimed": _l("claimed"),
     "closed": _l("closed"),
+}
+
+
+# the forecast (services/forecast): opening-day verdicts and why an item has no date
+VERDICT_TEXT = {
+    "on_time": _l("on time"),
+    "at_risk": _l("at risk"),
+    "will_miss": _l("will miss opening day"),
+    "no_date": _l("no date"),
+    "delivered": _l("delivered"),
+    "returned": _l("returned"),
+}
+
+NO_DATE_TEXT = {
+    "on_hold": _l("On hold: no date until it is released."),
+    "revoked": _l("Revoked: it will not be delivered."),
+    "final": _l("No longer on its way."),
+    "no_throughput": _l("No date: nobody worked at this stage in the recent hours."),
+    "no_history": _l("No date yet: not enough items have gone this way to estimate from."),
+    "beyond_horizon": _l("No date within the next two months at today's pace."),
 }
 
 
@@ -97,10 +118,19 @@ def task_state_text(key: str) -> str:
     return _text(TASK_STATE_TEXT, key)
 
 
+def verdict_text(key: str | None) -> str:
+    return _text(VERDICT_TEXT, key)
+
+
+def no_date_text(reason: str | None) -> str:
+    """Why an item has no expected date (reason codes like `no_throughput:capture`)."""
+    return _text(NO_DATE_TEXT, (reason or "").split(":")[0])
+
+
 JINJA_GLOBALS = {
     "next_step": next_step, "category_text": category_text, "priority_text": priority_text,
     "ticket_state_text": ticket_state_text, "rule_text": rule_text, "outcome_text": outcome_text,
-    "task_state_text": task_state_text,
+    "task_state_text": task_state_text, "verdict_text": verdict_text, "no_date_text": no_date_text,
 }
 
 

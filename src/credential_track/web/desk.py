@@ -14,7 +14,7 @@ from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
 from ..service_text import JINJA_GLOBALS
-from ..services import disclosure, lookup, outreach, queries, tickets
+from ..services import disclosure, forecast, lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
 from . import safe_next
 
@@ -112,6 +112,8 @@ def item(credential_no: str):
         flash(_("No item with this credential number."), "error")
         return redirect(url_for("desk.index"))
     row = lookup.item_by_no(db, credential_no)
+    # what the agent reads to the caller (first: the forecast may fold new events)
+    expected = forecast.expected_delivery(db, current_app.config, row)
     shown = bool(lookup.shown_ids(db, role=current_user.role, user_id=current_user.id, credential_ids=[row.id],
                                   minutes=_reveal_minutes()))
     linked = db.exec(select(Ticket).join(TicketItem, TicketItem.ticket_id == Ticket.id)
@@ -119,7 +121,7 @@ def item(credential_no: str):
     tasks = db.exec(select(OutreachTask).where(OutreachTask.credential_id == row.id)
                     .order_by(OutreachTask.id.desc())).all()
     return render_template("desk/item.html", item=lookup.lookup_item(row, show_pii=shown), detail=detail,
-                           tickets=linked, tasks=tasks, desk=_desk(), line=_line(),
+                           tickets=linked, tasks=tasks, desk=_desk(), line=_line(), expected=expected,
                            categories=tickets.CATEGORIES, may_reveal=allowed(current_user.role, "reveal"))
 
 

@@ -6,7 +6,10 @@ from flask import Blueprint, current_app, render_template, request
 
 from ..db import get_db
 from ..security import limiter
-from ..services import lookup
+from sqlmodel import select
+
+from ..models import Credential
+from ..services import forecast, lookup
 
 bp = Blueprint("track", __name__, url_prefix="/track")
 
@@ -24,5 +27,10 @@ def form():
 @limiter.limit(_limit, methods=["POST"])
 def answer():
     no = request.form.get("credential_no", "").strip()
-    result = lookup.track(get_db(), credential_no=no, last4=request.form.get("last4", ""))
-    return render_template("track/index.html", no=no, result=result, asked=True)
+    db = get_db()
+    result = lookup.track(db, credential_no=no, last4=request.form.get("last4", ""))
+    expected = None
+    if result is not None:  # the holder sees a date, not the forecast's workings
+        item = db.exec(select(Credential).where(Credential.credential_no == result["credential_no"])).one()
+        expected = forecast.expected_delivery(db, current_app.config, item)
+    return render_template("track/index.html", no=no, result=result, asked=True, expected=expected)

@@ -69,18 +69,18 @@ def compute(session: Session, settings: F.ForecastSettings, *, now: datetime | N
 
 def current(session: Session, config: Mapping, *, refresh: bool = True) -> Current:
     """The forecast now, at most CACHE_SECONDS old. On a miss the dashboard
-    summaries are folded first (`refresh`), then read; the session is rolled
-    back for that, so call this before writing anything with it."""
-    settings = settings_from(config, session)
-    key = (str(session.get_bind().url), settings.opening, tuple(sorted(settings.site_hours.items())),
-           settings.window_hours)
+    summaries are folded first (`refresh`, in their own transaction) and
+    the session is rolled back to see them: call this before the session
+    has read or written anything you need to keep."""
+    key = (str(session.get_bind().url), str(config.get("OPENING_DATE")), str(config.get("SITE_HOURS")),
+           str(config.get("FORECAST_WINDOW_HOURS")))
     hit = _cache.get(key)
     clock = time.monotonic()
     if hit is not None and clock - hit[0] < CACHE_SECONDS:
         return hit[1]
     if refresh:
         summary.refreshed(session)
-    cur = compute(session, settings)
+    cur = compute(session, settings_from(config, session))
     _cache.clear()
     _cache[key] = (clock, cur)
     return cur
@@ -127,3 +127,12 @@ def payload(e: F.Expected | F.Unknown, cur: Current, item: Credential) -> dict:
     else:
         out.update(status="none", reason=e.reason)
     return out
+
+
+def miss_opening_condition(session: Session, config: Mapping):
+    """The outreach rule "will miss opening day": a condition on the
+    credential table (the items whose likely date is on or after opening
+    day in the current forecast), None without an opening day."""
+    from . import verdicts
+
+    return verdicts.miss_condition(session, current(session, config))

@@ -27,7 +27,7 @@ DEMO_OPENING_KEY = "demo_opening"  # a demo database's own opening day (services
 def epoch_hour_sql(bind, column):
     """The UTC epoch hour of a timestamp column, as an integer, in SQL."""
     if bind.dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer) / 3600
+        return cast(func.strftime("%s", column), Integer) // 3600
     return cast(func.floor(func.extract("epoch", column) / 3600), Integer)
 
 
