@@ -514,12 +514,15 @@ def _pool(by_route: Mapping[tuple[str, str], Mapping[int, int]]) -> dict[str, di
 
 
 def waiting_from(groups: Iterable[tuple[str, str, int, int]], now: datetime) -> dict[tuple[str, str], dict[int, int]]:
-    """{(route, status): {whole hours waited: n}} from (status, route, epoch hour of entry, n)."""
+    """{(route, status): {whole hours waited at least: n}} from (status,
+    route, epoch hour of entry, n): an item that entered in hour H has waited
+    at least the whole hours since the end of H."""
     now_h = epoch_hour(now)
     out: dict[tuple[str, str], dict[int, int]] = {}
     for status, route, hour, n in groups:
         acc = out.setdefault((route, status), {})
-        acc[max(0, now_h - hour)] = acc.get(max(0, now_h - hour), 0) + n
+        waited = max(0, now_h - hour - 1)
+        acc[waited] = acc.get(waited, 0) + n
     return out
 
 
@@ -942,14 +945,17 @@ def stage_load(fc: Forecast, stage: str) -> float | None:
 
 
 def bottleneck(fc: Forecast) -> str | None:
-    """The station stage that holds the campaign back: the one that needs
-    the longest, on its own, for the work waiting at or before it (None
-    when nothing waits)."""
+    """The station stage that holds the campaign back: among the stages
+    where work was waiting (saturated), the one that needs the longest, on
+    its own, for the work waiting at or before it; a stage with nobody
+    working at it while work waits comes first (None when nothing waits)."""
     loads = {s: stage_load(fc, s) for s in STAGES}
-    if any(v is None for v in loads.values()):
-        return next(s for s, v in loads.items() if v is None)
-    best = max(loads, key=lambda s: loads[s])
-    return best if loads[best] > 0 else None
+    stuck = [s for s, v in loads.items() if v is None]
+    if stuck:
+        return stuck[0]
+    queued = [s for s in STAGES if fc.caps.get(s) and fc.caps[s].saturated and loads[s] > 0]
+    pool = queued or [s for s in STAGES if loads[s] > 0]
+    return max(pool, key=lambda s: loads[s]) if pool else None
 
 
 @dataclass

@@ -215,7 +215,8 @@ def _fold(session: Session, lo: int, hi: int) -> None:
 def dwell_hours_expr(bind, end, start):
     """Whole hours from `start` to `end` (two timestamps) in SQL."""
     if bind.dialect.name == "sqlite":
-        return cast((func.julianday(end) - func.julianday(start)) * 24, Integer)
+        # julianday's doubles put exactly 5 hours at 4.99999…: a millisecond more
+        return cast((func.julianday(end) - func.julianday(start)) * 24 + 1e-6, Integer)
     return cast(func.floor(func.extract("epoch", end - start) / 3600), Integer)
 
 

@@ -86,6 +86,13 @@ def current(session: Session, config: Mapping, *, refresh: bool = True) -> Curre
     return cur
 
 
+def current_apart(engine, config: Mapping) -> Current:
+    """current() in a session of its own: for a request whose session may
+    already hold a write transaction (the summaries fold in another one)."""
+    with Session(engine, expire_on_commit=False) as s:
+        return current(s, config)
+
+
 def forget() -> None:
     """Drop the cached forecast (tests; after a bulk change)."""
     _cache.clear()
@@ -100,12 +107,13 @@ def expected_for(cur: Current, session: Session, item: Credential) -> F.Expected
                                  hold=item.hold, revoked=item.revoked)
 
 
-def expected_delivery(session: Session, config: Mapping, item: Credential) -> dict:
+def expected_delivery(session: Session, config: Mapping, item: Credential, *, cur: Current | None = None) -> dict:
     """The `expected_delivery` object of an item (API, pages): the likely,
     early and late time (p50, p10, p90) in the configured zone with the
     offset, their local dates, the opening-day verdict, or why there is no
-    date. An estimate from the events so far, not a promise."""
-    cur = current(session, config)
+    date. An estimate from the events so far, not a promise. Without `cur`,
+    the current forecast (see current() about the session)."""
+    cur = cur or current(session, config)
     return payload(expected_for(cur, session, item), cur, item)
 
 
