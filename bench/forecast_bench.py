@@ -40,7 +40,8 @@ from sqlmodel import Session  # noqa: E402
 
 from credential_track import config, migrate  # noqa: E402
 from credential_track.db import make_engine, write_session  # noqa: E402
-from credential_track.domain import forecast as F  # noqa: E402
+from credential_track.domain import forecast as F
+from credential_track.domain import forecast_campaign as C  # noqa: E402
 from credential_track.models import Credential  # noqa: E402
 from credential_track.services import forecast  # noqa: E402
 from credential_track.services.dashboard import summary  # noqa: E402
@@ -113,7 +114,7 @@ def main() -> int:
     t_out = cur.outlook().totals()
     print(f"  {t_out.total:,} items: delivered {t_out.delivered:,}, on time {t_out.on_time:,}, at risk "
           f"{t_out.at_risk:,}, will miss {t_out.will_miss:,}, no date {t_out.no_date:,}; bottleneck "
-          f"{F.bottleneck(cur.forecast)}")
+          f"{C.bottleneck(cur.forecast)}")
 
     with Session(engine) as s:
         t = time.perf_counter()

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from credential_track.domain import forecast as F
+from credential_track.domain import forecast_campaign as C
 
 UTC = timezone.utc
 # 12:00 in Shanghai
@@ -127,7 +128,7 @@ def test_one_more_person_at_the_bottleneck_from_tomorrow_8_shortens_it_by_their_
     # 840 left → 3.5 days (clears 11-24 14:00) or 2.33 days (11-23 12:00)
     assert base.clear_time("capture") == local(2026, 11, 24, 14)
     assert more.clear_time("capture") == local(2026, 11, 23, 12)
-    assert F.bottleneck(base) == "capture"
+    assert C.bottleneck(base) == "capture"
 
 
 def test_a_second_trip_a_day_halves_the_wait_for_departure():
@@ -145,7 +146,7 @@ def test_the_outlook_counts_each_route_by_its_rank_against_opening_day():
     # Opening day 11-24 00:00 local: bagged by 11-23 06:30 local to make it likely.
     fc = F.Forecast(measured({"received": 500}), settings(opening=date(2026, 11, 24)))
     order = ["BJ"] * 500
-    o = F.outlook(fc, queues={"received": order}, groups=[], finals={"BJ": {"total": 500}})
+    o = C.outlook(fc, queues={"received": order}, groups=[], finals={"BJ": {"total": 500}})
     r = o.routes["BJ"]
     assert r.on_time + r.at_risk + r.will_miss == 500
     late, likely = o.queue_ranks[("received", "BJ")]
@@ -159,7 +160,7 @@ def test_moving_a_person_from_an_idle_stage_to_the_bottleneck_helps_and_the_reve
     rates = {"handover": {"WS-01": 30, "WS-02": 30}, "capture": {"WS-03": 10, "WS-04": 10},
              "accept": {"WS-06": 100}, "bag": {"WS-07": 100}}
     fc = F.Forecast(measured({"received": 1000, "registered": 0}, rates=rates), settings())
-    moves = {(m.from_stage, m.to_stage): m for m in F.moves(fc, local(2026, 11, 21, 8))}
+    moves = {(m.from_stage, m.to_stage): m for m in C.moves(fc, local(2026, 11, 21, 8))}
     assert moves[("handover", "capture")].gain_hours > 0
     assert moves[("capture", "handover")].gain_hours < 0
 
@@ -200,7 +201,7 @@ def test_accuracy_figures():
     pairs = [("capture", t, t + timedelta(hours=2)), ("capture", t, t - timedelta(hours=4)), ("bag", t, None)]
     bands = [(t, t + timedelta(hours=1), t + timedelta(hours=2), t + timedelta(hours=1.5)),
              (t, t + timedelta(hours=1), t + timedelta(hours=2), t + timedelta(hours=3))]
-    a = F.accuracy(pairs, bands)
+    a = C.accuracy(pairs, bands)
     assert a.mae_hours["capture"] == 3.0 and a.bias_hours["capture"] == 1.0
     assert a.pending["bag"] == 1 and a.mae_hours["bag"] is None
     assert (a.inside_band, a.before_late, a.before_likely) == (0.5, 0.5, 0.0)

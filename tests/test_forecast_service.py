@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from credential_track.db import write_session
 from credential_track.domain import forecast as F
+from credential_track.domain import forecast_campaign as C
 from credential_track.models import Credential
 from credential_track.services import events, forecast
 from credential_track.services.dashboard import summary
@@ -99,7 +100,7 @@ def test_a_constant_station_rate_is_measured_and_its_backlog_cleared_on_time(eng
     # 100 at 10 an hour from 12:00: 80 by 20:00, the last 20 the next day by 10:00
     expected = datetime(2026, 11, 21, 10, 0, tzinfo=summary.LOCAL_TZ)
     assert fc.clear_time("capture") == expected
-    assert F.bottleneck(fc) == "capture"
+    assert C.bottleneck(fc) == "capture"
 
 
 def test_the_dwell_summary_holds_the_hours_between_the_events(engine, history):

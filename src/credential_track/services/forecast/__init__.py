@@ -14,6 +14,7 @@ from typing import Mapping
 from sqlmodel import Session
 
 from ...domain import forecast as F
+from ...domain import forecast_campaign as C
 from ...models import Credential
 from ...models.base import utcnow
 from ..dashboard import summary
@@ -42,17 +43,17 @@ class Current:
     forecast: F.Forecast
     state: data.State
     settings: F.ForecastSettings
-    _outlook: F.Outlook | None = field(default=None, repr=False)
+    _outlook: C.Outlook | None = field(default=None, repr=False)
 
     @property
     def as_of(self) -> datetime:
         return self.forecast.now
 
-    def outlook(self) -> F.Outlook:
+    def outlook(self) -> C.Outlook:
         """Every item against opening day (computed once)."""
         if self._outlook is None:
             st = self.state
-            self._outlook = F.outlook(self.forecast, queues=st.queues, groups=st.groups, finals=st.finals)
+            self._outlook = C.outlook(self.forecast, queues=st.queues, groups=st.groups, finals=st.finals)
         return self._outlook
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from ...domain import forecast as F
+from ...domain import forecast_campaign as C
 from ..dashboard import summary
 from . import history
 
@@ -28,7 +29,7 @@ class Backtest:
     items: int  # items on their way at the cut, forecast
     no_date: int  # of these, how many got no date (and why)
     no_date_reasons: dict[str, int]
-    accuracy: F.Accuracy
+    accuracy: C.Accuracy
     clears: dict[str, dict]  # per station stage: predicted and actual time its backlog cleared
 
     def as_dict(self) -> dict:
@@ -85,4 +86,4 @@ def run(session: Session, settings: F.ForecastSettings, at: datetime) -> Backtes
                          if predicted and last_pass[stage] else None}
     return Backtest(cut=cut.astimezone(summary.LOCAL_TZ), observed_until=until.astimezone(summary.LOCAL_TZ)
                     if until else None, items=n, no_date=sum(reasons.values()), no_date_reasons=reasons,
-                    accuracy=F.accuracy(pairs, bands), clears=clears)
+                    accuracy=C.accuracy(pairs, bands), clears=clears)

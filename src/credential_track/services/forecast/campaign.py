@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Mapping
 
 from ...domain import forecast as F
+from ...domain import forecast_campaign as C
 from ..errors import ServiceError
 from . import Current, compute, data
 
@@ -29,7 +30,7 @@ def view(cur: Current) -> dict:
             "stations": len(staffed), "per_station": round(cap.station_rate(), 1) if cap else 0.0,
             "per_hour": round(cap.per_open_hour(), 1) if cap else 0.0, "saturated": bool(cap and cap.saturated),
             "clear": {f: fc.clear_time(stage, f) for f in ("fast", "mid", "slow")},
-            "load_days": F.stage_load(fc, stage),
+            "load_days": C.stage_load(fc, stage),
         })
     routes = []
     for r in sorted(o.routes.values(), key=lambda r: (r.share_expected, r.route)):
@@ -45,7 +46,7 @@ def view(cur: Current) -> dict:
     t = o.totals()
     return {
         "as_of": fc.now, "opening": cur.settings.opening, "opening_source": cur.settings.opening_source,
-        "deadline": fc.deadline, "stages": stages, "bottleneck": F.bottleneck(fc),
+        "deadline": fc.deadline, "stages": stages, "bottleneck": C.bottleneck(fc),
         "campaign_end": {f: fc.campaign_end(f) for f in ("fast", "mid", "slow")},
         "routes": routes,
         "totals": {"total": t.total, "delivered": t.delivered, "on_time": t.on_time, "at_risk": t.at_risk,
@@ -200,7 +201,7 @@ def staffing(cur: Current) -> dict:
                       "mean_busy_hour": round(sum(busy) / len(busy), 1) if busy else 0.0,
                       "of_best": round(hours.get(now_h - 1, 0) / best, 3) if best else None})
     start = default_start(cur)
-    return {"as_of": fc.now, "stations": stations, "hotlines": lines, "bottleneck": F.bottleneck(fc),
-            "loads": {s: F.stage_load(fc, s) for s in F.STAGES}, "campaign_end": fc.campaign_end(),
-            "moves": F.moves(fc, start), "move_start": start}
+    return {"as_of": fc.now, "stations": stations, "hotlines": lines, "bottleneck": C.bottleneck(fc),
+            "loads": {s: C.stage_load(fc, s) for s in F.STAGES}, "campaign_end": fc.campaign_end(),
+            "moves": C.moves(fc, start), "move_start": start}
 
