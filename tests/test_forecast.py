@@ -64,13 +64,15 @@ def test_a_backlog_at_a_steady_rate_clears_after_its_working_hours():
 def test_an_items_rank_sets_when_it_leaves_each_stage():
     fc = F.Forecast(measured({"received": 500}), settings())
     e = fc.for_queue("received", 10, "BJ")
-    # the 10th at 10 an hour from 12:00: 13:00; accept and bag take what capture
-    # finished in one hour at the next (10 an hour: the same ten), then the fixed dwells
+    # the 10th at 10 an hour from 12:00: 13:00. What a stage finishes reaches the
+    # next half within the hour, half the hour after: accept gets 5 in 12:00–13:00
+    # and 5 + 5 in 13:00–14:00, so its 10th leaves at 13:30; bag gets 2.5, then
+    # 2.5 + 5 = 7.5 at 13:00, so its 10th leaves at 14:00; then the fixed dwells
     assert e.stages["capture"] == local(2026, 11, 20, 13)
-    assert e.stages["accept"] == local(2026, 11, 20, 14)
-    assert e.stages["bag"] == local(2026, 11, 20, 15)
+    assert e.stages["accept"] == local(2026, 11, 20, 13, 30)
+    assert e.stages["bag"] == local(2026, 11, 20, 14)
     medians = [h + 0.5 for h in FIXED_DWELL.values()]  # the middle of each whole-hour bin
-    assert e.likely == local(2026, 11, 20, 15) + timedelta(hours=sum(medians))
+    assert e.likely == local(2026, 11, 20, 14) + timedelta(hours=sum(medians))
     assert e.stages["delivered"] == e.likely
     assert e.early < e.likely < e.late
 

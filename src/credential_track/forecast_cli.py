@@ -70,8 +70,8 @@ def show_command(as_json: bool):
     for st in v["stages"]:
         mark = "  <- bottleneck" if st["stage"] == v["bottleneck"] else ""
         click.echo(f"  {st['stage']:<9} waiting {st['waiting']:>8,}  {st['stations']} stations x "
-                   f"{st['per_station']:>6}/h  clears {when(st['clear']['mid'])} "
-                   f"({when(st['clear']['fast'])} – {when(st['clear']['slow'])}){mark}")
+                   f"{st['per_station']:>6}/h  clears {when(st['clears']['mid'])} "
+                   f"({when(st['clears']['fast'])} – {when(st['clears']['slow'])}){mark}")
     t = v["totals"]
     if v["opening"]:
         click.echo(f"  expected before opening day: {100 * t['share_expected']:.1f}%; "

@@ -398,19 +398,23 @@ class StationFlow:
         for k in range(horizon):
             h = self.h0 + k
             share = self.first if k == 0 else 1.0
+            passed = 0.0
             for j, stage in enumerate(STAGES):
                 cap = sum(r * settings.open_fraction(site, h) for site, r in rates[stage])
                 for op, rate, site, from_h in extra:
                     if op.stage == stage and h >= from_h:
                         cap += op.n * rate * settings.open_fraction(site, h)
+                # what the stage before finished reaches this one half within the hour,
+                # half the hour after (trays and carts go every so often, not at once)
+                queue[j] += passed / 2
                 done = min(queue[j], max(0.0, cap) * share)
                 queue[j] -= done
                 totals[j] += done
                 self.cum[stage].append(totals[j])
                 self.moved[stage].append(done)
-            # what a stage finished reaches the next one the hour after (trays, carts)
-            for j in range(len(STAGES) - 1, 0, -1):
-                queue[j] += self.moved[STAGES[j - 1]][-1]
+                if j:
+                    queue[j] += passed / 2
+                passed = done
             if all(q < 1e-9 for q in queue):
                 break
 

@@ -74,6 +74,14 @@ def _charts(cur: forecast.Current) -> list[tuple[str, object]]:
     return out
 
 
+def _changed_routes(base: dict, alt: dict, limit: int = 12) -> list[tuple[dict, dict]]:
+    """The routes whose share before opening day the change moves most."""
+    after = {r["route"]: r for r in alt["routes"]}
+    pairs = [(r, after[r["route"]]) for r in base["routes"] if r["route"] in after]
+    pairs = [p for p in pairs if p[1]["share_expected"] != p[0]["share_expected"]]
+    return sorted(pairs, key=lambda p: -abs(p[1]["share_expected"] - p[0]["share_expected"]))[:limit]
+
+
 @bp.get("/forecast")
 @page_require("stats")
 def index():
@@ -89,7 +97,7 @@ def index():
     default_from = campaign.default_start(cur).strftime("%Y-%m-%dT%H:%M")
     page = render_template(
         "forecast/index.html", v=base, alt=alt, error=error,
-        alt_routes={r["route"]: r for r in alt["routes"]} if alt else {}, charts=_charts(cur), stage_labels=STAGE_LABELS,
+        changed=_changed_routes(base, alt) if alt else [], charts=_charts(cur), stage_labels=STAGE_LABELS,
         stages=F.STAGES, routes=[r["route"] for r in base["routes"]], args=request.args,
         default_from=default_from, tz=summary.LOCAL_TZ,
         trip_routes=sorted(cur.forecast.m.trips_per_day))

@@ -29,7 +29,7 @@ def view(cur: Current) -> dict:
             "held": fc.m.held.get(waiting, 0),
             "stations": len(staffed), "per_station": round(cap.station_rate(), 1) if cap else 0.0,
             "per_hour": round(cap.per_open_hour(), 1) if cap else 0.0, "saturated": bool(cap and cap.saturated),
-            "clear": {f: fc.clear_time(stage, f) for f in ("fast", "mid", "slow")},
+            "clears": {f: fc.clear_time(stage, f) for f in ("fast", "mid", "slow")},
             "load_days": C.stage_load(fc, stage),
         })
     routes = []
