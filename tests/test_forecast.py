@@ -173,6 +173,25 @@ def test_a_stage_that_kept_up_is_measured_by_its_busier_hours():
     assert fc.caps["capture"].saturated and not fc.caps["accept"].saturated
 
 
+def test_a_few_hours_with_work_waiting_do_not_make_a_stage_the_bottleneck():
+    # acceptance moves 10 an hour, 2 in one hour of four; five items always wait
+    # between trays: only the slow hours look "saturated", and they are too few
+    # to stand for its rate, which is then its busier hours'
+    st = settings()
+    now_h = F.epoch_hour(NOW)
+    flows, k = [], 0
+    for h in range(now_h - 72, now_h):
+        if st.open_fraction("PCS", h) > 0:
+            n = 2 if k % 4 == 0 else 10
+            k += 1
+            flows += [F.Flow(h, "capture", "WS-03", "received", "captured", n),
+                      F.Flow(h, "accept", "WS-06", "captured", "accepted", n)]
+    m = F.Measured(now=NOW, flows=flows, counts={"received": 1000, "captured": 5}, held={}, station_site=SITES,
+                   dwell={}, dwell_all={})
+    cap = F.Forecast(m, settings()).caps["accept"]
+    assert not cap.saturated and cap.per_open_hour() == pytest.approx(10)
+
+
 def test_backlog_series_undoes_the_later_moves():
     flows = [F.Flow(100, "capture", "WS-03", "received", "captured", 5), F.Flow(101, "capture", "WS-03",
                                                                                 "received", "captured", 7)]
