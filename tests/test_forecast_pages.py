@@ -192,6 +192,17 @@ def test_the_demo_history_spans_days_of_shifts_and_is_deterministic(engine, db_u
     outside = [(st, at) for st, at in scans
                if F.ForecastSettings(site_hours=hours).open_fraction(site[st], F.epoch_hour(at)) == 0]
     assert outside == []
+    # bags, trips and items agree with each other as the benchmarks' consistency check demands
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "consistency", Path(__file__).resolve().parents[1] / "bench" / "consistency.py")
+    consistency = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(consistency)
+    with engine.connect() as conn:
+        problems, _counts = consistency.check_database(conn)
+    assert problems == []
     if not db_url.startswith("sqlite"):
         return
     other = make_engine(f"sqlite:///{tmp_path / 'again.db'}")

@@ -243,13 +243,13 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
                 bag.update(state=BagState.sealed.value, seal_no=f"SEAL-{bag['id']:08d}", sealed_at=_at(ts),
                            sealed_by=operator_id)
                 td = op.next_local(ts, DEPARTURES[route_kind(bag["route"])], after=SEAL_TO_DEPARTURE)
-                trip = trip_for(route_kind(bag["route"]), td)
-                bag["trip_id"] = trip["id"]
-                if td - 1 / 3 <= end:
-                    bag["state"] = BagState.loaded.value
+                trip = None
+                if td - 1 / 3 <= end:  # loaded 20 minutes before departure; till then no trip
+                    trip = trip_for(route_kind(bag["route"]), td)
+                    bag.update(trip_id=trip["id"], state=BagState.loaded.value)
                 if td <= end:
                     bag["state"] = BagState.in_transit.value
-                if trip["ta"] <= end:
+                if trip is not None and trip["ta"] <= end:
                     bag.update(state=BagState.arrived.value, arrived_at=_at(trip["ta"]))
                 for item in items:
                     ev(item, "seal", S.bagged, S.dispatched, ts, bag["station"], bag["id"])
