@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
+from ..domain.forecast import ForecastSettings
 from ..domain.recipient import FieldError, parse_phone
 from ..domain.regions import PROVINCES, SHANGHAI_DISTRICT_ROUTES, counties_of, route_for
 
@@ -217,8 +219,6 @@ class Operation:
     SITE_HOURS. Deterministic for a seed."""
 
     def __init__(self, *, items: int, start, now, tz, site_hours: dict[str, tuple[int, int]], seed: int):
-        from ..domain.forecast import ForecastSettings
-
         hours = ForecastSettings(site_hours=site_hours, tz=tz)  # the forecast's reading of the shifts
         self.hours = hours
         self.rng = random.Random(seed * 7919 + 1)
@@ -248,8 +248,6 @@ class Operation:
             self.servers[stage] = _Server(cap, who, self.h0, self.end)
 
     def _local(self, hour: int):
-        from datetime import datetime, timezone
-
         t = datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(self.tz)
         return t.date(), t.hour, t.minute
 
@@ -261,8 +259,6 @@ class Operation:
 
     def local_at(self, t: float):
         """(local date, hours since local midnight) of epoch hours t."""
-        from datetime import datetime, timezone
-
         dt = datetime.fromtimestamp(t * 3600, timezone.utc).astimezone(self.tz)
         return dt.date(), dt.hour + dt.minute / 60 + dt.second / 3600
 
