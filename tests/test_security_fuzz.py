@@ -340,6 +340,7 @@ def _endpoints(w: dict) -> list[tuple]:
         ("GET", "/api/v1/credentials", None, ("status", "route", "limit", "after")),
         ("GET", "/api/v1/credentials/<credential_no>", None, ()),
         ("GET", "/api/v1/dashboard", None, ()),
+        ("GET", "/api/v1/forecast", None, ()),
         ("GET", "/api/v1/handover-batches", None, ()),
         ("GET", "/api/v1/handover-batches/<ref>", None, ()),
         ("GET", "/api/v1/handover-batches/<ref>/discrepancies.csv", None, ()),

@@ -149,6 +149,8 @@ MESSAGE_CALLS = {
 MESSAGE_EXEMPT = {
     "api/parse.py": "malformed-request errors for API clients (a program's bug, not a person's input)",
     "services/backup.py": "backup and restore run by technical support from the shell",
+    "cli/forecast.py:show_command": "the forecast's figures for technical support; the forecast pages show them in both languages",
+    "cli/forecast.py:backtest_command": "accuracy figures for the documentation (docs/DASHBOARD.md)",
     "cli/security.py:backup_command": "backup and restore run by technical support from the shell",
     "cli/security.py:restore_command": "backup and restore run by technical support from the shell",
 }

@@ -64,8 +64,16 @@ class Settings:
     # trying again, per outcome
     outreach_stuck_hours: dict = _hours(received=24, captured=12, accepted=12, bagged=8, dispatched=8,
                                         in_transit=24, arrived=24, out_for_delivery=24)
-    outreach_target_hours: dict = _hours(contact_problem=24, delivery_failed=4, returned=8, stuck=8, intercept=1)
+    outreach_target_hours: dict = _hours(contact_problem=24, delivery_failed=4, returned=8, stuck=8, intercept=1,
+                                         miss_opening=24)
     outreach_retry_hours: dict = _hours(reached=24, no_answer=2, wrong_number=8)
+    # the forecast (services/forecast, docs/DASHBOARD.md): the expo's opening day
+    # (local date YYYY-MM-DD; every credential is due before it starts; empty:
+    # no opening-day verdict), each site's working hours (SITE=HH:MM-HH:MM;…),
+    # and how many recent hours the station rates are measured over
+    opening_date: str = ""
+    site_hours: str = "PCS=08:00-20:00;RCC=09:00-18:00"
+    forecast_window_hours: int = 72
     # printing: the ZPL printer's resident CJK font; the most labels one web download makes
     zpl_cjk_font: str = "E:SIMSUN.TTF"
     print_max_web_labels: int = 5000

@@ -300,6 +300,7 @@ RULE: dict[str, Pair] = {
     "returned": ("已退回寄件人", "Returned to sender"),
     "stuck": ("在同一环节停留过久", "Stuck in one status too long"),
     "intercept": ("已作废但已封发：需拦截", "Revoked but already dispatched: intercept"),
+    "miss_opening": ("将赶不上开幕日", "Will miss opening day"),
 }
 
 OUTCOME: dict[str, Pair] = {
@@ -392,6 +393,13 @@ FIELD: dict[str, Pair] = {
     "code": ("编码", "code"),
     "counted": ("清点数量", "counted quantity"),
     "waybill_gap": ("运单号安全间隔", "waybill safety gap"),
+    "op_stage": ("增员环节", "stage with more people"),
+    "op_n": ("增加人数", "people added"),
+    "op_from": ("增员开始时间", "people added from"),
+    "trip_route": ("加开车次的路线", "route with more trips"),
+    "trip_n": ("每天加开车次", "trips added per day"),
+    "trip_from": ("加开车次开始时间", "trips added from"),
+    "verdict": ("开幕日判断", "opening-day verdict"),
     "reason": ("原因", "reason"),
     "event_id": ("事件", "event"),
     "username": ("用户名", "user name"),
@@ -496,6 +504,26 @@ COLUMN: dict[str, Pair] = {
     "scanned_at": ("扫描时间", "scanned at"),
 }
 
+# the forecast (services/forecast): opening-day verdicts and why an item has no date
+VERDICT: dict[str, Pair] = {
+    "on_time": ("按期", "on time"),
+    "at_risk": ("有风险", "at risk"),
+    "will_miss": ("将赶不上开幕日", "will miss opening day"),
+    "no_date": ("无日期", "no date"),
+    "delivered": ("已妥投", "delivered"),
+    "returned": ("已退回", "returned"),
+}
+
+NO_DATE: dict[str, Pair] = {
+    "on_hold": ("暂扣中：放行前没有预计日期。", "On hold: no date until it is released."),
+    "revoked": ("已作废：不会投递。", "Revoked: it will not be delivered."),
+    "final": ("已不在途中。", "No longer on its way."),
+    "no_throughput": ("暂无日期：最近几小时这一环节无人作业。", "No date: nobody worked at this stage in the recent hours."),
+    "no_history": ("暂无日期：走这条路线的邮件还太少，无法估计。",
+                   "No date yet: not enough items have gone this way to estimate from."),
+    "beyond_horizon": ("按今天的速度，两个月内没有日期。", "No date within the next two months at today's pace."),
+}
+
 TABLES: dict[str, dict[str, Pair]] = {
     "status": STATUS, "action": ACTION, "action_done": ACTION_DONE, "result": RESULT, "reason": REASON,
     "reason_help": REASON_HELP, "bag_state": BAG_STATE, "trip_state": TRIP_STATE, "batch_state": BATCH_STATE,
@@ -505,7 +533,7 @@ TABLES: dict[str, dict[str, Pair]] = {
     "rule": RULE, "outcome": OUTCOME, "task_state": TASK_STATE, "intercept_kind": INTERCEPT_KIND,
     "intercept_state": INTERCEPT_STATE, "hold_reason": HOLD_REASON, "notification_kind": NOTIFICATION_KIND,
     "notification_state": NOTIFICATION_STATE, "contact_problem": CONTACT_PROBLEM, "import_state": IMPORT_STATE, "delivery_result": DELIVERY_RESULT,
-    "discrepancy_kind": DISCREPANCY_KIND,
+    "discrepancy_kind": DISCREPANCY_KIND, "verdict": VERDICT, "no_date": NO_DATE,
     "field": FIELD, "column": COLUMN,
 }
 
@@ -829,6 +857,9 @@ JINJA_GLOBALS = {
     "category_text": lambda c: label("category", c), "priority_text": lambda c: label("priority", c),
     "ticket_state_text": lambda c: label("ticket_state", c), "rule_text": lambda c: label("rule", c),
     "outcome_text": lambda c: label("outcome", c), "task_state_text": lambda c: label("task_state", c),
+    "verdict_text": lambda c: label("verdict", c),
+    # reason codes like `no_throughput:capture`: the kind before the colon
+    "no_date_text": lambda r: label("no_date", (r or "").split(":")[0]),
     "vocabulary_catalogue": catalogue,
 }
 

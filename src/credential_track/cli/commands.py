@@ -80,7 +80,7 @@ def demo_command(n: int, seed: int, force: bool):
         from ..services import outreach
 
         with write_session(engine) as s:  # the desk's proactive queue, as cron would fill it
-            swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_settings(settings.current()))
+            swept = outreach.sweep(s, settings=outreach.OutreachSettings.from_settings(settings.current(), current_app.config))
         click.echo(_("outreach: %(n)s tasks queued", n=f"{sum(swept['created'].values()):,}"))
         click.echo(_("demo: %(credentials)s credentials, %(bags)s bags, %(trips)s trips, %(events)s events in "
                      "%(seconds)s s", credentials=f"{result['credentials']:,}", bags=f"{result['bags']:,}",

@@ -28,7 +28,7 @@ def outreach_group():
 @with_appcontext
 def outreach_sweep():
     """Run every outreach rule over all items (safe to run from cron)."""
-    rules = outreach.OutreachSettings.from_settings(settings.current())
+    rules = outreach.OutreachSettings.from_settings(settings.current(), current_app.config)
     started = time.monotonic()
     with write_session(get_engine()) as s:
         result = outreach.sweep(s, settings=rules)

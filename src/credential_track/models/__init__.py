@@ -5,7 +5,7 @@ from .org import ApiToken, CredentialType, Route, Site, Station, User
 from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
 from .imports import ImportRun, ImportUndo
 from .security import LoginSession, LoginThrottle
-from .dashboard import DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState
+from .dashboard import DashBatch, DashDaily, DashDwell, DashFlow, DashItems, DashLeadTime, DashState
 from .desk import (
     Call, DeliveryEvent, InterceptRequest, Notification, NotificationAttempt, OutreachAttempt,
     OutreachTask, SavedReply, Ticket, TicketItem, TicketNote,
@@ -14,8 +14,8 @@ from .desk import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Bag", "Call", "Credential", "CredentialType", "DashBatch", "DashDaily", "DashFlow", "DashItems",
-    "DashLeadTime", "DashState", "DeliveryEvent", "Event", "HandoverBatch", "ImportRun", "ImportUndo",
+    "ApiToken", "Bag", "Call", "Credential", "CredentialType", "DashBatch", "DashDaily", "DashDwell", "DashFlow",
+    "DashItems", "DashLeadTime", "DashState", "DeliveryEvent", "Event", "HandoverBatch", "ImportRun", "ImportUndo",
     "InterceptRequest", "LoginSession", "LoginThrottle", "Notification",
     "NotificationAttempt", "OutreachAttempt", "OutreachTask", "Route", "SavedReply", "Site", "Station", "Ticket",
     "TicketItem", "TicketNote", "Trip", "User", "WaybillRange", "metadata",

@@ -100,6 +100,23 @@ class DashLeadTime(SQLModel, table=True):
     n: int = 0
 
 
+class DashDwell(SQLModel, table=True):
+    """Items that left a status past the stations (bagged, dispatched,
+    in_transit, arrived, out_for_delivery, delivery_failed) for the next one
+    along the chain, by local day of leaving, route, status and whole hours
+    spent in it: what the forecast learns its dwell times from."""
+
+    __tablename__ = "dash_dwell"
+    __table_args__ = (UniqueConstraint("day", "route", "status", "hours", name="uq_dash_dwell"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: int = Field(index=True)
+    route: str = Field(max_length=8)
+    status: str = Field(max_length=20)
+    hours: int
+    n: int = 0
+
+
 # counting flagged items and items stuck in a status without a table scan;
 # SQLite uses a partial index only when the query repeats its condition
 # literally, and SQLAlchemy writes `Credential.hold == True` as "hold = 1"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, exists, func, literal, or_, select as sa_select, text, update
@@ -27,7 +28,7 @@ from ..models import Credential, OutreachAttempt, OutreachTask
 from ..models.base import UTCDateTime, utcnow
 from .errors import Conflict, NotFound, ServiceError, one_of, too_long
 
-RULES = ("contact_problem", "delivery_failed", "returned", "stuck", "intercept")
+RULES = ("contact_problem", "delivery_failed", "returned", "stuck", "intercept", "miss_opening")
 OUTCOMES = ("reached", "no_answer", "wrong_number", "resolved")
 # statuses in which an item has left our hands: a revoked one must be intercepted
 DISPATCHED_ON = (Status.dispatched, Status.in_transit, Status.arrived, Status.out_for_delivery,
@@ -50,15 +51,29 @@ class OutreachSettings:
     target_hours: dict[str, float] = _default("outreach_target_hours")
     # when an attempt did not resolve the task: try again after this many hours
     retry_hours: dict[str, float] = _default("outreach_retry_hours")
+    # "will miss opening day": (session) -> a condition on the credential table
+    # from the forecast (services/forecast), or None without an opening day;
+    # only the sweep asks it (it reads the whole forecast)
+    opening_rule: Callable[[Session], object] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "OutreachSettings":
-        return cls(stuck_hours=dict(settings.outreach_stuck_hours),
-                   target_hours=dict(settings.outreach_target_hours),
-                   retry_hours=dict(settings.outreach_retry_hours))
+    def from_settings(cls, settings: Settings, config: Mapping | None = None) -> "OutreachSettings":
+        """The thresholds of `settings`; with the app's `config`, the
+        forecast's opening-day rule too."""
+        rules = cls(stuck_hours=dict(settings.outreach_stuck_hours),
+                    target_hours=dict(settings.outreach_target_hours),
+                    retry_hours=dict(settings.outreach_retry_hours))
+        if config is not None:
+            def opening_rule(session: Session, config=config):
+                from .forecast import miss_opening_condition
+
+                return miss_opening_condition(session, config)
+
+            rules.opening_rule = opening_rule
+        return rules
 
 
-def _conditions(settings: OutreachSettings, now: datetime) -> list[tuple[str, object, object]]:
+def _conditions(settings: OutreachSettings, now: datetime, opening=None) -> list[tuple[str, object, object]]:
     """(rule, condition on credential, detail expression) for every rule.
     Each condition is answerable from one index: the partial indexes on
     contact_problem and on revoked items, and (status, updated_at, hold,
@@ -73,6 +88,8 @@ def _conditions(settings: OutreachSettings, now: datetime) -> list[tuple[str, ob
         ("intercept", and_(c.revoked == True, c.status.in_([s.value for s in DISPATCHED_ON])),  # noqa: E712
          c.status),
     ]
+    if opening is not None:  # the forecast's verdict: the likely date is on or after opening day
+        out.append(("miss_opening", and_(opening, active), c.status))
     for status, hours in settings.stuck_hours.items():
         out.append(("stuck", and_(c.status == status, c.updated_at < now - timedelta(hours=hours),
                                   c.hold == False, c.revoked == False), c.status))  # noqa: E712
@@ -80,9 +97,11 @@ def _conditions(settings: OutreachSettings, now: datetime) -> list[tuple[str, ob
 
 
 def run_rules(session: Session, *, credential_ids: list[int] | None = None, now: datetime | None = None,
-              settings: OutreachSettings | None = None, rules: tuple[str, ...] = RULES) -> dict[str, int]:
+              settings: OutreachSettings | None = None, rules: tuple[str, ...] = RULES,
+              opening=None) -> dict[str, int]:
     """Create the tasks the rules call for (all items, or only
-    `credential_ids`); returns how many each rule created."""
+    `credential_ids`); returns how many each rule created. "miss_opening"
+    runs only with the forecast's condition `opening` (the sweep's)."""
     now = now or utcnow()
     settings = settings or OutreachSettings()
     c = Credential.__table__.c
@@ -90,7 +109,7 @@ def run_rules(session: Session, *, credential_ids: list[int] | None = None, now:
     dialect = session.get_bind().dialect.name
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
     created: dict[str, int] = {rule: 0 for rule in rules}
-    for rule, cond, detail in _conditions(settings, now):
+    for rule, cond, detail in _conditions(settings, now, opening):
         if rule not in rules:
             continue
         seen = exists().where(t.c.credential_id == c.id, t.c.rule == rule,
@@ -118,9 +137,10 @@ def execute_counted(session: Session, stmt, id_col) -> int:
     return session.connection().execute(stmt).rowcount or 0
 
 
-def close_obsolete(session: Session, *, now: datetime | None = None) -> int:
+def close_obsolete(session: Session, *, now: datetime | None = None, opening=None) -> int:
     """Close open tasks whose reason has gone (the failed delivery was made,
-    the stuck item moved, the contact data was fixed)."""
+    the stuck item moved, the contact data was fixed, the forecast `opening`
+    no longer says the item will miss opening day)."""
     now = now or utcnow()
     c = Credential.__table__.c
     t = OutreachTask.__table__
@@ -131,6 +151,7 @@ def close_obsolete(session: Session, *, now: datetime | None = None) -> int:
         and_(t.c.rule == "contact_problem", ~exists(item.where(c.contact_problem.isnot(None),
                                                                  c.contact_problem != ""))),
         and_(t.c.rule == "intercept", ~exists(item.where(c.status.in_([s.value for s in DISPATCHED_ON])))),
+        *([and_(t.c.rule == "miss_opening", ~exists(item.where(opening)))] if opening is not None else []),
     )
     res = session.execute(update(t).where(t.c.state == "open", gone)
                           .values(state="closed", outcome="resolved", closed_at=now))
@@ -143,13 +164,15 @@ def sweep(session: Session, *, now: datetime | None = None, settings: OutreachSe
     from . import notify
 
     now = now or utcnow()
+    # first, before this session writes: the forecast folds the summaries in its own transaction
+    opening = settings.opening_rule(session) if settings is not None and settings.opening_rule else None
     if session.get_bind().dialect.name == "sqlite":
         # this connection reads hundreds of thousands of index entries: give
         # it a memory map and a larger page cache than the 2 MB default
         session.execute(text("PRAGMA mmap_size = 1073741824"))
         session.execute(text("PRAGMA cache_size = -131072"))
-    closed = close_obsolete(session, now=now)
-    created = run_rules(session, now=now, settings=settings)
+    closed = close_obsolete(session, now=now, opening=opening)
+    created = run_rules(session, now=now, settings=settings, opening=opening)
     queued = notify.queue_dispatched(session, now=now)
     return {"created": created, "closed": closed, "notifications_queued": queued}
 

@@ -2,9 +2,12 @@
 sample manifest and the benchmarks. Nothing here is a real person."""
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
+from ..domain.forecast import ForecastSettings
 from ..domain.recipient import FieldError, parse_phone
 from ..domain.regions import PROVINCES, SHANGHAI_DISTRICT_ROUTES, counties_of, route_for
 
@@ -102,3 +105,182 @@ class Generator:
             district=district, address=address, postcode=postcode,
             route=route_for(province, district), language="en" if foreign else "zh", recipient_phone_e164=e164,
         )
+
+
+# ---------------------------------------------------------------- the demo's operation
+#
+# A campaign of DAYS days up to "now", played hour by hour: the organizer's
+# manifest imported on the first morning, the handover, capture, acceptance
+# and bagging stations working their site's shift at their own pace (rates
+# per open hour at the 20,000-item scale; a bigger demo has proportionally
+# more hands), bags sealed when full or at the cut-offs, trips leaving on a
+# timetable per route, and EMS taking its time per route. Every item's path
+# is what the queues and timetables give it; it stops at "now".
+
+DAYS = 10
+BASE_ITEMS = 20_000
+# station, stage, items per open hour, first day staffed (0 = from the start)
+STATION_PLAN: tuple[tuple[str, str, float, int], ...] = (
+    ("WS-01", "handover", 92, 0), ("WS-02", "handover", 80, 0),
+    ("WS-03", "capture", 42, 0), ("WS-04", "capture", 38, 0), ("WS-05", "capture", 34, 2),
+    ("WS-06", "accept", 120, 0),
+    ("WS-07", "bag", 64, 0), ("WS-08", "bag", 58, 0),
+)
+STAGE_SITE = {"handover": "RCC", "capture": "PCS", "accept": "PCS", "bag": "PCS"}
+RAMP = (0.6, 0.85)  # the first two days, while the teams learn
+LUNCH = (12, 13)  # half the pace
+BAG_SIZE = 100
+# partial bags are sealed at these local times; a bag opened after the last
+# one waits for the next day's
+CUTOFFS = ((12, 30), (18, 30))
+SEAL_TO_DEPARTURE = 1.0  # hours a sealed bag needs before it can leave (loading, escort checks)
+# local departure times of the escorted trips per kind of route, and the
+# hours on the road: to the international mail centre (local and mainland
+# routes), or the overnight convoy to the regional hub (far routes)
+DEPARTURES = {"local": ((10, 0), (16, 0)), "mainland": ((13, 0), (19, 0)), "overnight": ((21, 0),)}
+TRANSIT_HOURS = {"local": (3.0, 4.0), "mainland": (3.0, 4.0), "overnight": (13.0, 15.0)}
+TRAY_HOURS = 0.5  # trays are carried from one table to the next every half hour
+SLOW_ROUTES = frozenset({"XZ", "XJ", "QH"})  # the longest EMS haul
+NEAR_ROUTES = frozenset({"JS", "ZJ", "AH"})
+FAR_ROUTES = frozenset({"HL", "JL", "NM", "GS", "NX", "YN", "HI", "GX", "TW", "HK", "MO"})
+TRIP_BAGS = 20
+FAIL_SHARE = 0.04  # first delivery attempts that fail
+NEXT_DAY_SHARE = 0.25  # deliveries that take the courier to the next day
+WITHDRAW_SHARE = 0.005
+HOLD_SHARE = 0.003  # per waiting status (received, captured, accepted)
+
+
+def route_kind(route: str) -> str:
+    """Which timetable a route's bags leave on."""
+    if route.startswith("SH"):
+        return "local"
+    return "overnight" if route in SLOW_ROUTES or route in FAR_ROUTES else "mainland"
+
+
+def tray(t: float) -> float:
+    """When an item finished at t (epoch hours) reaches the next table."""
+    return math.ceil(t / TRAY_HOURS - 1e-9) * TRAY_HOURS
+
+
+def ems_hours(route: str) -> tuple[float, float]:
+    """Hours from the mail centre to the delivery office, per route."""
+    if route.startswith("SH"):
+        return 1.0, 4.0
+    if route in SLOW_ROUTES:
+        return 70.0, 96.0
+    if route in NEAR_ROUTES:
+        return 12.0, 20.0
+    if route in FAR_ROUTES:
+        return 40.0, 60.0
+    return 22.0, 36.0
+
+
+class _Server:
+    """One station stage: items first in, first out, at the hour's capacity."""
+
+    def __init__(self, cap: list[float], stations: list[list[tuple[str, float]]], h0: int, end: float):
+        self.cap, self.stations, self.h0, self.end = cap, stations, h0, end
+        self.t = float(h0)
+        self.closed = False
+
+    def serve(self, ready: float) -> tuple[float, int] | None:
+        """(finish time in epoch hours, hour index) of the next item, ready
+        at `ready`; None once the stage's work runs past the end."""
+        if self.closed:
+            return None
+        t = max(self.t, ready)
+        left = 1.0
+        n = len(self.cap)
+        while True:
+            k = int(t) - self.h0
+            if k >= n:
+                self.closed = True
+                return None
+            c = self.cap[k]
+            if c <= 0:
+                t = float(int(t) + 1)
+                continue
+            room = (int(t) + 1 - t) * c
+            if room >= left:
+                t += left / c
+                break
+            left -= room
+            t = float(int(t) + 1)
+        if t > self.end:
+            self.closed = True
+            return None
+        self.t = t
+        return t, int(t) - self.h0
+
+
+class Operation:
+    """The demo's stations, shifts and timetables from `start` to `now`
+    (both aware), for `items` credentials; `site_hours` as the app config's
+    SITE_HOURS. Deterministic for a seed."""
+
+    def __init__(self, *, items: int, start, now, tz, site_hours: dict[str, tuple[int, int]], seed: int):
+        hours = ForecastSettings(site_hours=site_hours, tz=tz)  # the forecast's reading of the shifts
+        self.hours = hours
+        self.rng = random.Random(seed * 7919 + 1)
+        self.tz = tz
+        self.scale = items / BASE_ITEMS
+        self.h0 = int(start.timestamp()) // 3600
+        self.end = now.timestamp() / 3600
+        n_hours = int(self.end) - self.h0 + 1
+        self.local = [self._local(self.h0 + k) for k in range(n_hours)]
+        day0 = self.local[0][0]
+        self.servers: dict[str, _Server] = {}
+        for stage in ("handover", "capture", "accept", "bag"):
+            cap, who = [], []
+            for k in range(n_hours):
+                d, hh, mm = self.local[k]
+                day = (d - day0).days
+                share = hours.open_fraction(STAGE_SITE[stage], self.h0 + k)
+                pace = RAMP[day] if day < len(RAMP) else 1.0
+                if LUNCH[0] <= hh < LUNCH[1]:
+                    pace *= 0.5
+                row = []
+                for code, st, rate, first in STATION_PLAN:
+                    if st == stage and day >= first and share > 0:
+                        row.append((code, rate * self.scale * share * pace * self.rng.uniform(0.8, 1.15)))
+                cap.append(sum(r for _, r in row))
+                who.append(row)
+            self.servers[stage] = _Server(cap, who, self.h0, self.end)
+
+    def _local(self, hour: int):
+        t = datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(self.tz)
+        return t.date(), t.hour, t.minute
+
+    def station(self, stage: str, k: int) -> str:
+        row = self.servers[stage].stations[k]
+        if len(row) == 1:
+            return row[0][0]
+        return self.rng.choices([c for c, _ in row], [r for _, r in row])[0]
+
+    def local_at(self, t: float):
+        """(local date, hours since local midnight) of epoch hours t."""
+        dt = datetime.fromtimestamp(t * 3600, timezone.utc).astimezone(self.tz)
+        return dt.date(), dt.hour + dt.minute / 60 + dt.second / 3600
+
+    def next_local(self, t: float, times: tuple[tuple[int, int], ...], after: float = 0.0) -> float:
+        """The first of the daily local `times` at or after t + after (epoch hours)."""
+        t = t + after
+        d, h = self.local_at(t)
+        midnight = t - h
+        for day in range(0, 3):
+            for hh, mm in times:
+                x = midnight + day * 24 + hh + mm / 60
+                if x >= t:
+                    return x
+        return t
+
+    def delivery_round(self, t: float) -> float:
+        """When an item at the delivery office at t goes out: the morning round
+        (08:00–09:30), or within the hour when it comes in before 15:00."""
+        r = self.rng
+        _, h = self.local_at(t)
+        if h < 8:
+            return t - h + 8 + r.uniform(0, 1.5)
+        if h >= 15:
+            return t - h + 24 + 8 + r.uniform(0, 1.5)
+        return t + r.uniform(0.3, 1.0)

@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
     NavItem("desk.index", _l("Hotline desk"), "desk"),
     NavItem("desk.intercepts", _l("Intercepts"), "intercept"),
     NavItem("dashboard.index", _l("Dashboard"), "stats"),
+    NavItem("forecast.index", _l("Forecast"), "stats"),
     NavItem("dashboard.stations", _l("Station staffing"), "staff"),
 ]
 
@@ -51,7 +52,7 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, audit, auth, dashboard, desk, handover, home, imports, printing, station, track
+    from . import admin, audit, auth, dashboard, desk, forecast, handover, home, imports, printing, station, track
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -64,6 +65,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(desk.bp)
     app.register_blueprint(track.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(forecast.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)

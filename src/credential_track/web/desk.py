@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
@@ -15,7 +15,7 @@ from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..models import Call, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
-from ..services import lookup, outreach, queries, tickets
+from ..services import forecast, lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
 from . import safe_next
 
@@ -104,6 +104,8 @@ def item(credential_no: str):
         flash(_("No item with this credential number."), "error")
         return redirect(url_for("desk.index"))
     row = lookup.item_by_no(db, credential_no)
+    # what the agent reads to the caller (first: the forecast may fold new events)
+    expected = forecast.expected_delivery(db, current_app.config, row)
     shown = bool(lookup.shown_ids(db, role=current_user.role, user_id=current_user.id, credential_ids=[row.id],
                                   minutes=_reveal_minutes()))
     linked = db.exec(select(Ticket).join(TicketItem, TicketItem.ticket_id == Ticket.id)
@@ -111,7 +113,7 @@ def item(credential_no: str):
     tasks = db.exec(select(OutreachTask).where(OutreachTask.credential_id == row.id)
                     .order_by(OutreachTask.id.desc())).all()
     return render_template("desk/item.html", item=lookup.lookup_item(row, show_pii=shown), detail=detail,
-                           tickets=linked, tasks=tasks, desk=_desk(), line=_line(),
+                           tickets=linked, tasks=tasks, desk=_desk(), line=_line(), expected=expected,
                            categories=tickets.CATEGORIES, may_reveal=allowed(current_user.role, "reveal"))
 
 

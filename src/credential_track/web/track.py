@@ -2,12 +2,15 @@
 last four digits → status, waybill and timeline, nothing personal."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from .. import settings
-from ..unit_of_work import get_db
+from ..unit_of_work import get_db, get_engine
 from ..security import limiter
-from ..services import lookup
+from sqlmodel import select
+
+from ..models import Credential
+from ..services import forecast, lookup
 
 bp = Blueprint("track", __name__, url_prefix="/track")
 
@@ -25,5 +28,12 @@ def form():
 @limiter.limit(_limit, methods=["POST"])
 def answer():
     no = request.form.get("credential_no", "").strip()
-    result = lookup.track(get_db(), credential_no=no, last4=request.form.get("last4", ""))
-    return render_template("track/index.html", no=no, result=result, asked=True)
+    # the forecast first, apart: this POST's own session takes the write lock
+    cur = forecast.current_apart(get_engine(), current_app.config)
+    db = get_db()
+    result = lookup.track(db, credential_no=no, last4=request.form.get("last4", ""))
+    expected = None
+    if result is not None:  # the holder sees a date, not the forecast's workings
+        item = db.exec(select(Credential).where(Credential.credential_no == result["credential_no"])).one()
+        expected = forecast.expected_delivery(db, current_app.config, item, cur=cur)
+    return render_template("track/index.html", no=no, result=result, asked=True, expected=expected)

@@ -18,14 +18,18 @@ from collections import defaultdict
 from functools import lru_cache
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Integer, case, delete, func, literal_column, select, text
+from sqlalchemy import Integer, and_, case, cast, delete, func, literal_column, or_, select, text
+from sqlalchemy.orm import aliased
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ... import clock
 from ...db import write_session
-from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, DashState, Event
+from ...domain.forecast import DWELL_NEXT
+from ...models import (
+    Credential, DashBatch, DashDaily, DashDwell, DashFlow, DashItems, DashLeadTime, DashState, Event,
+)
 
 MARK = "events"
 CHUNK = 250_000
@@ -135,7 +139,7 @@ def refreshed(session: Session) -> Session:
 def rebuild(engine: Engine) -> int:
     """Empty the summary tables and fold every event again."""
     with write_session(engine) as session:
-        for model in (DashFlow, DashItems, DashBatch, DashDaily, DashLeadTime):
+        for model in (DashFlow, DashItems, DashBatch, DashDaily, DashLeadTime, DashDwell):
             session.execute(delete(model))
         session.execute(delete(DashState).where(DashState.key == MARK))
     return refresh(engine)
@@ -206,6 +210,41 @@ def _fold(session: Session, lo: int, hi: int) -> None:
         lead[(route, max(0, int((delivered_at - handed_at).total_seconds() // 3600)))] += 1
     _upsert(session, DashLeadTime, ["route", "hours"],
             [{"route": r, "hours": h, "n": n} for (r, h), n in lead.items()])
+    _fold_dwell(session, in_range)
+
+
+def dwell_hours_expr(bind, end, start):
+    """Whole hours from `start` to `end` (two timestamps) in SQL."""
+    if bind.dialect.name == "sqlite":
+        # julianday's doubles put exactly 5 hours at 4.99999…: a millisecond more
+        return cast((func.julianday(end) - func.julianday(start)) * 24 + 1e-6, Integer)
+    return cast(func.floor(func.extract("epoch", end - start) / 3600), Integer)
+
+
+def _fold_dwell(session: Session, in_range) -> None:
+    """Time spent in each status past the stations, for the items that left
+    it in this range for the next status along the chain (DWELL_NEXT): from
+    the latest earlier event that put the item into that status."""
+    prev = aliased(Event)
+    entered = (select(func.max(prev.at))
+               .where((prev.credential_id == Event.credential_id) & (prev.to_status == Event.from_status)
+                      & (prev.result == "ok") & (prev.id < Event.id))
+               .correlate(Event).scalar_subquery())
+    moved = or_(*(and_(Event.from_status == a, Event.to_status == b) for a, b in DWELL_NEXT.items()))
+    hour = hour_expr(session)
+    inner = (select(hour.label("hour"), Credential.route.label("route"), Event.from_status.label("status"),
+                    dwell_hours_expr(session.bind, Event.at, entered).label("hours"))
+             .join(Credential, Credential.id == Event.credential_id)
+             .where(in_range & (Event.result == "ok") & moved).subquery())
+    rows = session.execute(
+        select(inner.c.hour, inner.c.route, inner.c.status, inner.c.hours, func.count())
+        .where(inner.c.hours.is_not(None))
+        .group_by(inner.c.hour, inner.c.route, inner.c.status, inner.c.hours)).all()
+    dwell: dict[tuple, int] = defaultdict(int)
+    for h, route, status, hours, n in rows:
+        dwell[(local_day(h), route, status, max(0, int(hours)))] += n
+    _upsert(session, DashDwell, ["day", "route", "status", "hours"],
+            [{"day": d, "route": r, "status": st, "hours": hr, "n": n} for (d, r, st, hr), n in dwell.items()])
 
 
 def _aware(value) -> datetime:
