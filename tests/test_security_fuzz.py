@@ -355,6 +355,8 @@ def _endpoints(w: dict) -> list[tuple]:
         ("GET", "/api/v1/stats", None, ()),
         ("GET", "/api/v1/tokens", None, ("state",)),
         ("GET", "/api/v1/users", None, ("q",)),
+        ("GET", "/api/v1/openapi.json", None, ()),
+        ("GET", "/api/v1/docs", None, ()),
     ]
 
 

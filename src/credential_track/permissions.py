@@ -51,7 +51,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # Endpoints anyone may open without logging in (the permission-table test
 # refuses every other view that carries no `.permission`).
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.logout_everywhere", "auth.set_language", "static",
-                              "track.form", "track.answer"})
+                              "track.form", "track.answer",
+                              # the API's published contract (OpenAPI document and its reference page)
+                              "api.openapi_json", "api.reference"})
 # Endpoints open to every signed-in user whatever the role.
 SIGNED_IN_ENDPOINTS = frozenset({"home.index", "auth.account"})
 

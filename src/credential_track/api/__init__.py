@@ -27,7 +27,24 @@ def _service_error(exc: ServiceError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return jsonify(error=exc.description), exc.code
+    return jsonify(error=exc.description, field=None), exc.code
 
 
-from . import admin, dashboard, desk, handover, items, scans, station  # noqa: E402,F401
+from . import admin, dashboard, desk, handover, items, openapi, scans, station  # noqa: E402,F401
+
+
+@bp.after_request
+def _check_answer(response):
+    """Under test, every answer is checked against the model its view's
+    contract documents for its status (api/validation.py `check_answer`)."""
+    from flask import current_app, request
+
+    if current_app.testing and response.mimetype == "application/json" and not response.is_streamed:
+        from .openapi import contract_of, documented_statuses
+        from .validation import check_answer
+
+        spec = contract_of(current_app.view_functions.get(request.endpoint))
+        if spec is not None:
+            check_answer(spec, documented_statuses(request.url_rule, request.method), response.status_code,
+                         response.get_json())
+    return response

@@ -129,7 +129,7 @@ def api_require(permission: str):
             if actor is None:
                 return jsonify(error="authentication required", field="Authorization"), 401
             if not allowed(actor.role, permission):
-                return jsonify(error=f"role {actor.role} may not {permission}"), 403
+                return jsonify(error=f"role {actor.role} may not {permission}", field=None), 403
             return view(*args, **kwargs)
         wrapped.permission = permission  # read by the permission-table tests
         return wrapped

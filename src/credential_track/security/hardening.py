@@ -173,7 +173,9 @@ def _refuse_nul():
 def _csrf_unless_token():
     # API calls with a bearer token carry no cookie, so CSRF does not apply;
     # an API call without a logged-in session is answered 401 by api_require
-    if request.blueprint == "api" and (_bearer_secret() or "_user_id" not in session):
+    # (by path, not blueprint: a request no API rule matches has no blueprint
+    # and is answered 404 or 405, not refused for a missing CSRF token)
+    if _wants_json() and (_bearer_secret() or "_user_id" not in session):
         return
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()

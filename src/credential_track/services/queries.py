@@ -12,10 +12,12 @@ MAX_PAGE = 1000
 
 
 def event_dict(ev: Event) -> dict:
+    """One timeline entry. A refused scan is marked `refused`, with its
+    reason, station and time: it moved nothing, but it happened."""
     return {
-        "id": ev.id, "action": ev.action, "result": ev.result, "reason": ev.reason,
-        "from": ev.from_status, "to": ev.to_status, "station": ev.station,
-        "at": ev.at.isoformat() if ev.at else None,
+        "id": ev.id, "action": ev.action, "result": ev.result, "refused": ev.result == "rejected",
+        "reason": ev.reason, "from": ev.from_status, "to": ev.to_status, "station": ev.station,
+        "code": ev.code, "at": ev.at.isoformat() if ev.at else None,
     }
 
 

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..domain.numbers import whole_number
 from ..domain.status import TRANSITIONS, Action, Reason, TripState
 from ..models import Bag, Credential, Event, Site, Station, Trip, User
-from .errors import NotFound
+from .errors import NotFound, ServiceError
 
 # statuses `pull` takes an item from: revoked items in these are still in our hands
 PULLABLE = sorted(s.value for s in TRANSITIONS[Action.pull].sources)
@@ -101,18 +102,26 @@ def trips(session: Session, *, states: tuple[str, ...] = (TripState.loading, Tri
 
 
 def incidents(session: Session, *, limit: int = 100) -> list[dict]:
+    """The newest seal mismatches (the first page of `incidents_page`)."""
+    return incidents_page(session, limit=limit)["incidents"]
+
+
+def incidents_page(session: Session, *, limit: int = 100, after: str | None = None) -> dict:
     """Seal mismatches, newest first: each refused `seal_mismatch` scan is the
-    record of an incident (which bag, the seal read, the seal expected)."""
-    rows = session.exec(
+    record of an incident (which bag, the seal read, the seal expected).
+    `next` is the cursor of the following (older) page, None after the last."""
+    stmt = (
         select(Event, Bag, User.username, Trip.code)
         .join(Bag, Bag.id == Event.bag_id, isouter=True)
         .join(User, User.id == Event.user_id, isouter=True)
         .join(Trip, Trip.id == Bag.trip_id, isouter=True)
         .where(Event.result == "rejected", Event.reason == Reason.seal_mismatch)
-        .order_by(Event.id.desc()).limit(limit)
-    ).all()
+    )
+    if after:
+        stmt = stmt.where(Event.id < _cursor(after))
+    rows = session.exec(stmt.order_by(Event.id.desc()).limit(limit + 1)).all()
     out = []
-    for ev, bag, username, trip in rows:
+    for ev, bag, username, trip in rows[:limit]:
         details = json.loads(ev.details or "{}")
         out.append({
             "event_id": ev.id, "at": ev.at.isoformat() if ev.at else None, "action": ev.action,
@@ -120,15 +129,31 @@ def incidents(session: Session, *, limit: int = 100) -> list[dict]:
             "bag_state": bag.state if bag else None, "seal_read": details.get("seal"),
             "seal_expected": bag.seal_no if bag else None, "trip": trip,
         })
-    return out
+    return {"incidents": out, "next": str(rows[limit - 1][0].id) if len(rows) > limit else None}
+
+
+def _cursor(after: str) -> int:
+    n = whole_number(after)
+    if n is None:
+        raise ServiceError("after must be a cursor returned by a previous page", field="after")
+    return n
 
 
 def held_items(session: Session, *, limit: int = 200) -> list[dict]:
-    """Items on hold (no personal data), oldest change first."""
-    rows = session.exec(select(Credential).where(Credential.hold == True)  # noqa: E712
-                        .order_by(Credential.updated_at, Credential.id).limit(limit)).all()
-    return [{"credential_no": c.credential_no, "waybill_no": c.waybill_no, "status": c.status,
-             "hold_reason": c.hold_reason} for c in rows]
+    """Items on hold (the first page of `held_page`)."""
+    return held_page(session, limit=limit)["items"]
+
+
+def held_page(session: Session, *, limit: int = 200, after: str | None = None) -> dict:
+    """Items on hold (no personal data) in the order they came in (id);
+    `next` is the cursor of the following page, None after the last."""
+    stmt = select(Credential).where(Credential.hold == True)  # noqa: E712
+    if after:
+        stmt = stmt.where(Credential.id > _cursor(after))
+    rows = session.exec(stmt.order_by(Credential.id).limit(limit + 1)).all()
+    items = [{"credential_no": c.credential_no, "waybill_no": c.waybill_no, "status": c.status,
+              "hold_reason": c.hold_reason} for c in rows[:limit]]
+    return {"items": items, "next": str(rows[limit - 1].id) if len(rows) > limit else None}
 
 
 def sealed_bags(session: Session, *, limit: int = 100) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -73,5 +73,7 @@ def register(app: Flask) -> None:
         return render_template("errors/403.html"), 403
 
     @app.errorhandler(404)
-    def _not_found(_e):
+    def _not_found(e):
+        if request.path.startswith("/api/"):  # a path no API rule matches: JSON, as the API answers
+            return jsonify(error=e.description, field=None), 404
         return render_template("errors/404.html"), 404

@@ -55,7 +55,11 @@ def _facts(conn: Connection, req: ScanRequest, station: StationRow, code: str) -
     facts = Facts(action=req.action, station_actions=frozenset(station.action_list),
                   context=req.context or {}, code_kind=classified.kind.value, code=code)
     if req.action not in station.action_list:
-        return facts  # refused before anything is read or locked
+        # refused whatever the rows say; the item scanned is still named, so
+        # that the refusal is in its timeline (and the change feed names it)
+        if classified.kind.value != "bag":
+            facts.item = lock_item(conn, classified.kind, classified.code)
+        return facts
     if req.action in ITEM_ACTIONS:
         bag_code = context_value(req.context, "bag")
         if req.action in (Action.bag, Action.unbag) and bag_code:

@@ -347,6 +347,13 @@
 
   function setNet(state) {
     // state: null (fine), "offline", "session"
+    var wasFine = !net.dataset.state;
+    var pending = readQueue();
+    if (state && wasFine && pending.length) {
+      // scans taken while the first one was still on its way: none counted yet
+      setCard("queued", fmt(texts.queued, { n: pending.length }), pending[pending.length - 1].code, []);
+      beep("queued");
+    }
     net.hidden = !state;
     net.dataset.state = state || "";
     net.dataset.template = state === "session" ? texts.session : texts.offline;

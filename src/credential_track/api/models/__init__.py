@@ -1,0 +1,1 @@
+"""Request and answer models of every /api/v1 endpoint (pydantic)."""

@@ -1,0 +1,52 @@
+"""The written API reference cannot drift from the code: docs/API.md embeds
+the reference generated from the served OpenAPI document, the reference
+page renders every operation, and every API view declares its contract."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from credential_track.api import reference
+from credential_track.domain.status import Reason
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "API.md"
+
+
+def test_docs_api_md_embeds_the_reference_of_the_served_document(client):
+    served = client.get("/api/v1/openapi.json").json
+    written = reference.embedded(DOC.read_text(encoding="utf-8"))
+    assert written is not None, "docs/API.md lost its generated reference: run python scripts/api_doc.py"
+    assert written == reference.markdown(served), "docs/API.md is behind the API: run python scripts/api_doc.py"
+
+
+def test_docs_api_md_explains_every_refusal_reason():
+    text = DOC.read_text(encoding="utf-8")
+    assert [r.value for r in Reason if f"| `{r.value}` |" not in text] == []
+
+
+def test_every_api_operation_is_in_the_document_with_its_permission(app, client):
+    doc = client.get("/api/v1/openapi.json").json
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and rule.endpoint not in ("api.openapi_json", "api.reference"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)[len("/api/v1"):]
+            served |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
+            assert getattr(app.view_functions[rule.endpoint], "contract", None) is not None, rule.endpoint
+    assert documented == served
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert op["x-permission"] and "Permission `" in op["description"], (method, path)
+            assert {"401", "403"} <= set(op["responses"]), (method, path)
+
+
+def test_the_reference_page_shows_every_operation_and_loads_nothing_from_elsewhere(client):
+    doc = client.get("/api/v1/openapi.json").json
+    page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert f'id="op-{op["operationId"]}"' in html and f"{method.upper()}</span> <code>/api/v1{path}" in html
+    assert "<script" not in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html), "the page loads something from another host"
