@@ -419,3 +419,28 @@ def test_a_scan_the_server_keeps_failing_on_is_set_aside_once_the_next_scan_goes
     wait_settled(page, ok=3)
     assert [e.code for e in events(engine, "accept")] == [good, later, bad]
     assert page.locator("#aside").is_hidden()
+
+
+def test_the_handover_page_sends_its_batch_through_the_scan_context(page, server, engine):
+    """Unknown codes scanned on a batch's page are that batch's extras: the
+    batch reaches the scan as the loop's context (a .ctx field of the page),
+    with nothing patched around the scan loop."""
+    from credential_track.models import HandoverBatch
+
+    with write_session(engine) as s:
+        batch = HandoverBatch(name="浏览器批次", expected=1)
+        s.add(batch)
+        s.flush()
+        item = make_credential(s, batch_id=batch.id)
+        batch_id, code = batch.id, item.credential_no
+    sign_in(page, server, "WS-01")
+    page.goto(server.url + f"/handover/{batch_id}?station=WS-01")
+    assert "[native code]" in page.evaluate("() => window.fetch.toString()")
+    scan(page, code)
+    scan(page, "NOT-IN-THIS-MANIFEST-1")
+    wait_settled(page, ok=1)
+    evs = events(engine, "handover")
+    assert [(e.code, e.result) for e in evs] == [(code, "ok"), ("NOT-IN-THIS-MANIFEST-1", "rejected")]
+    page.wait_for_function("() => document.getElementById('hb-extra').textContent === '1'")
+    assert "NOT-IN-THIS-MANIFEST-1" in page.text_content("#extra-list")
+    assert page.text_content("#hb-received") == "1"

@@ -1,30 +1,12 @@
-// The handover station page. Loaded before scan.js (the shared scan loop):
-// it adds the page's batch to the context of every handover scan sent to
-// the scan endpoint (so unknown codes are recorded as extras of this batch),
-// and refreshes the batch counts after each answer.
+// The handover station page. The page's batch reaches every scan through
+// the scan loop's context (a hidden .ctx field, data-ctx="batch": unknown
+// codes are recorded as extras of this batch); this script refreshes the
+// batch counts after each answer.
 (function () {
   "use strict";
   var page = document.getElementById("handover-batch");
   var app = document.getElementById("scan-app");
   if (!page || !app) { return; }
-  var batch = page.dataset.batch;
-  var endpoint = app.dataset.endpoint;
-  var plainFetch = window.fetch.bind(window);
-
-  window.fetch = function (url, opts) {
-    if (url === endpoint && opts && opts.method === "POST" && typeof opts.body === "string") {
-      try {
-        var body = JSON.parse(opts.body);
-        if (body.action === "handover") {
-          body.context = body.context || {};
-          if (!body.context.batch) { body.context.batch = batch; }
-          opts = Object.assign({}, opts, { body: JSON.stringify(body) });
-        }
-      } catch (e) { /* not JSON: send as it is */ }
-    }
-    return plainFetch(url, opts);
-  };
-
   function fill(id, items, label) {
     var list = document.getElementById(id);
     if (!list || !items) { return; }
@@ -37,7 +19,7 @@
   }
 
   function refresh() {
-    plainFetch(page.dataset.summary, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(page.dataset.summary, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
         if (!s) { return; }
