@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from ..domain.numbers import whole_number
 from ..domain.status import TRANSITIONS, Action, Reason, TripState
 from ..models import Bag, Credential, Event, Site, Station, Trip, User
-from .errors import NotFound, ServiceError
+from .errors import NotFound, ServiceError, bad_cursor
 
 # statuses `pull` takes an item from: revoked items in these are still in our hands
 PULLABLE = sorted(s.value for s in TRANSITIONS[Action.pull].sources)
@@ -135,7 +135,7 @@ def incidents_page(session: Session, *, limit: int = 100, after: str | None = No
 def _cursor(after: str) -> int:
     n = whole_number(after)
     if n is None:
-        raise ServiceError("after must be a cursor returned by a previous page", field="after")
+        raise bad_cursor("after")
     return n
 
 
