@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from ..domain.numbers import whole_number
 from ..domain.status import TRANSITIONS, Action, Reason, TripState
 from ..models import Bag, Credential, Event, Site, Station, Trip, User
-from .errors import NotFound, ServiceError, bad_cursor
+from .errors import NotFound, bad_cursor
 
 # statuses `pull` takes an item from: revoked items in these are still in our hands
 PULLABLE = sorted(s.value for s in TRANSITIONS[Action.pull].sources)
