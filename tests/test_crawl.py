@@ -103,7 +103,10 @@ def _build(engine):
     tasks, an intercept request, refused scans, a seal mismatch, a hold."""
     build_demo(engine, credentials=300, seed=11, now=DEMO_NOW)
     with Session(engine) as s:
-        rows = s.execute(select(Credential.credential_no, Credential.status).order_by(Credential.id)).all()
+        # items neither held nor revoked: the crawl puts one on hold itself
+        rows = s.execute(select(Credential.credential_no, Credential.status)
+                         .where(Credential.hold.is_(False), Credential.revoked.is_(False))
+                         .order_by(Credential.id)).all()
     by_status: dict[str, list[str]] = {}
     for no, st in rows:
         by_status.setdefault(st, []).append(no)
