@@ -20,12 +20,13 @@ from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
 from ..services import disclosure, exports, handover, import_jobs
 from ..services.errors import Forbidden, ServiceError
+from ..tasks import imports as task_imports
+from ..tasks import records
 
 bp = Blueprint("imports", __name__)
 
 def _jobs_root() -> Path:
-    """Where uploads and their reports live (IMPORT_JOBS_DIR, else instance/imports)."""
-    return Path(settings.current().import_jobs_dir or Path(current_app.instance_path) / "imports")
+    return task_imports.jobs_root()
 
 
 def row_message(err: dict) -> str:
@@ -47,14 +48,12 @@ def upload():
     if file is None or not file.filename:
         flash(_("Choose a manifest file (CSV or XLSX)."), "error")
         return redirect(url_for("imports.upload_page"))
-    # the import runs in transactions of its own: this request opens none
-    # (it does not use the request's session), so it never waits on itself
+    # the import runs on the task queue, in transactions of its own
     try:
-        job = import_jobs.start_import(
-            get_engine(), _jobs_root(), filename=file.filename, stream=file.stream,
-            batch=(request.form.get("batch") or "").strip() or None,
+        job = task_imports.submit(
+            filename=file.filename, stream=file.stream, batch=(request.form.get("batch") or "").strip() or None,
             skip_invalid=bool(request.form.get("skip_invalid")), update=bool(request.form.get("update")),
-            user_id=current_user.id, wait=current_app.config.get("IMPORT_WAIT", False), lang=current_lang())
+            user_id=current_user.id, lang=current_lang())
     except ServiceError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("imports.upload_page"))
@@ -62,17 +61,19 @@ def upload():
 
 
 def _job_or_404(job: str) -> dict:
-    state = import_jobs.job_state(_jobs_root(), job)
-    if state is None:
+    state = records.get(job) if len(job) == 32 else None
+    if state is None or state.get("kind") != task_imports.KIND:
         abort(404)
-    return state
+    return {**state, "file": state["title"]}
 
 
 @bp.get("/imports/jobs/<job>")
 @page_require("import")
 def job_page(job: str):
     state = dict(_job_or_404(job))
-    if state.get("error_key"):
+    if state.get("error_key") == records.WORKER_LOST:
+        state["error"] = task_error_text(state)
+    elif state.get("error_key"):
         state["error"] = problem_text(state["error_key"], state.get("error_params") or {},
                                       default=state.get("error", ""), html=True)
     full = personal_data_access(current_user.role, PiiPath.lookup) == PiiAccess.full
@@ -84,7 +85,16 @@ def job_page(job: str):
         return value if full else mask_field(err.get("column", ""), value)
 
     return render_template("imports/job.html", job=job, state=state, row_message=row_message,
-                           shown_value=shown_value)
+                           shown_value=shown_value, can_retry=task_imports.can_retry(state))
+
+
+@bp.post("/imports/jobs/<job>/retry")
+@page_require("import")
+def job_retry(job: str):
+    _job_or_404(job)
+    task_imports.retry(job)  # a refusal is flashed by the unit of work
+    flash(_("The import is queued again."), "ok")
+    return redirect(url_for("imports.job_page", job=job))
 
 
 @bp.get("/imports/jobs/<job>.json")
@@ -92,6 +102,14 @@ def job_page(job: str):
 def job_json(job: str):
     state = _job_or_404(job)
     return jsonify({k: state.get(k) for k in ("state", "done", "total", "error")})
+
+
+def task_error_text(job: dict) -> str:
+    """Why a task failed, in the reader's language."""
+    if job.get("error_key") == records.WORKER_LOST:
+        return _("the worker running it stopped (it was killed or its machine went down); nothing it wrote "
+                 "is kept")
+    return job.get("error") or ""
 
 
 @bp.get("/imports/jobs/<job>/rejects.csv")
