@@ -98,20 +98,32 @@ def demo_command(n: int, seed: int, force: bool):
 @click.option("--debug", is_flag=True, help="Flask's development server with the debugger (never in production).")
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, debug: bool):
-    """Serve the application (gunicorn; Flask's dev server only with --debug)."""
+    """Serve the application (gunicorn; Flask's dev server only with --debug) and, on the
+    embedded queue, one task worker."""
     click.echo(_("Credential Track on %(url)s (log in with a demo account printed by `credtrack demo`)",
                  url=f"http://{host}:{port}/"))
-    if debug:
-        # app.run() does nothing when called from the flask CLI: serve directly
-        from werkzeug.serving import run_simple
+    from .worker import start_child_worker, stop_child_worker
 
-        current_app.debug = True
-        run_simple(host, port, current_app._get_current_object(), use_debugger=True, use_reloader=False,
-                   threaded=True)
-        return
-    from .. import create_app
+    cfg = settings.current()
+    # the embedded setup: one consumer next to the web processes, so that
+    # uploads, the schedule and the outreach queue work without anything else;
+    # with Redis, workers run on their own (`credtrack worker`)
+    child = start_child_worker() if not cfg.redis_url and not cfg.queue_immediate else None
+    try:
+        if debug:
+            # app.run() does nothing when called from the flask CLI: serve directly
+            from werkzeug.serving import run_simple
 
-    run_gunicorn(create_app, gunicorn_settings(host=host, port=port, workers=workers, threads=threads))
+            current_app.debug = True
+            run_simple(host, port, current_app._get_current_object(), use_debugger=True, use_reloader=False,
+                       threaded=True)
+            return
+        from .. import create_app
+
+        run_gunicorn(create_app, gunicorn_settings(host=host, port=port, workers=workers, threads=threads))
+    finally:
+        if child is not None:
+            stop_child_worker(child)
 
 
 def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> dict:

@@ -57,9 +57,9 @@ def _run(name: str, body) -> object:
     except TaskLockedException:
         return None  # the previous run is still at it
     except Exception as exc:
-        records.record_run(name, ok=False, seconds=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
+        records.record_last(name, ok=False, seconds=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
         raise
-    records.record_run(name, ok=True, seconds=time.monotonic() - started)
+    records.record_last(name, ok=True, seconds=time.monotonic() - started)
     return out
 
 
@@ -120,8 +120,9 @@ def write_daily_report(app, day: date | None = None) -> tuple[Path, Path]:
         rep = report.report_data(s, day)
     private_dir(report_dir(app))
     pdf, xlsx = report_files(app, day)
-    for path, data in ((pdf, report.build_pdf(rep, organizer=settings().organizer_name)),
-                       (xlsx, report.build_xlsx(rep).read())):
+    with report.build_xlsx(rep) as f:
+        xlsx_data = f.read()
+    for path, data in ((pdf, report.build_pdf(rep, organizer=settings().organizer_name)), (xlsx, xlsx_data)):
         tmp = path.with_suffix(path.suffix + ".part")
         with private_open(tmp, "wb") as f:
             f.write(data)

@@ -72,3 +72,21 @@ def reachable() -> bool:
         return True
     except Exception:  # noqa: BLE001 — any failure of the store means not ready
         return False
+
+
+@huey.pre_execute(name="credtrack-timing")
+def _started(task) -> None:
+    import time
+
+    task._credtrack_started = time.monotonic()
+
+
+@huey.post_execute(name="credtrack-timing")
+def _finished(task, value, exc) -> None:
+    import time
+
+    from . import records
+
+    started = getattr(task, "_credtrack_started", None)
+    if started is not None:
+        records.record_duration(task.name, ok=exc is None, seconds=time.monotonic() - started)

@@ -186,11 +186,15 @@ def requeue(job_id: str) -> dict:
     return job
 
 
-def record_run(name: str, *, ok: bool, seconds: float, error: str | None = None) -> None:
-    """Keep the last run of a task by name (the tech-support page) and its
-    count and total seconds (/metrics)."""
+def record_last(name: str, *, ok: bool, seconds: float, error: str | None = None) -> None:
+    """Keep the last run of a periodic task (the tech-support page)."""
     huey.put(PERIODIC_PREFIX + name, {"name": name, "at": time.time(), "ok": ok, "seconds": seconds,
                                       "error": error})
+
+
+def record_duration(name: str, *, ok: bool, seconds: float) -> None:
+    """Count a finished task run and its seconds, by task name (/metrics:
+    summed in the store so that every worker's runs count)."""
     stats = huey.get(STATS_PREFIX + name, peek=True) or {"count": 0, "failed": 0, "seconds": 0.0}
     stats["count"] += 1
     stats["failed"] += 0 if ok else 1

@@ -1,0 +1,169 @@
+"""The task queue: the schedule, progress, a failed task's reason and its
+retry, and a worker killed in the middle of an import (a real worker
+process, SIGKILLed)."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from credential_track import tasks
+from credential_track.models import Credential, ImportRun
+from credential_track.tasks import imports as task_imports
+from credential_track.tasks import periodic, records
+
+from .factories import configure
+from .test_import_manifest import row
+from .test_import_pages import manifest_bytes
+
+
+def _utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def test_periodic_tasks_are_scheduled_as_configured(app):
+    with app.app_context():
+        # 06:00 in Shanghai is 22:00 UTC: the daily report, with everything that runs each minute
+        assert periodic.due_at(_utc(2026, 12, 1, 22, 0)) == [
+            "outreach_sweep", "notify_send", "dashboard_refresh", "import_recover", "daily_report"]
+        assert periodic.due_at(_utc(2026, 12, 1, 22, 3)) == ["notify_send", "dashboard_refresh", "import_recover"]
+        assert "outreach_sweep" in periodic.due_at(_utc(2026, 12, 1, 22, 5))
+        assert "daily_report" not in periodic.due_at(_utc(2026, 12, 1, 6, 0))
+    configure(app, OUTREACH_SWEEP_MINUTES=15, DAILY_REPORT_HOUR=7, TIMEZONE="Europe/Paris")
+    with app.app_context():
+        assert "outreach_sweep" not in periodic.due_at(_utc(2026, 12, 1, 10, 5))
+        assert "outreach_sweep" in periodic.due_at(_utc(2026, 12, 1, 10, 45))
+        assert "daily_report" in periodic.due_at(_utc(2026, 12, 1, 6, 0))  # 07:00 in Paris in winter
+        assert "daily_report" not in periodic.due_at(_utc(2026, 12, 1, 22, 0))
+
+
+def test_periodic_tasks_run_their_services_and_keep_their_last_run(app, engine, tmp_path):
+    configure(app, REPORT_DIR=str(tmp_path / "reports"))
+    periodic.outreach_sweep()
+    periodic.daily_report()
+    runs = records.last_runs()
+    assert runs["outreach_sweep"]["ok"] and runs["daily_report"]["ok"]
+    with app.app_context():
+        from credential_track import clock
+
+        pdf, xlsx = periodic.report_files(app, clock.yesterday())
+        assert pdf.read_bytes()[:4] == b"%PDF" and xlsx.read_bytes()[:2] == b"PK"
+        assert periodic.kept_reports(app) == [clock.yesterday()]
+    assert records.run_stats()["daily_report"]["count"] == 1
+
+
+def test_a_failed_import_shows_why(app, tmp_path, client, auth):
+    configure(app, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    client.post("/lang/en", data={"csrf_token": auth.csrf})
+    resp = client.post("/imports/", content_type="multipart/form-data",
+                       data={"csrf_token": auth.csrf, "file": (io.BytesIO("备注\n1\n".encode()), "x.csv")})
+    job = resp.headers["Location"].rsplit("/", 1)[1]
+    state = client.get(f"/imports/jobs/{job}.json").get_json()
+    assert state["state"] == "failed" and state["error"]
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "could not be imported" in page and 'id="job-retry"' not in page  # the file itself is wrong
+
+
+def _worker(env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "credential_track", "worker", "--threads", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stderr:
+        proc.stderr.close()
+
+
+def _wait(cond, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _count(engine) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(Credential))
+
+
+def _writing(engine) -> bool:
+    with Session(engine) as s:
+        return s.exec(select(ImportRun).where(ImportRun.state == "writing")).first() is not None
+
+
+@pytest.fixture
+def real_queue(app, tmp_path, db_url):
+    """The app on a real SQLite queue file, and the environment of a worker
+    process on the same queue and database."""
+    configure(app, QUEUE_IMMEDIATE=False, QUEUE_FILE=str(tmp_path / "queue.db"),
+              IMPORT_JOBS_DIR=str(tmp_path / "jobs"))
+    tasks.configure(app)
+    env = {**os.environ, "DATABASE_URL": db_url, "CREDTRACK_INSTANCE_PATH": str(tmp_path / "instance"),
+           "CREDTRACK_QUEUE_FILE": str(tmp_path / "queue.db"), "CREDTRACK_IMPORT_JOBS_DIR": str(tmp_path / "jobs"),
+           "CREDTRACK_LANGUAGE": "en", "SECRET_KEY": "test-secret"}
+    env.pop("CREDTRACK_REDIS_URL", None)
+    yield env
+    configure(app, QUEUE_IMMEDIATE=True)
+    tasks.configure(app)
+
+
+def test_a_worker_killed_mid_import_leaves_the_database_unchanged_and_the_task_failed(
+        app, engine, client, auth, real_queue):
+    auth.login("supervisor")
+    before = _count(engine)
+    rows = [row(f"K{i:06d}", phone=f"138{i:08d}") for i in range(30000)]
+    with app.app_context():  # as the upload page does (a test client leaks a large upload's spool file)
+        job = task_imports.submit(filename="killed.csv", stream=io.BytesIO(manifest_bytes(rows)), batch="killed",
+                                  skip_invalid=False, update=False, user_id=None, lang="en")
+    page = client.get(f"/imports/jobs/{job}").get_data(as_text=True)
+    assert 'id="job-queued"' in page  # no worker yet: queued, not running
+
+    worker = _worker(real_queue)
+    try:
+        # the page's progress, fed by the task, moves while the worker runs it
+        seen = _wait(lambda: (s := client.get(f"/imports/jobs/{job}.json").get_json())["state"] == "running"
+                     and s["done"] > 0 and s, 120, "progress")
+        assert seen["total"] >= 2 * 30000
+        _wait(lambda: _writing(engine) and _count(engine) > before, 120, "the write phase")
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        _stop(worker)
+    assert _count(engine) > before  # rows of the killed run are in the database …
+    state = client.get(f"/imports/jobs/{job}.json").get_json()
+    assert state["state"] == "failed"  # … and the task is not shown running
+    page = client.get(f"/imports/jobs/{job}").get_data(as_text=True)
+    assert 'id="job-retry"' in page
+
+    worker = _worker(real_queue)  # a new worker undoes what the killed one left, as it starts
+    try:
+        _wait(lambda: not _writing(engine) and _count(engine) == before, 120, "the undo")
+        assert records.get(job)["state"] == "failed"
+        resp = client.post(f"/imports/jobs/{job}/retry", data={"csrf_token": auth.csrf})
+        assert resp.status_code == 302
+        done = _wait(lambda: (s := records.get(job))["state"] in ("done", "failed") and s, 180, "the retry")
+    finally:
+        _stop(worker)
+    assert done["state"] == "done" and done["result"]["new"] == 30000, done
+    assert _count(engine) == before + 30000
