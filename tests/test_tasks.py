@@ -167,3 +167,36 @@ def test_a_worker_killed_mid_import_leaves_the_database_unchanged_and_the_task_f
         _stop(worker)
     assert done["state"] == "done" and done["result"]["new"] == 30000, done
     assert _count(engine) == before + 30000
+
+
+def test_an_export_is_prepared_on_the_queue_and_downloaded_by_its_requester(app, engine, tmp_path, client, auth):
+    from openpyxl import load_workbook
+
+    from .test_import_pages import upload
+
+    configure(app, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    upload(client, auth, [row("X1"), row("X2"), row("X3")])
+    client.post("/logout", data={"csrf_token": auth.csrf})
+    auth.login("organizer")
+    resp = client.post("/exports/jobs", data={"csrf_token": auth.csrf, "format": "xlsx", "personal": "1"})
+    assert resp.status_code == 302
+    page_url = resp.headers["Location"]
+    job = page_url.rsplit("/", 1)[1]
+    assert client.get(f"/exports/jobs/{job}.json").get_json() == {"state": "done", "done": 3, "total": 3}
+    page = client.get(page_url).get_data(as_text=True)
+    assert f"/exports/jobs/{job}/file" in page
+    with client.get(f"/exports/jobs/{job}/file") as f:
+        assert f.status_code == 200
+        out = tmp_path / "x.xlsx"
+        out.write_bytes(f.data)
+    ws = load_workbook(out, read_only=True).active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == ["X1", "X2", "X3"]
+    assert job in client.get("/exports/").get_data(as_text=True)  # listed among the requester's exports
+    client.post("/logout", data={"csrf_token": auth.csrf})
+    auth.login("admin")
+    assert client.get(f"/exports/jobs/{job}/file").status_code == 404  # someone else's export
+    client.post("/logout", data={"csrf_token": auth.csrf})
+    auth.login("supervisor", username="sup2")
+    resp = client.post("/exports/jobs", data={"csrf_token": auth.csrf, "format": "csv", "personal": "1"})
+    assert resp.status_code == 403  # personal data: not for a supervisor

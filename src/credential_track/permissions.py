@@ -115,7 +115,7 @@ PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
     PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
                      "api.post_reveal"),
     PiiPath.audit: ("audit.index", "api.audit_events"),
-    PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects"),
+    PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects", "imports.export_job_file"),
     PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),
     PiiPath.label: ("print.label", "print.labels", "print.bag_manifest"),
 }

@@ -54,7 +54,9 @@ def worker_command(threads: int | None, no_scheduler: bool):
                  where=where, threads=threads or cfg.worker_threads,
                  scheduler=_("off") if no_scheduler else _("on"), undone=undone, lost=lost), err=True)
     consumer = huey.create_consumer(workers=threads or cfg.worker_threads, worker_type="thread",
-                                    periodic=not no_scheduler, check_worker_health=True)
+                                    periodic=not no_scheduler, check_worker_health=True,
+                                    # an idle queue is polled at most a second apart: an upload starts at once
+                                    max_delay=1.0)
     consumer.run()
 
 

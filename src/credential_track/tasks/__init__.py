@@ -16,7 +16,7 @@ result or the reason it failed) that pages and `credtrack tasks` read.
 """
 from __future__ import annotations
 
-from . import imports, periodic  # noqa: F401 — registers the tasks with the queue
+from . import exports, imports, periodic  # noqa: F401 — registers the tasks with the queue
 from .queue import configure, huey
 
 __all__ = ["configure", "huey"]

@@ -67,10 +67,15 @@ def can_retry(job: dict) -> bool:
 
 
 def retry(job_id: str) -> None:
-    """Queue a failed import again (its earlier run, if it wrote anything, is
-    undone before the new one writes)."""
+    """Queue a failed task again: an import (its earlier run, if it wrote
+    anything, is undone before the new one writes) or an export."""
     job = records.get(job_id)
+    if job is not None and job["kind"] == "export" and job["state"] == "failed":
+        from . import exports
+
+        exports.retry(job_id)
+        return
     if job is None or not can_retry(job):
-        raise ServiceError(_("Only a failed import whose file is still kept can be retried."), field="job")
+        raise ServiceError(_("Only a failed task can be retried (an import only while its file is kept)."), field="job")
     records.requeue(job_id)
     import_manifest_task(job_id)

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Iterator
 
 from .queue import huey
@@ -53,7 +54,7 @@ def new(kind: str, *, title: str, user_id: int | None = None, params: dict | Non
 
 
 def save(job: dict) -> None:
-    huey.put(_key(job["id"]), job)
+    huey.put(_key(job["id"]), {k: v for k, v in job.items() if k not in ("created_at", "finished_at")})
 
 
 def _raw(job_id: str) -> dict | None:
@@ -78,7 +79,12 @@ def _alive(job: dict, now: float) -> bool:
 def _as_seen(job: dict, now: float | None = None) -> dict:
     if job.get("state") == "running" and not _alive(job, time.time() if now is None else now):
         job = {**job, "state": "failed", "error_key": WORKER_LOST, "error": WORKER_LOST}
-    return job
+    return {**job, "created_at": at(job.get("created")), "finished_at": at(job.get("finished"))}
+
+
+def at(ts: float | None) -> datetime | None:
+    """A record's time (epoch seconds) as an aware UTC datetime, for clock.py to show."""
+    return datetime.fromtimestamp(ts, timezone.utc) if ts else None
 
 
 def get(job_id: str) -> dict | None:

@@ -20,6 +20,7 @@ from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
 from ..services import disclosure, exports, handover, import_jobs
 from ..services.errors import Forbidden, ServiceError
+from ..tasks import exports as task_exports
 from ..tasks import imports as task_imports
 from ..tasks import records
 
@@ -127,10 +128,14 @@ def job_rejects(job: str):
 
 
 def _filters() -> exports.StatusFilter:
-    statuses = [s for s in request.args.getlist("status") if s in Status.__members__]
+    return _filters_from(request.args)
+
+
+def _filters_from(values) -> exports.StatusFilter:
+    statuses = [s for s in values.getlist("status") if s in Status.__members__]
     return exports.StatusFilter(
-        statuses=statuses, routes=[r for r in request.args.getlist("route") if r],
-        types=[t for t in request.args.getlist("type") if t], batch=request.args.get("batch") or None)
+        statuses=statuses, routes=[r for r in values.getlist("route") if r],
+        types=[t for t in values.getlist("type") if t], batch=values.get("batch") or None)
 
 
 def _authorise(**kw) -> None:
@@ -144,8 +149,9 @@ def _authorise(**kw) -> None:
 @bp.get("/exports/")
 @page_require("export")
 def export_page():
+    mine = [j for j in records.all_jobs(task_exports.KIND) if j.get("user_id") == current_user.id][:10]
     return render_template("imports/export.html", statuses=list(Status),
-                           batches=handover.list_batches(get_db(), limit=50))
+                           batches=handover.list_batches(get_db(), limit=50), jobs=mine)
 
 
 @bp.get("/exports/status")
@@ -167,6 +173,71 @@ def export_status():
     return Response(stream_with_context(exports.csv_chunks(engine, filters, personal=personal)),
                     mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="credential-status.csv"'})
+
+
+@bp.post("/exports/jobs")
+@page_require("export")
+def export_job_start():
+    """Queue a status export (any size, CSV or XLSX): authorised and recorded
+    now, written by a worker, downloaded from its page."""
+    filters = _filters_from(request.form)
+    personal = bool(request.form.get("personal"))
+    fmt = request.form.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        abort(400)
+    engine = get_engine()
+    rows = exports.count(engine, filters)
+    _authorise(kind="status", personal_data=personal, fmt=fmt, rows=rows, filters=filters.as_dict())
+    job = task_exports.submit(filters=filters, fmt=fmt, personal=personal, rows=rows, user_id=current_user.id,
+                              lang=current_lang())
+    return redirect(url_for("imports.export_job_page", job=job))
+
+
+def _export_job_or_404(job: str) -> dict:
+    state = records.get(job) if len(job) == 32 else None
+    # an export is its requester's (it may hold personal data they were allowed)
+    if state is None or state.get("kind") != task_exports.KIND or state.get("user_id") != current_user.id:
+        abort(404)
+    return state
+
+
+@bp.get("/exports/jobs/<job>")
+@page_require("export")
+def export_job_page(job: str):
+    state = dict(_export_job_or_404(job))
+    if state["state"] == "failed":
+        state["error"] = task_error_text(state)
+    return render_template("imports/export_job.html", job=job, state=state)
+
+
+@bp.get("/exports/jobs/<job>.json")
+@page_require("export")
+def export_job_json(job: str):
+    state = _export_job_or_404(job)
+    return jsonify({k: state.get(k) for k in ("state", "done", "total")})
+
+
+@bp.post("/exports/jobs/<job>/retry")
+@page_require("export")
+def export_job_retry(job: str):
+    if _export_job_or_404(job)["state"] == "failed":
+        task_exports.retry(job)
+    return redirect(url_for("imports.export_job_page", job=job))
+
+
+@bp.get("/exports/jobs/<job>/file")
+@page_require("export")
+def export_job_file(job: str):
+    state = _export_job_or_404(job)
+    if state["state"] != "done":
+        abort(404)
+    # personal data only while the role still sees it in full (the request was recorded when queued)
+    if state["params"]["personal"] and personal_data_access(current_user.role, PiiPath.export) != PiiAccess.full:
+        abort(403)
+    path = task_exports.export_file(state)
+    if not path.exists():
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=path.name)
 
 
 @bp.app_context_processor
