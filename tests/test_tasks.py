@@ -200,3 +200,19 @@ def test_an_export_is_prepared_on_the_queue_and_downloaded_by_its_requester(app,
     auth.login("supervisor", username="sup2")
     resp = client.post("/exports/jobs", data={"csrf_token": auth.csrf, "format": "csv", "personal": "1"})
     assert resp.status_code == 403  # personal data: not for a supervisor
+
+
+def test_the_morning_report_is_kept_and_offered_on_the_dashboard(app, tmp_path, client, auth):
+    configure(app, REPORT_DIR=str(tmp_path / "reports"))
+    periodic.daily_report()
+    with app.app_context():
+        from credential_track import clock
+
+        day = clock.yesterday()
+        pdf, _xlsx = periodic.report_files(app, day)
+    pdf.write_bytes(pdf.read_bytes() + b"%kept")  # mark the kept file: the download must be it
+    auth.login("organizer")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert 'id="kept-reports"' in page and f"date={day.isoformat()}" in page
+    with client.get(f"/dashboard/report.pdf?date={day.isoformat()}") as resp:
+        assert resp.status_code == 200 and resp.data.endswith(b"%kept")
