@@ -1,0 +1,81 @@
+"""For the technical-support desks and the machines that watch the system:
+`/healthz` (the process answers), `/readyz` (the database and the queue
+answer), `/metrics` (Prometheus; to the addresses METRICS_ALLOWED_IPS names
+or with the METRICS_TOKEN bearer token) and the tech-support page."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import settings
+from ..security import page_require
+from ..services import operations
+from ..tasks import imports as task_imports
+from ..tasks import periodic, records
+from ..tasks.queue import huey, queue_file, reachable
+from ..unit_of_work import get_engine
+from .imports import task_error_text
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = {"database": operations.database_reachable(get_engine()), "queue": reachable()}
+    body = {name: "ok" if ok else "unreachable" for name, ok in checks.items()}
+    return jsonify(body), 200 if all(checks.values()) else 503
+
+
+def _metrics_allowed() -> bool:
+    cfg = settings.current()
+    header = request.headers.get("Authorization", "")
+    if cfg.metrics_token and header.startswith("Bearer "):
+        return hmac.compare_digest(header[7:].strip().encode(), cfg.metrics_token.encode())
+    allowed = {a.strip() for a in cfg.metrics_allowed_ips.split(",") if a.strip()}
+    return request.remote_addr in allowed
+
+
+@bp.get("/metrics")
+def metrics():
+    if not _metrics_allowed():
+        abort(403)
+    from .. import metrics as m  # see metrics.py: imported after the server's workers have started
+
+    return Response(m.exposition(), mimetype="text/plain; version=0.0.4")
+
+
+@bp.get("/support/")
+@page_require("support")
+def support():
+    cfg = settings.current()
+    jobs = records.all_jobs()
+    for job in jobs:
+        job["reason"] = task_error_text(job) if job["state"] == "failed" else ""
+        job["retry"] = job["state"] == "failed" and (job["kind"] == "export" or task_imports.can_retry(job))
+    runs = records.last_runs()
+    for run in runs.values():
+        run["at_dt"] = records.at(run["at"])
+    engine = get_engine()
+    return render_template(
+        "ops/support.html", jobs=jobs[:100], pending=huey.pending_count(), runs=runs,
+        periodic_names=list(periodic.PERIODIC), db_bytes=operations.database_bytes(engine),
+        db_kind=engine.dialect.name, backup=operations.last_backup(),
+        queue_where=(_("Redis") if cfg.redis_url else _("SQLite file %(path)s", path=queue_file(current_app))),
+        ready={"database": operations.database_reachable(engine), "queue": reachable()})
+
+
+@bp.post("/support/tasks/<job>/retry")
+@page_require("support")
+def support_retry(job: str):
+    if records.get(job) is None:
+        abort(404)
+    task_imports.retry(job)  # a refusal is flashed by the unit of work
+    flash(_("The task is queued again."), "ok")
+    return redirect(url_for("ops.support"))
