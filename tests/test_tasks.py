@@ -216,3 +216,71 @@ def test_the_morning_report_is_kept_and_offered_on_the_dashboard(app, tmp_path, 
     assert 'id="kept-reports"' in page and f"date={day.isoformat()}" in page
     with client.get(f"/dashboard/report.pdf?date={day.isoformat()}") as resp:
         assert resp.status_code == 200 and resp.data.endswith(b"%kept")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # a zombie of a process we did not start is reaped by init; read its state
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_serve_runs_a_worker_on_the_embedded_queue_and_stops_it(app, engine, tmp_path, db_url):
+    import urllib.request
+
+    instance = tmp_path / "instance"
+    env = {**os.environ, "DATABASE_URL": db_url, "CREDTRACK_INSTANCE_PATH": str(instance), "SECRET_KEY": "t",
+           "CREDTRACK_LANGUAGE": "en"}
+    for name in ("CREDTRACK_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "CREDTRACK_QUEUE_FILE",
+                 "CREDTRACK_IMPORT_JOBS_DIR"):
+        env.pop(name, None)
+    port = _free_port()
+    serve = subprocess.Popen([sys.executable, "-m", "credential_track", "serve", "--port", str(port),
+                              "--workers", "1", "--threads", "2"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    configure(app, QUEUE_IMMEDIATE=False, QUEUE_FILE=str(instance / "queue.db"),
+              IMPORT_JOBS_DIR=str(instance / "imports"))
+    tasks.configure(app)
+    try:
+        def up():
+            try:
+                return urllib.request.urlopen(base + "/readyz", timeout=2).status == 200
+            except OSError:
+                return False
+
+        _wait(up, 60, "the server")
+        children = _children(serve.pid)
+        assert len(children) >= 2  # gunicorn's master and the queue's worker
+        with app.app_context():
+            job = task_imports.submit(filename="served.csv", stream=io.BytesIO(manifest_bytes([row("SV1")])),
+                                      batch="served", skip_invalid=False, update=False, user_id=None, lang="en")
+        done = _wait(lambda: (s := records.get(job))["state"] in ("done", "failed") and s, 60, "the import")
+        assert done["state"] == "done" and done["result"]["new"] == 1
+        body = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+        # counted in the worker process, answered by a gunicorn worker: one machine's processes summed
+        assert 'credtrack_imports_total{outcome="committed"} 1.0' in body
+    finally:
+        serve.terminate()
+        serve.wait(30)
+        configure(app, QUEUE_IMMEDIATE=True)
+        tasks.configure(app)
+    _wait(lambda: all(_gone(p) for p in children), 15, "the server's children to stop")

@@ -105,6 +105,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, debug: bool)
     from .worker import start_child_worker, stop_child_worker
 
     cfg = settings.current()
+    _metrics_across_processes()
     # the embedded setup: one consumer next to the web processes, so that
     # uploads, the schedule and the outreach queue work without anything else;
     # with Redis, workers run on their own (`credtrack worker`)
@@ -124,6 +125,23 @@ def serve_command(host: str, port: int, workers: int, threads: int, debug: bool)
     finally:
         if child is not None:
             stop_child_worker(child)
+
+
+def _metrics_across_processes() -> None:
+    """/metrics sums the counters of every gunicorn worker and of the queue's
+    worker on this machine (prometheus_client's multiprocess mode): set
+    before any of them imports prometheus_client (metrics.py), emptied at
+    each start."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = Path(current_app.instance_path) / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> dict:
