@@ -99,11 +99,7 @@ def describe(job: dict) -> str:
     return line
 
 
-def error_reason(job: dict) -> str:
-    if job.get("error_key") == records.WORKER_LOST:
-        return _("the worker running it stopped (it was killed or its machine went down); nothing it wrote "
-                 "is kept")
-    return job.get("error") or ""
+error_reason = records.failure_text
 
 
 @tasks_group.command("list")

@@ -105,6 +105,16 @@ def all_jobs(kind: str | None = None) -> list[dict]:
     return sorted(out, key=lambda j: j.get("created") or 0, reverse=True)
 
 
+def failure_text(job: dict) -> str:
+    """Why a task failed, in the reader's language."""
+    from flask_babel import gettext as _
+
+    if job.get("error_key") == WORKER_LOST:
+        return _("the worker running it stopped (killed, or its machine went down); an interrupted import is "
+                 "undone when a worker starts again")
+    return job.get("error") or ""
+
+
 def mark_lost() -> int:
     """Write `failed` into the records of tasks whose worker is gone (the
     worker does this at start); returns how many."""

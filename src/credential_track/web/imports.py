@@ -105,12 +105,7 @@ def job_json(job: str):
     return jsonify({k: state.get(k) for k in ("state", "done", "total", "error")})
 
 
-def task_error_text(job: dict) -> str:
-    """Why a task failed, in the reader's language."""
-    if job.get("error_key") == records.WORKER_LOST:
-        return _("the worker running it stopped (it was killed or its machine went down); nothing it wrote "
-                 "is kept")
-    return job.get("error") or ""
+task_error_text = records.failure_text
 
 
 @bp.get("/imports/jobs/<job>/rejects.csv")

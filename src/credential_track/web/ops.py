@@ -67,7 +67,7 @@ def support():
         "ops/support.html", jobs=jobs[:100], pending=huey.pending_count(), runs=runs,
         periodic_names=list(periodic.PERIODIC), db_bytes=operations.database_bytes(engine),
         db_kind=engine.dialect.name, backup=operations.last_backup(),
-        queue_where=(_("Redis") if cfg.redis_url else _("SQLite file %(path)s", path=queue_file(current_app))),
+        queue_redis=bool(cfg.redis_url), queue_path=str(queue_file(current_app)),
         ready={"database": operations.database_reachable(engine), "queue": reachable()})
 
 
