@@ -112,6 +112,10 @@ def failure_text(job: dict) -> str:
     if job.get("error_key") == WORKER_LOST:
         return _("the worker running it stopped (killed, or its machine went down); an interrupted import is "
                  "undone when a worker starts again")
+    if job.get("error_key"):
+        from ..vocabulary import problem_text
+
+        return problem_text(job["error_key"], job.get("error_params") or {}, default=job.get("error") or "")
     return job.get("error") or ""
 
 
