@@ -68,7 +68,7 @@ def two_apps(redis_url, db_url, tmp_path):
             procs.append(proc)
             bases.append(base)
         for base in bases:
-            _wait(lambda: _up(base), 60, base)
+            _wait(lambda base=base: _up(base), 60, base)
         return bases
 
     yield start

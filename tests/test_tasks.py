@@ -10,11 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from credential_track import tasks
@@ -28,7 +27,7 @@ from .test_import_pages import manifest_bytes
 
 
 def _utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_periodic_tasks_are_scheduled_as_configured(app):
@@ -284,3 +283,16 @@ def test_serve_runs_a_worker_on_the_embedded_queue_and_stops_it(app, engine, tmp
         configure(app, QUEUE_IMMEDIATE=True)
         tasks.configure(app)
     _wait(lambda: all(_gone(p) for p in children), 15, "the server's children to stop")
+
+
+def test_tasks_cli_lists_records_and_shows_why_one_failed(app, runner):
+    job = records.new("import", title="m.csv", params={"name": "m.csv"})
+    records.save({**job, "state": "running", "owner": "gone-host:1", "heartbeat": 1.0})
+    periodic.dashboard_refresh()
+    out = runner.invoke(args=["tasks", "list"]).output
+    assert job["id"] in out and "failed" in out and "the worker running it stopped" in out
+    assert "dashboard summary refresh" in out
+    shown = runner.invoke(args=["tasks", "show", job["id"]])
+    assert shown.exit_code == 1 and "manifest import" in shown.output
+    listed = json.loads(runner.invoke(args=["tasks", "list", "--json"]).output)
+    assert {t["id"]: t["state"] for t in listed["tasks"]}[job["id"]] == "failed"

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC
 
 import click
 from flask import current_app
@@ -84,9 +85,9 @@ def tasks_group():
 def _when(ts: float | None) -> str:
     if not ts:
         return "—"
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return clock.format_datetime(datetime.fromtimestamp(ts, timezone.utc), seconds=True)
+    return clock.format_datetime(datetime.fromtimestamp(ts, UTC), seconds=True)
 
 
 def describe(job: dict) -> str:
@@ -116,8 +117,9 @@ def tasks_list(as_json: bool):
     for job in jobs:
         click.echo(describe(job))
     for name, run in sorted(records.last_runs().items()):
-        click.echo(_("periodic %(name)s: last run %(at)s, %(result)s in %(seconds)s s", name=label("periodic_task", name),
-                     at=_when(run["at"]), result=_("ok") if run["ok"] else run.get("error") or _("failed"),
+        click.echo(_("periodic %(name)s: last run %(at)s, %(result)s in %(seconds)s s",
+                     name=label("periodic_task", name), at=_when(run["at"]),
+                     result=_("ok") if run["ok"] else run.get("error") or _("failed"),
                      seconds=f"{run['seconds']:.2f}"))
 
 

@@ -14,7 +14,7 @@ Huey passes the schedule check a naive UTC time (utc=True)."""
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from huey.exceptions import TaskLockedException
@@ -29,7 +29,7 @@ SCHEDULE: dict[str, str] = {}
 
 
 def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def every_minute(dt: datetime) -> bool:
@@ -174,5 +174,5 @@ PERIODIC = {"outreach_sweep": outreach_sweep, "notify_send": notify_send, "dashb
 
 def due_at(dt: datetime) -> list[str]:
     """The periodic tasks the scheduler starts at `dt` (a UTC time)."""
-    naive = _utc(dt).astimezone(timezone.utc).replace(tzinfo=None)
+    naive = _utc(dt).astimezone(UTC).replace(tzinfo=None)
     return [name for name, task in PERIODIC.items() if task.task_class().validate_datetime(naive)]

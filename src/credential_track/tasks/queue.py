@@ -1,9 +1,9 @@
 """The one Huey instance and how an app points it at its store."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from huey import Huey
 from huey.storage import RedisStorage, SqliteStorage

@@ -19,9 +19,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import UTC, datetime
 
 from .queue import huey
 
@@ -54,7 +54,8 @@ def new(kind: str, *, title: str, user_id: int | None = None, params: dict | Non
 
 
 def save(job: dict) -> None:
-    huey.put(_key(job["id"]), {k: v for k, v in job.items() if k not in ("created_at", "finished_at")})
+    snapshot = dict(job)  # one C-level copy: the heartbeat thread saves while the task updates the record
+    huey.put(_key(job["id"]), {k: v for k, v in snapshot.items() if k not in ("created_at", "finished_at")})
 
 
 def _raw(job_id: str) -> dict | None:
@@ -84,7 +85,7 @@ def _as_seen(job: dict, now: float | None = None) -> dict:
 
 def at(ts: float | None) -> datetime | None:
     """A record's time (epoch seconds) as an aware UTC datetime, for clock.py to show."""
-    return datetime.fromtimestamp(ts, timezone.utc) if ts else None
+    return datetime.fromtimestamp(ts, UTC) if ts else None
 
 
 def get(job_id: str) -> dict | None:
@@ -175,7 +176,10 @@ def running(job_id: str) -> Iterator[Progress]:
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_SECONDS):
-            progress.flush()
+            try:
+                progress.flush()
+            except Exception:  # noqa: BLE001 — the store is away for a moment: beat again next time
+                pass
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
     thread.start()

@@ -4,12 +4,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
                    send_file, stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import settings
 from ..domain.manifest import HEADERS
 from ..i18n import current_lang
 from ..unit_of_work import get_db, get_engine
