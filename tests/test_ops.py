@@ -90,3 +90,43 @@ def test_support_page_shows_failed_tasks_with_their_reason_and_the_last_backup(a
     client.post("/logout", data={"csrf_token": auth.csrf})
     auth.login("operator")
     assert client.get("/support/").status_code == 403
+
+
+def test_every_answer_carries_a_request_id_and_the_access_log_is_json_lines_with_it():
+    import io
+    import json
+    import logging
+    from datetime import timedelta
+
+    from gunicorn.config import Config
+
+    from credential_track import create_app
+    from credential_track.access_log import PrivateAccessLogger
+    from credential_track.cli.commands import gunicorn_settings
+
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "t", "QUEUE_IMMEDIATE": True})
+    client = app.test_client()
+    rid = client.get("/healthz").headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid) and client.get("/healthz").headers["X-Request-ID"] != rid
+    assert client.get("/healthz", headers={"X-Request-ID": "lb-7f3a-0001"}).headers["X-Request-ID"] == "lb-7f3a-0001"
+    assert client.get("/healthz", headers={"X-Request-ID": 'x" y'}).headers["X-Request-ID"] != 'x" y'
+    app.extensions["credtrack_engine"].dispose()
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", gunicorn_settings(host="h", port=1, workers=1, threads=1)["access_log_format"])
+    logger = PrivateAccessLogger(cfg)
+    stream = io.StringIO()
+    logger.access_log.handlers = [logging.StreamHandler(stream)]
+
+    class Resp:
+        status, sent = "200 OK", 10
+        headers = [("X-Request-ID", "lb-7f3a-0001")]
+
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": '/desk/?q=13812345678&x="', "PATH_INFO": "/desk/",
+               "QUERY_STRING": "q=13812345678", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.1",
+               "HTTP_USER_AGENT": 'scanner "v2"'}
+    logger.access(Resp(), [], environ, timedelta(seconds=0.01))
+    line = json.loads(stream.getvalue())
+    assert line["request_id"] == "lb-7f3a-0001" and line["request"] == "GET /desk/?- HTTP/1.1"
+    assert line["status"] == "200" and line["user_agent"] == 'scanner "v2"'

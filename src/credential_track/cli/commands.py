@@ -144,13 +144,17 @@ def _metrics_across_processes() -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
+from ..access_log import JSON_FORMAT  # noqa: E402 — beside the settings that use it
+
+
 def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> dict:
     """The server settings of `credtrack serve` (bench/baseline_app.py serves
     its bare endpoint with the same ones, so the two compare fairly)."""
     return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
             "accesslog": "-", "timeout": 120,
             # query strings (searches by phone or name) never reach the access log
-            "logger_class": "credential_track.access_log.PrivateAccessLogger"}
+            "logger_class": "credential_track.access_log.PrivateAccessLogger",
+            "access_log_format": JSON_FORMAT}
 
 
 def run_gunicorn(app_factory, options: dict) -> None:

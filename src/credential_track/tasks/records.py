@@ -106,8 +106,9 @@ def all_jobs(kind: str | None = None) -> list[dict]:
     return sorted(out, key=lambda j: j.get("created") or 0, reverse=True)
 
 
-def failure_text(job: dict) -> str:
-    """Why a task failed, in the reader's language."""
+def failure_text(job: dict, html: bool = False) -> str:
+    """Why a task failed, in the reader's language (with `html`, as markup
+    that keeps column names and a file's own words apart: vocabulary.problem_text)."""
     from flask_babel import gettext as _
 
     if job.get("error_key") == WORKER_LOST:
@@ -116,7 +117,8 @@ def failure_text(job: dict) -> str:
     if job.get("error_key"):
         from ..vocabulary import problem_text
 
-        return problem_text(job["error_key"], job.get("error_params") or {}, default=job.get("error") or "")
+        return problem_text(job["error_key"], job.get("error_params") or {}, default=job.get("error") or "",
+                            html=html)
     return job.get("error") or ""
 
 

@@ -200,7 +200,7 @@ def _export_job_or_404(job: str) -> dict:
 def export_job_page(job: str):
     state = dict(_export_job_or_404(job))
     if state["state"] == "failed":
-        state["error"] = task_error_text(state)
+        state["error"] = records.failure_text(state, html=True)
     return render_template("imports/export_job.html", job=job, state=state)
 
 

@@ -5,8 +5,11 @@ or with the METRICS_TOKEN bearer token) and the tech-support page."""
 from __future__ import annotations
 
 import hmac
+import re
+import uuid
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 
 from .. import settings
@@ -16,9 +19,23 @@ from ..tasks import imports as task_imports
 from ..tasks import periodic, records
 from ..tasks.queue import huey, queue_file, reachable
 from ..unit_of_work import get_engine
-from .imports import task_error_text
 
 bp = Blueprint("ops", __name__)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@bp.before_app_request
+def _request_id() -> None:
+    """The id of this request: the proxy's X-Request-ID when it sends a sane
+    one, else a new one; answered in X-Request-ID and written in the access log."""
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+@bp.after_app_request
+def _answer_request_id(response):
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    return response
 
 
 @bp.get("/healthz")
@@ -57,7 +74,7 @@ def support():
     cfg = settings.current()
     jobs = records.all_jobs()
     for job in jobs:
-        job["reason"] = task_error_text(job) if job["state"] == "failed" else ""
+        job["reason"] = records.failure_text(job, html=True) if job["state"] == "failed" else ""
         job["retry"] = job["state"] == "failed" and (job["kind"] == "export" or task_imports.can_retry(job))
     runs = records.last_runs()
     for run in runs.values():
