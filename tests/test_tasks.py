@@ -38,6 +38,8 @@ def test_periodic_tasks_are_scheduled_as_configured(app):
         assert periodic.due_at(_utc(2026, 12, 1, 22, 3)) == ["notify_send", "dashboard_refresh", "import_recover"]
         assert "outreach_sweep" in periodic.due_at(_utc(2026, 12, 1, 22, 5))
         assert "daily_report" not in periodic.due_at(_utc(2026, 12, 1, 6, 0))
+        assert "cleanup" in periodic.due_at(_utc(2026, 12, 1, 6, 30))
+        assert "cleanup" not in periodic.due_at(_utc(2026, 12, 1, 6, 31))
     configure(app, OUTREACH_SWEEP_MINUTES=15, DAILY_REPORT_HOUR=7, TIMEZONE="Europe/Paris")
     with app.app_context():
         assert "outreach_sweep" not in periodic.due_at(_utc(2026, 12, 1, 10, 5))
@@ -296,3 +298,27 @@ def test_tasks_cli_lists_records_and_shows_why_one_failed(app, runner):
     assert shown.exit_code == 1 and "manifest import" in shown.output
     listed = json.loads(runner.invoke(args=["tasks", "list", "--json"]).output)
     assert {t["id"]: t["state"] for t in listed["tasks"]}[job["id"]] == "failed"
+
+
+def test_old_task_records_and_their_files_are_cleaned_up(app, tmp_path):
+    configure(app, IMPORT_JOBS_DIR=str(tmp_path), TASK_KEEP_DAYS=7)
+    now = time.time()
+    old = records.new("export", title="old.csv", params={"format": "csv"})
+    records.save({**old, "state": "done", "finished": now - 8 * 86400})
+    fresh = records.new("export", title="new.csv", params={"format": "csv"})
+    records.save({**fresh, "state": "done", "finished": now - 86400})
+    running = records.new("import", title="big.csv", params={})
+    records.save({**running, "created": now - 30 * 86400})  # queued long ago: not finished, kept
+    for job in (old, fresh):
+        (tmp_path / "exports" / job["id"]).mkdir(parents=True)
+    orphan = tmp_path / ("f" * 32)  # an upload folder no record names (personal data)
+    orphan.mkdir()
+    os.utime(orphan, (now - 8 * 86400, now - 8 * 86400))
+    for path in (tmp_path / "exports" / old["id"],):
+        os.utime(path, (now - 8 * 86400, now - 8 * 86400))
+    with app.app_context():
+        gone = periodic.run_cleanup(app, now)
+    assert gone == {"records": 1, "folders": 2}
+    assert records.get(old["id"]) is None and records.get(fresh["id"]) and records.get(running["id"])
+    assert not orphan.exists() and not (tmp_path / "exports" / old["id"]).exists()
+    assert (tmp_path / "exports" / fresh["id"]).exists()

@@ -101,6 +101,9 @@ class Settings:
     outreach_sweep_minutes: int = 5
     daily_report_hour: int = 6
     report_dir: str = ""
+    # finished task records, their export files and the uploads of failed
+    # imports (personal data) are removed after this many days
+    task_keep_days: int = 7
     # /metrics: answered to these addresses (comma-separated; the proxy's
     # client address when PROXY_HOPS is set) or to `Authorization: Bearer` this token
     metrics_allowed_ips: str = "127.0.0.1,::1"
@@ -122,7 +125,7 @@ class Settings:
             if status not in Status.__members__:
                 raise SettingError("OUTREACH_STUCK_HOURS", status, "a status of the chain")
         for name in ("default_weight_g", "idle_timeout_minutes", "login_max_failures", "reveal_minutes",
-                     "print_max_web_labels", "worker_threads", "outreach_sweep_minutes"):
+                     "print_max_web_labels", "worker_threads", "outreach_sweep_minutes", "task_keep_days"):
             if getattr(self, name) <= 0:
                 raise SettingError(name.upper(), getattr(self, name), "a positive number")
         if not 0 <= self.daily_report_hour <= 23:

@@ -337,6 +337,7 @@ PERIODIC_TASK: dict[str, Pair] = {
     "dashboard_refresh": ("刷新看板汇总", "dashboard summary refresh"),
     "import_recover": ("撤销中断的导入", "undo interrupted imports"),
     "daily_report": ("生成每日报告", "daily report"),
+    "cleanup": ("清理过期任务及其文件", "clean-up of old tasks and their files"),
 }
 
 INTERCEPT_KIND: dict[str, Pair] = {

@@ -7,6 +7,7 @@
 | dashboard summaries | every minute |
 | import recovery | every minute: undo a run left by a worker that is gone |
 | daily report | at DAILY_REPORT_HOUR local time (6), for the local day before, kept in REPORT_DIR |
+| clean-up | every hour at minute 30: records, export files and kept uploads older than TASK_KEEP_DAYS (7) go |
 
 Each periodic task holds a lock of its own name, so that with workers on
 several machines (Redis) a slow run is never overlapped by the next one.
@@ -95,6 +96,40 @@ def run_recover(app) -> list:
     return imports.recover(app.extensions["credtrack_engine"])
 
 
+def hourly(dt: datetime) -> bool:
+    return _utc(dt).minute == 30
+
+
+def run_cleanup(app, now: float | None = None) -> dict:
+    """Remove finished task records older than TASK_KEEP_DAYS with their
+    files (exports; the kept upload of a failed import: personal data), and
+    job folders no record names any more. Returns what went."""
+    import shutil
+
+    from .imports import jobs_root
+
+    now = time.time() if now is None else now
+    cutoff = now - settings().task_keep_days * 86400
+    root = jobs_root(app)
+    gone = {"records": 0, "folders": 0}
+    known = set()
+    for job in records.all_jobs():
+        if job["state"] in ("done", "failed") and (job.get("finished") or job.get("created") or 0) < cutoff:
+            records.forget(job["id"])
+            gone["records"] += 1
+        else:
+            known.add(job["id"])
+    for folder in (root, root / "exports"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_dir() and len(path.name) == 32 and path.name not in known \
+                    and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                gone["folders"] += 1
+    return gone
+
+
 def report_dir(app) -> Path:
     """Where the daily reports are kept (REPORT_DIR, else instance/reports)."""
     return Path(settings().report_dir or Path(app.instance_path) / "reports")
@@ -168,8 +203,13 @@ def daily_report():
     return _run("daily_report", lambda app: [str(p) for p in write_daily_report(app)])
 
 
+@huey.periodic_task(hourly, name="cleanup")
+def cleanup():
+    return _run("cleanup", run_cleanup)
+
+
 PERIODIC = {"outreach_sweep": outreach_sweep, "notify_send": notify_send, "dashboard_refresh": dashboard_refresh,
-            "import_recover": import_recover, "daily_report": daily_report}
+            "import_recover": import_recover, "daily_report": daily_report, "cleanup": cleanup}
 
 
 def due_at(dt: datetime) -> list[str]:

@@ -201,6 +201,10 @@ def running(job_id: str) -> Iterator[Progress]:
     save(job)
 
 
+def forget(job_id: str) -> None:
+    huey.delete(_key(job_id))
+
+
 def requeue(job_id: str) -> dict:
     """Set a failed record back to queued (the caller enqueues the task again)."""
     job = get(job_id)
