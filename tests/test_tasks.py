@@ -322,3 +322,38 @@ def test_old_task_records_and_their_files_are_cleaned_up(app, tmp_path):
     assert records.get(old["id"]) is None and records.get(fresh["id"]) and records.get(running["id"])
     assert not orphan.exists() and not (tmp_path / "exports" / old["id"]).exists()
     assert (tmp_path / "exports" / fresh["id"]).exists()
+
+
+def test_on_redis_a_worker_process_runs_what_the_app_queues(app, engine, tmp_path, db_url):
+    import uuid
+
+    import redis
+
+    from .test_redis_shared import REDIS_URL
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run requires one)")
+    name = f"credtrack-test-{uuid.uuid4().hex[:8]}"  # a queue of its own on a shared Redis
+    configure(app, QUEUE_IMMEDIATE=False, REDIS_URL=REDIS_URL, QUEUE_NAME=name,
+              IMPORT_JOBS_DIR=str(tmp_path / "jobs"))
+    tasks.configure(app)
+    env = {**os.environ, "DATABASE_URL": db_url, "CREDTRACK_INSTANCE_PATH": str(tmp_path / "worker"),
+           "CREDTRACK_REDIS_URL": REDIS_URL, "CREDTRACK_QUEUE_NAME": name,
+           "CREDTRACK_IMPORT_JOBS_DIR": str(tmp_path / "jobs"), "CREDTRACK_LANGUAGE": "en", "SECRET_KEY": "t"}
+    worker = _worker(env)
+    try:
+        with app.app_context():
+            job = task_imports.submit(filename="r.csv", stream=io.BytesIO(manifest_bytes([row("RD1"), row("RD2")])),
+                                      batch="redis", skip_invalid=False, update=False, user_id=None, lang="en")
+        done = _wait(lambda: (s := records.get(job))["state"] in ("done", "failed") and s, 60, "the import")
+        assert done["state"] == "done" and done["result"]["new"] == 2
+        assert done["owner"].endswith(f":{worker.pid}")  # run by the worker process, not here
+    finally:
+        _stop(worker)
+        from credential_track.tasks.queue import huey
+
+        huey.flush()  # the test's queue and records leave the shared Redis
+        configure(app, QUEUE_IMMEDIATE=True, REDIS_URL="", QUEUE_NAME="credtrack")
+        tasks.configure(app)

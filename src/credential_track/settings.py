@@ -91,6 +91,8 @@ class Settings:
     # rate limits and the cache invalidation on Redis for several machines
     redis_url: str = ""
     queue_file: str = ""
+    # the queue's name in its store: installations sharing one Redis need their own
+    queue_name: str = "credtrack"
     # run every task at once in the process that queues it (tests, scripts)
     queue_immediate: bool = False
     # consumer threads of one `credtrack worker`

@@ -40,6 +40,7 @@ def configure(app) -> Huey:
         path.parent.mkdir(parents=True, exist_ok=True)
         huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": str(path)}
         huey._immediate = False
+    huey.name = cfg.queue_name
     huey.storage = huey.create_storage()
     _APP[0] = app
     app.extensions["credtrack_queue"] = huey
