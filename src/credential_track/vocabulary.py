@@ -394,6 +394,7 @@ IMPORT_STATE: dict[str, Pair] = {
 
 FIELD: dict[str, Pair] = {
     "credential_no": ("证件号", "credential number"),
+    "job": ("任务", "task"),
     "credential_type": ("证件类型", "credential type"),
     "holder_name": ("持证人", "holder's name"),
     "organization": ("单位", "organization"),
