@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,6 +147,9 @@ def test_a_worker_killed_mid_import_leaves_the_database_unchanged_and_the_task_f
         seen = _wait(lambda: (s := client.get(f"/imports/jobs/{job}.json").get_json())["state"] == "running"
                      and s["done"] > 0 and s, 120, "progress")
         assert seen["total"] >= 2 * 30000
+        page = client.get(f"/imports/jobs/{job}").get_data(as_text=True)
+        bar = re.search(r'<progress id="job-progress" max="(\d+)" value="(\d+)"', page)
+        assert bar and int(bar.group(1)) >= 60000 and int(bar.group(2)) > 0  # the bar, fed by the task
         _wait(lambda: _writing(engine) and _count(engine) > before, 120, "the write phase")
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(10)
