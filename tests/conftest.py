@@ -88,6 +88,8 @@ def db_url(request, tmp_path) -> str:
 def app(db_url, tmp_path):
     app = create_app({
         "TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret",
+        # tasks run at once in the test process; tests of the real queue turn it off
+        "QUEUE_IMMEDIATE": True,
     })
     yield app
     # a streamed response a test did not read to the end still holds its

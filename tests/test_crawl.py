@@ -17,6 +17,7 @@ from sqlalchemy import DateTime, String, Text, select
 from sqlmodel import Session
 
 from credential_track import clock, vocabulary
+from credential_track.permissions import allowed
 from credential_track.db import write_session
 from credential_track.models import Credential, HandoverBatch, Ticket, metadata
 from credential_track.services import outreach, tickets
@@ -355,6 +356,11 @@ def crawl(app, engine, lang: str) -> dict[str, list[str]]:
         auth = Auth(client, engine).login(role, username=role)
         for path in _plain_pages(app) + _pages_with_ids(engine, by_status) + job_pages:
             visit(client, role, path)
+        if allowed(role, "export"):  # an export prepared on the queue: its page, then the list that names it
+            resp = client.post("/exports/jobs", data={"csrf_token": auth.csrf, "format": "xlsx"}, headers=header)
+            assert resp.status_code == 302, f"{role} POST /exports/jobs: {resp.status_code}"
+            visit(client, role, resp.headers["Location"])
+            visit(client, role, "/exports/")
         if role in ("admin", "supervisor", "operator"):
             for station in STATIONS:
                 for path, _st in _station_pages(client, auth, station):

@@ -534,9 +534,10 @@ def test_the_database_its_wal_and_shm_and_a_backup_are_created_0600(tmp_path):
         os.umask(old)
 
 
-def test_uploads_rejects_and_job_states_are_0600(app, engine, tmp_path, monkeypatch):
+def test_uploads_and_rejects_are_0600(app, engine, tmp_path, monkeypatch):
     from credential_track.domain.manifest import ManifestError
     from credential_track.services import import_jobs
+    from credential_track.tasks import imports as task_imports
 
     seen = {}
 
@@ -548,14 +549,16 @@ def test_uploads_rejects_and_job_states_are_0600(app, engine, tmp_path, monkeypa
     monkeypatch.setattr(import_jobs, "import_manifest", fake_import)
     old = os.umask(0o022)
     try:
-        job = import_jobs.start_import(engine, tmp_path / "jobs", filename="m.csv", stream=io.BytesIO(b"x,y\n"),
-                                       batch=None, skip_invalid=False, update=False, user_id=None, wait=True)
+        configure(app, IMPORT_JOBS_DIR=str(tmp_path / "jobs"))
+        with app.app_context():
+            job = task_imports.submit(filename="m.csv", stream=io.BytesIO(b"x,y\n"), batch=None, skip_invalid=False,
+                                      update=False, user_id=None, lang=None)
     finally:
         os.umask(old)
     assert seen == {"upload": 0o600, "rejects": 0o600}
     folder = tmp_path / "jobs" / job
     assert _mode(tmp_path / "jobs") == 0o700 and _mode(folder) == 0o700
-    assert _mode(folder / "state.json") == 0o600 and _mode(folder / "rejects.csv") == 0o600
+    assert _mode(folder / "rejects.csv") == 0o600
     assert not (folder / "m.csv").exists()  # the upload is removed once imported (or refused)
 
 

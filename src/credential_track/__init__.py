@@ -55,6 +55,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_web(app)
     unit_of_work.wrap_views(app)
 
+    from . import tasks
+
+    tasks.configure(app)
+
     from .cli import register_commands
 
     register_commands(app)

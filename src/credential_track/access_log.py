@@ -9,9 +9,16 @@ personal data" would miss the next one).
 """
 from __future__ import annotations
 
+import json
+
 from gunicorn.glogging import Logger
 
 OMITTED = "?-"
+# one JSON object per request (`credtrack serve`), with the request id the
+# app answers in X-Request-ID (web/ops.py): the line a support desk finds
+# from the id a user or the proxy reports
+JSON_FORMAT = ('{"time": "%(t)s", "request_id": "%({x-request-id}o)s", "remote": "%(h)s", "request": "%(r)s", '
+               '"status": "%(s)s", "bytes": "%(B)s", "ms": "%(M)s", "user_agent": "%(a)s"}')
 # atoms (gunicorn's names) whose value may be a URL with a query string
 _URL_ATOMS = ("f", "{referer}i", "{location}o", "{http_referer}e", "{raw_uri}e", "{request_uri}e")
 _QUERY_ATOMS = ("q", "{query_string}e")
@@ -37,4 +44,9 @@ class PrivateAccessLogger(Logger):
         for key in _URL_ATOMS:
             if key in atoms:
                 atoms[key] = without_query(atoms[key])
+        if self.cfg.access_log_format.startswith("{"):
+            # JSON lines: every value escaped as in a JSON string (the quotes
+            # are left to gunicorn's SafeAtoms, which escapes them itself)
+            atoms = {k: json.dumps(v)[1:-1].replace('\\"', '"') if isinstance(v, str) else v
+                     for k, v in atoms.items()}
         return atoms

@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"supervisor", "admin"}),
     # the audit log: every event, searchable and exportable
     "audit": frozenset({"supervisor", "admin"}),
+    # the technical-support view: tasks on the queue, retries, database size, last backup
+    "support": frozenset({"supervisor", "admin"}),
 }
 
 # Endpoints anyone may open without logging in (the permission-table test
@@ -53,7 +55,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.logout_everywhere", "auth.set_language", "static",
                               "track.form", "track.answer",
                               # the API's published contract (OpenAPI document and its reference page)
-                              "api.openapi_json", "api.reference"})
+                              "api.openapi_json", "api.reference",
+                              # for load balancers and monitoring; /metrics checks its own allow list or token
+                              "ops.healthz", "ops.readyz", "ops.metrics"})
 # Endpoints open to every signed-in user whatever the role.
 SIGNED_IN_ENDPOINTS = frozenset({"home.index", "auth.account"})
 
@@ -115,7 +119,7 @@ PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
     PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
                      "api.post_reveal"),
     PiiPath.audit: ("audit.index", "api.audit_events"),
-    PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects"),
+    PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects", "imports.export_job_file"),
     PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),
     PiiPath.label: ("print.label", "print.labels", "print.bag_manifest"),
 }

@@ -85,6 +85,31 @@ class Settings:
     # uploads: where upload jobs keep their files (default: instance/imports)
     import_jobs_dir: str = ""
     max_content_length: int = 64 * 1024 * 1024
+    # background work (tasks/): empty runs the queue on SQLite in the instance
+    # folder (queue_file, default instance/queue.db) with the consumer that
+    # `credtrack serve` starts; redis://host:6379/0 puts the queue, the login
+    # rate limits and the cache invalidation on Redis for several machines
+    redis_url: str = ""
+    queue_file: str = ""
+    # the queue's name in its store: installations sharing one Redis need their own
+    queue_name: str = "credtrack"
+    # run every task at once in the process that queues it (tests, scripts)
+    queue_immediate: bool = False
+    # consumer threads of one `credtrack worker`
+    worker_threads: int = 2
+    # the schedule: outreach sweep every N minutes, due holder messages and
+    # dashboard summaries every minute, the daily report at this local hour
+    # (for the day before) into report_dir (default instance/reports)
+    outreach_sweep_minutes: int = 5
+    daily_report_hour: int = 6
+    report_dir: str = ""
+    # finished task records, their export files and the uploads of failed
+    # imports (personal data) are removed after this many days
+    task_keep_days: int = 7
+    # /metrics: answered to these addresses (comma-separated; the proxy's
+    # client address when PROXY_HOPS is set) or to `Authorization: Bearer` this token
+    metrics_allowed_ips: str = "127.0.0.1,::1"
+    metrics_token: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -102,9 +127,13 @@ class Settings:
             if status not in Status.__members__:
                 raise SettingError("OUTREACH_STUCK_HOURS", status, "a status of the chain")
         for name in ("default_weight_g", "idle_timeout_minutes", "login_max_failures", "reveal_minutes",
-                     "print_max_web_labels"):
+                     "print_max_web_labels", "worker_threads", "outreach_sweep_minutes", "task_keep_days"):
             if getattr(self, name) <= 0:
                 raise SettingError(name.upper(), getattr(self, name), "a positive number")
+        if not 0 <= self.daily_report_hour <= 23:
+            raise SettingError("DAILY_REPORT_HOUR", self.daily_report_hour, "an hour from 0 to 23")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingError("CREDTRACK_REDIS_URL", self.redis_url, "a redis:// address")
         return self
 
 

@@ -316,6 +316,30 @@ TASK_STATE: dict[str, Pair] = {
     "closed": ("已关闭", "closed"),
 }
 
+# background work on the task queue (tasks/): kinds and states of a task
+# record, the periodic tasks by name
+JOB_KIND: dict[str, Pair] = {
+    "import": ("清单导入", "manifest import"),
+    "export": ("状态导出", "status export"),
+    "report": ("每日报告", "daily report"),
+}
+
+JOB_STATE: dict[str, Pair] = {
+    "queued": ("排队中", "queued"),
+    "running": ("运行中", "running"),
+    "done": ("已完成", "done"),
+    "failed": ("失败", "failed"),
+}
+
+PERIODIC_TASK: dict[str, Pair] = {
+    "outreach_sweep": ("主动客服规则扫描", "outreach sweep"),
+    "notify_send": ("发送到期的持证人消息", "send due holder messages"),
+    "dashboard_refresh": ("刷新看板汇总", "dashboard summary refresh"),
+    "import_recover": ("撤销中断的导入", "undo interrupted imports"),
+    "daily_report": ("生成每日报告", "daily report"),
+    "cleanup": ("清理过期任务及其文件", "clean-up of old tasks and their files"),
+}
+
 INTERCEPT_KIND: dict[str, Pair] = {
     "readdress": ("改寄新地址", "New address"),
     "self_pickup": ("自取", "Self-pickup"),
@@ -370,6 +394,7 @@ IMPORT_STATE: dict[str, Pair] = {
 
 FIELD: dict[str, Pair] = {
     "credential_no": ("证件号", "credential number"),
+    "job": ("任务", "task"),
     "credential_type": ("证件类型", "credential type"),
     "holder_name": ("持证人", "holder's name"),
     "organization": ("单位", "organization"),
@@ -530,7 +555,8 @@ TABLES: dict[str, dict[str, Pair]] = {
     "stage": STAGE, "exception": EXCEPTION, "service_figure": SERVICE_FIGURE, "role": ROLE,
     "station_kind": STATION_KIND, "token_state": TOKEN_STATE, "credential_type": CREDENTIAL_TYPE,
     "next_step": NEXT_STEP, "category": CATEGORY, "priority": PRIORITY, "ticket_state": TICKET_STATE,
-    "rule": RULE, "outcome": OUTCOME, "task_state": TASK_STATE, "intercept_kind": INTERCEPT_KIND,
+    "rule": RULE, "outcome": OUTCOME, "task_state": TASK_STATE, "job_kind": JOB_KIND, "job_state": JOB_STATE,
+    "periodic_task": PERIODIC_TASK, "intercept_kind": INTERCEPT_KIND,
     "intercept_state": INTERCEPT_STATE, "hold_reason": HOLD_REASON, "notification_kind": NOTIFICATION_KIND,
     "notification_state": NOTIFICATION_STATE, "contact_problem": CONTACT_PROBLEM, "import_state": IMPORT_STATE, "delivery_result": DELIVERY_RESULT,
     "discrepancy_kind": DISCREPANCY_KIND, "verdict": VERDICT, "no_date": NO_DATE,

@@ -2,12 +2,13 @@
 one module per area: `commands` (init, demo, serve, user, token, stats),
 `imports` (import, export), `printing`, `security` (backup, restore, tokens,
 accounts), `desk` (outreach, notifications, delivery events), `dashboard`
-(summaries, the daily report), `forecast` (the completion forecast, its backtest). `common` holds what they share."""
+(summaries, the daily report), `forecast` (the completion forecast, its backtest), `worker` (the task queue's
+consumer, `tasks list|show|retry`). `common` holds what they share."""
 from __future__ import annotations
 
 from flask.cli import FlaskGroup
 
-from . import commands, dashboard, desk, forecast, imports, printing, security
+from . import commands, dashboard, desk, forecast, imports, printing, security, worker
 from .common import import_group, token_group, user_group
 
 
@@ -20,6 +21,7 @@ def register_commands(app) -> None:
     desk.register(app, import_group)
     dashboard.register(app)
     forecast.register(app)
+    worker.register(app)
 
 
 def main() -> None:

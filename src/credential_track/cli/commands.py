@@ -98,20 +98,53 @@ def demo_command(n: int, seed: int, force: bool):
 @click.option("--debug", is_flag=True, help="Flask's development server with the debugger (never in production).")
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, debug: bool):
-    """Serve the application (gunicorn; Flask's dev server only with --debug)."""
+    """Serve the application (gunicorn; Flask's dev server only with --debug) and, on the
+    embedded queue, one task worker."""
     click.echo(_("Credential Track on %(url)s (log in with a demo account printed by `credtrack demo`)",
                  url=f"http://{host}:{port}/"))
-    if debug:
-        # app.run() does nothing when called from the flask CLI: serve directly
-        from werkzeug.serving import run_simple
+    from .worker import start_child_worker, stop_child_worker
 
-        current_app.debug = True
-        run_simple(host, port, current_app._get_current_object(), use_debugger=True, use_reloader=False,
-                   threaded=True)
+    cfg = settings.current()
+    _metrics_across_processes()
+    # the embedded setup: one consumer next to the web processes, so that
+    # uploads, the schedule and the outreach queue work without anything else;
+    # with Redis, workers run on their own (`credtrack worker`)
+    child = start_child_worker() if not cfg.redis_url and not cfg.queue_immediate else None
+    try:
+        if debug:
+            # app.run() does nothing when called from the flask CLI: serve directly
+            from werkzeug.serving import run_simple
+
+            current_app.debug = True
+            run_simple(host, port, current_app._get_current_object(), use_debugger=True, use_reloader=False,
+                       threaded=True)
+            return
+        from .. import create_app
+
+        run_gunicorn(create_app, gunicorn_settings(host=host, port=port, workers=workers, threads=threads))
+    finally:
+        if child is not None:
+            stop_child_worker(child)
+
+
+def _metrics_across_processes() -> None:
+    """/metrics sums the counters of every gunicorn worker and of the queue's
+    worker on this machine (prometheus_client's multiprocess mode): set
+    before any of them imports prometheus_client (metrics.py), emptied at
+    each start."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return
-    from .. import create_app
+    folder = Path(current_app.instance_path) / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
-    run_gunicorn(create_app, gunicorn_settings(host=host, port=port, workers=workers, threads=threads))
+
+from ..access_log import JSON_FORMAT  # noqa: E402 — beside the settings that use it
 
 
 def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> dict:
@@ -120,7 +153,8 @@ def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> di
     return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
             "accesslog": "-", "timeout": 120,
             # query strings (searches by phone or name) never reach the access log
-            "logger_class": "credential_track.access_log.PrivateAccessLogger"}
+            "logger_class": "credential_track.access_log.PrivateAccessLogger",
+            "access_log_format": JSON_FORMAT}
 
 
 def run_gunicorn(app_factory, options: dict) -> None:

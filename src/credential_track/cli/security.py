@@ -37,6 +37,9 @@ def backup_command(out: Path, force: bool):
         result = backups.backup(get_engine(), out, overwrite=force)
     except ServiceError as exc:
         _fail(exc)
+    from ..services import operations
+
+    operations.record_backup(path=result.path, size=result.bytes, method=result.method)
     rows = f", {result.tables.get('event', 0):,} events, {result.tables.get('credential', 0):,} credentials" \
         if result.tables else ""
     checked = f" (integrity check {result.check_seconds:.1f}s), integrity ok" if result.tables else ""

@@ -201,6 +201,12 @@ def init_app(app) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = _SessionInterface()
     recent.SECONDS = conf.cache_seconds
+    recent.share(conf.redis_url)
+    if conf.redis_url and app.config.get("RATELIMIT_STORAGE_URI", "memory://") == "memory://":
+        # several app processes or machines count one client's attempts together;
+        # with Redis away logins still work (the lockout is in the database)
+        app.config["RATELIMIT_STORAGE_URI"] = conf.redis_url
+        app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.extensions["credtrack_tokens"] = accounts.TokenCache()
     _error_handlers(app)
     csrf.init_app(app)

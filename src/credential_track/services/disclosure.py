@@ -71,6 +71,9 @@ def authorise_export(engine: Engine, *, user_id: int | None, role: str | None, k
     `export` event with its kind, format, row count and filters."""
     if personal_data:
         require(role, PiiPath.export)
+    from .. import metrics  # imported at first use: see metrics.py
+
+    metrics.EXPORTS.labels(kind=kind, format=fmt or "").inc()
     with write_session(engine) as s:
         return events.record(s, action=SystemAction.export.value, user_id=user_id,
                              details={"kind": kind, "format": fmt, "personal_data": personal_data, "rows": rows,

@@ -1,16 +1,13 @@
-"""Manifest imports started from the upload page: a background thread per
-upload, its progress and result kept in a JSON file in the instance folder
-(readable from any app process, and written without touching the database:
-the progress of an import is no business of the stations' write lock)."""
+"""Manifest imports started from the upload page: the upload kept in a
+folder of its own until the import task (tasks/imports.py) has run it, and
+the rejected-rows report it leaves. The task's state and progress live in
+the queue's store (tasks/records.py), not in the database: the progress of
+an import is no business of the stations' write lock."""
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import re
-import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -32,23 +29,6 @@ def jobs_dir(root: str | Path) -> Path:
     """The folder of upload jobs (mode 0700: uploads, rejects and states
     hold personal data; each file in it is made 0600 too)."""
     return private_dir(root)
-
-
-def _write(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    with private_open(tmp, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, ensure_ascii=False))
-    os.replace(tmp, path)
-
-
-def job_state(root: str | Path, job: str) -> dict | None:
-    """The state of a job: running (done/total rows), done (result) or failed (error)."""
-    if not _JOB.match(job):
-        return None
-    path = jobs_dir(root) / job / "state.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def rejects_path(root: str | Path, job: str) -> Path | None:
@@ -78,57 +58,45 @@ def rejects_csv(path: Path, *, personal: bool) -> Iterator[str]:
         yield buf.getvalue()
 
 
-def start_import(engine: Engine, root: str | Path, *, filename: str, stream, batch: str | None,
-                 skip_invalid: bool, update: bool, user_id: int | None, wait: bool = False,
-                 lang: str | None = None) -> str:
-    """Save the uploaded file and import it in a background thread; return
-    the job id. Its rejected-rows file is written in `lang` (the uploader's)."""
+def save_upload(root: str | Path, *, filename: str, stream) -> tuple[str, str]:
+    """Keep an uploaded manifest in a folder of its own (mode 0700) for the
+    import task; returns the job id and the file's safe name."""
     name = _SAFE.sub("_", Path(filename or "manifest.csv").name).strip("._") or "manifest.csv"
     if Path(name).suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm"):
         raise ServiceError(_("Upload a CSV or XLSX file."), field="file")
     job = uuid.uuid4().hex
     folder = jobs_dir(root) / job
     folder.mkdir(mode=0o700)
-    path = folder / name
-    with private_open(path, "wb") as f:
+    with private_open(folder / name, "wb") as f:
         while chunk := stream.read(1 << 20):
             f.write(chunk)
-    state_file = folder / "state.json"
-    state = {"state": "running", "file": filename, "done": 0, "total": 0, "started": time.time(),
-             "user_id": user_id}
-    _write(state_file, state)
+    return job, name
 
-    def run() -> None:
-        last = [0.0]
 
-        def on_total(n: int) -> None:
-            state["total"] = n
-            _write(state_file, state)
+def upload_path(root: str | Path, job: str, name: str) -> Path | None:
+    """The kept upload of a job (None once it is gone: after a finished import)."""
+    if not _JOB.match(job):
+        return None
+    path = jobs_dir(root) / job / name
+    return path if path.exists() else None
 
-        def progress(n: int) -> None:
-            state["done"] += n
-            now = time.monotonic()
-            if now - last[0] > 0.5:
-                last[0] = now
-                _write(state_file, state)
 
-        try:
-            with private_open(folder / "rejects.csv", "w", newline="", encoding="utf-8-sig") as rejects:
-                result = import_manifest(engine, path, batch=batch or filename, skip_invalid=skip_invalid,
-                                         update=update, user_id=user_id, rejects=rejects, progress=progress,
-                                         on_total=on_total, keep_errors=200, lang=lang)
-            state.update(state="done", result=result.as_dict())
-        except (ManifestError, ServiceError) as exc:
-            state.update(state="failed", error=str(getattr(exc, "message", exc)),
-                         error_key=getattr(exc, "key", None), error_params=getattr(exc, "params", {}))
-        except Exception as exc:  # noqa: BLE001 — reported on the page; the transaction rolled back
-            state.update(state="failed", error=f"{type(exc).__name__}: {exc}")
-        finally:
-            path.unlink(missing_ok=True)  # the manifest holds personal data: keep only the report
-            _write(state_file, state)
-
-    thread = threading.Thread(target=run, name=f"import-{job}", daemon=True)
-    thread.start()
-    if wait:
-        thread.join()
-    return job
+def run_import(engine: Engine, root: str | Path, job: str, *, name: str, filename: str, batch: str | None,
+               skip_invalid: bool, update: bool, user_id: int | None, lang: str | None,
+               on_total, progress) -> dict:
+    """Import a kept upload (all or nothing, services.imports) and write its
+    rejects file; returns the result as a dict. The upload is removed when
+    the import has finished or the file cannot be imported (it holds
+    personal data); after a crash it stays so that the task can be retried."""
+    folder = jobs_dir(root) / job
+    path = folder / name
+    try:
+        with private_open(folder / "rejects.csv", "w", newline="", encoding="utf-8-sig") as rejects:
+            result = import_manifest(engine, path, batch=batch or filename, skip_invalid=skip_invalid,
+                                     update=update, user_id=user_id, rejects=rejects, progress=progress,
+                                     on_total=on_total, keep_errors=200, lang=lang)
+    except (ManifestError, ServiceError):
+        path.unlink(missing_ok=True)
+        raise
+    path.unlink(missing_ok=True)
+    return result.as_dict()

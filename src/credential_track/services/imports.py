@@ -188,12 +188,19 @@ def import_manifest(
             if len(result.first_warnings) < keep_errors:
                 result.first_warnings.append(e)
 
+    from .. import metrics  # imported at first use: see metrics.py
+
     try:
         _import(engine, path, result, skip_invalid=skip_invalid, update=update, user_id=user_id,
                 on_error=on_error, on_warning=on_warning, progress=progress, on_total=on_total,
                 rejects=rejects, error_rows=error_rows)
         if rejects is not None:
             _write_all_rejects(rejects, error_rows, result.conflicts, lang)
+    except BaseException:
+        metrics.IMPORTS.labels(outcome="failed").inc()
+        raise
+    else:
+        metrics.IMPORTS.labels(outcome="committed" if result.committed else "refused").inc()
     finally:
         if error_rows is not None:
             error_rows.close()

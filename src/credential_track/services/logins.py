@@ -96,6 +96,7 @@ def attempt_login(engine: Engine, username: str, password: str, *, address: str 
                                                      LoginThrottle.address == EVERY_ADDRESS)).first()
     if pair is not None and pair.locked_until is not None and pair.locked_until > now:
         check_password_hash(accounts._DUMMY_HASH, password)  # the same time either way
+        _count_metric()
         return LoginAttempt(None, pair.locked_until)
     waited = 0.0
     if spread is not None and spread.window_start > now - timedelta(minutes=policy.window_minutes):
@@ -113,6 +114,7 @@ def attempt_login(engine: Engine, username: str, password: str, *, address: str 
                 user.failed_logins, user.locked_until = 0, None
             secret = start_session(s, user, address=addr, now=now)
         return LoginAttempt(user, session_secret=secret, waited=waited)
+    _count_metric()
     with write_session(engine) as s:
         failures = _count_failure(s, name, addr, now=now, window=None)
         _count_failure(s, name, EVERY_ADDRESS, now=now, window=timedelta(minutes=policy.window_minutes))
@@ -132,6 +134,12 @@ def attempt_login(engine: Engine, username: str, password: str, *, address: str 
                                "until": until.isoformat()})
         _forget_old(s, now)
     return LoginAttempt(None, until, waited=waited)
+
+
+def _count_metric() -> None:
+    from .. import metrics  # imported at first use: see metrics.py
+
+    metrics.LOGIN_FAILURES.inc()
 
 
 def _count_failure(s: Session, name: str, addr: str, *, now: datetime, window: timedelta | None) -> int:

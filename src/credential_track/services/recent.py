@@ -9,9 +9,19 @@ Any commit in this process that changes a token, a user or a station
 once; a change made by another server process is seen at the latest
 `seconds` later. Whatever depends on the clock (a token's expiry) is checked
 by the caller on every hit.
+
+With Redis configured (`share(url)`, from CREDTRACK_REDIS_URL), such a
+commit is also published on a Redis channel; every app process on every
+machine listens to it (a thread started at its first use, after gunicorn
+has forked) and empties its caches too, so that a revocation made on one
+machine holds on the others at once instead of `seconds` later. Should
+Redis be away, the caches still end after `seconds`.
 """
 from __future__ import annotations
 
+import logging
+import os
+import threading
 import time
 from typing import Any, Callable, Hashable
 
@@ -24,9 +34,55 @@ SECONDS = 2.0
 MAX_ENTRIES = 10_000
 WATCHED = (ApiToken, User, Station)
 
-# bumped by every flush and commit that changes a watched row; entries of an
-# older generation are not used
+# bumped by every flush and commit that changes a watched row (here, or in
+# another process when shared through Redis); entries of an older
+# generation are not used
 _GENERATION = [0]
+CHANNEL = "credtrack:recent"
+_SHARED: dict[str, Any] = {"url": None, "pid": None, "client": None}
+log = logging.getLogger(__name__)
+
+
+def share(url: str | None) -> None:
+    """Share invalidations through the Redis at `url` (None: this process only)."""
+    _SHARED.update(url=url or None, pid=None, client=None)
+
+
+def _listening() -> Any:
+    """The Redis client of this process, its listener started (once per process)."""
+    url = _SHARED["url"]
+    if url is None:
+        return None
+    if _SHARED["pid"] == os.getpid():
+        return _SHARED["client"]
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    _SHARED.update(pid=os.getpid(), client=client)
+
+    def listen() -> None:
+        while True:
+            try:
+                sub = redis.Redis.from_url(url, socket_connect_timeout=2).pubsub(ignore_subscribe_messages=True)
+                sub.subscribe(CHANNEL)
+                _GENERATION[0] += 1  # whatever was published while this process did not listen
+                for _message in sub.listen():
+                    _GENERATION[0] += 1
+            except Exception:  # noqa: BLE001 — Redis away: the caches end after `seconds` meanwhile
+                time.sleep(1)
+
+    threading.Thread(target=listen, name="credtrack-recent-invalidation", daemon=True).start()
+    return client
+
+
+def _publish() -> None:
+    client = _listening()
+    if client is None:
+        return
+    try:
+        client.publish(CHANNEL, os.getpid())
+    except Exception as exc:  # noqa: BLE001 — see _listening
+        log.warning("cache invalidation not published to Redis: %s", exc)
 
 
 class Recent:
@@ -48,6 +104,8 @@ class Recent:
         return value
 
     def get(self, key: Hashable) -> Any | None:
+        if _SHARED["url"] is not None and _SHARED["pid"] != os.getpid():
+            _listening()
         hit = self._entries.get(key)
         if hit is not None and hit[1] == _GENERATION[0] and time.monotonic() - hit[2] < self.seconds:
             return hit[0]
@@ -88,6 +146,7 @@ def _flushed(session, _flush_context):
 def _committed(session):
     if session.info.pop("recent_changed", False):
         _GENERATION[0] += 1
+        _publish()
 
 
 @event.listens_for(Session, "after_rollback")

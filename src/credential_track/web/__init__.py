@@ -35,6 +35,7 @@ NAV: list[NavItem] = [
     NavItem("dashboard.index", _l("Dashboard"), "stats"),
     NavItem("forecast.index", _l("Forecast"), "stats"),
     NavItem("dashboard.stations", _l("Station staffing"), "staff"),
+    NavItem("ops.support", _l("Technical support"), "support"),
 ]
 
 
@@ -52,7 +53,8 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, audit, auth, dashboard, desk, forecast, handover, home, imports, printing, station, track
+    from . import (admin, audit, auth, dashboard, desk, forecast, handover, home, imports, ops, printing, station,
+                   track)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
@@ -66,6 +68,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(track.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(forecast.bp)
+    app.register_blueprint(ops.bp)
     app.jinja_env.globals["nav_items"] = nav_items
 
     @app.errorhandler(403)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, Response, abort, render_template, request, send_file, stream_with_context, url_for,
+    Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context, url_for,
 )
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlmodel import Session
@@ -17,6 +17,7 @@ from ..security import page_require
 from ..services import disclosure
 from ..services.dashboard import charts, data, lists, report, staff, summary
 from ..services.errors import ServiceError
+from ..tasks import periodic
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 REFRESH_SECONDS = 30
@@ -73,7 +74,7 @@ def _charts(d: dict) -> dict:
 def index():
     d = _figures()
     return render_template("dashboard/index.html", d=d, c=_charts(d), refresh=REFRESH_SECONDS,
-                           yesterday=report.default_day())
+                           yesterday=report.default_day(), kept=periodic.kept_reports(current_app)[:7])
 
 
 @bp.get("/panel")
@@ -172,6 +173,9 @@ def _report_day() -> date:
 def report_pdf():
     day = _report_day()
     _authorise_export("daily_report_pdf", "pdf", date=day)
+    kept = periodic.report_files(current_app, day)[0]
+    if kept.exists():  # written by the morning's task
+        return send_file(kept, as_attachment=True, download_name=kept.name, mimetype="application/pdf")
     rep = report.report_data(summary.refreshed(get_db()), day)
     pdf = report.build_pdf(rep, organizer=settings.current().organizer_name)
     return Response(pdf, mimetype="application/pdf",
@@ -183,6 +187,10 @@ def report_pdf():
 def report_xlsx():
     day = _report_day()
     _authorise_export("daily_report_xlsx", "xlsx", date=day)
+    kept = periodic.report_files(current_app, day)[1]
+    if kept.exists():
+        return send_file(kept, as_attachment=True, download_name=kept.name,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     out = report.build_xlsx(report.report_data(summary.refreshed(get_db()), day))
     return send_file(out, as_attachment=True, download_name=f"daily-report-{day.isoformat()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -20,6 +20,7 @@ derive from it.
 from __future__ import annotations
 
 import json
+import time
 
 from typing import Any
 
@@ -65,6 +66,17 @@ def scan(session: Session | Connection, req: ScanRequest, *, acting_station: str
                           station=req.station), field="station")
     if isinstance(session, Session) and (session.new or session.dirty or session.deleted):
         session.flush()  # the scan reads the database, not the session
+    started = time.perf_counter()
+    outcome = _decide(session, req, default_weight_g, fast_path)
+    from ... import metrics  # imported at the first scan: see metrics.py
+
+    metrics.observe_scan(action=req.action, result=outcome.result, station=req.station,
+                         seconds=time.perf_counter() - started)
+    return outcome
+
+
+def _decide(session: Session | Connection, req: ScanRequest, default_weight_g: int | None,
+            fast_path: bool) -> ScanOutcome:
     for attempt in range(5):
         try:
             # No look-up of the nonce first: replays are rare, and the unique
