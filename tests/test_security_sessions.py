@@ -305,7 +305,7 @@ def test_a_session_api_call_needs_the_csrf_header_but_a_bearer_call_does_not(aut
 
 def test_every_post_form_in_the_templates_carries_a_csrf_token():
     missing = []
-    for path in (ROOT / "templates").rglob("*.html"):
+    for path in (ROOT / "src" / "credential_track" / "templates").rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", text, re.S | re.I):
             if "csrf_token()" not in m.group(1):
@@ -315,7 +315,7 @@ def test_every_post_form_in_the_templates_carries_a_csrf_token():
 
 def test_templates_have_no_inline_script_style_or_event_handler():
     bad = []
-    for path in (ROOT / "templates").rglob("*.html"):
+    for path in (ROOT / "src" / "credential_track" / "templates").rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\sstyle=\"", r"\son[a-z]+=\""):
             if re.search(pattern, text, re.I):

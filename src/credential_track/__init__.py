@@ -27,7 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_path=_instance_path(),
         instance_relative_config=True,
-        template_folder=str(CHECKOUT_DIR / "templates"),
+        template_folder="templates",  # inside the package: the wheel carries them
     )
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

@@ -126,11 +126,11 @@ def extract_messages(root: Path) -> list[str]:
     """Every translatable string in the Python code and the templates."""
     from babel.messages.extract import extract_from_dir
 
-    method_map = [("src/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("src/**.py", "python"), ("src/credential_track/templates/**.html", "jinja2")]
     seen: dict[str, None] = {}
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(root), method_map=method_map, keywords=KEYWORDS,
-        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        options_map={"src/credential_track/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
     ):
         for m in (message if isinstance(message, tuple) else (message,)):
             if m:

@@ -12,10 +12,10 @@ from ..models import CredentialType, Route, Site, Station, WaybillRange
 
 
 def seed_dir() -> Path:
-    """The seed folder: $CREDTRACK_SEED_DIR, else `seed/` of the checkout."""
+    """The seed folder: $CREDTRACK_SEED_DIR, else the package's `seed/`."""
     if os.environ.get("CREDTRACK_SEED_DIR"):
         return Path(os.environ["CREDTRACK_SEED_DIR"])
-    return Path(__file__).resolve().parents[3] / "seed"
+    return Path(__file__).resolve().parents[1] / "seed"
 
 
 def _rows(name: str, folder: Path) -> list[dict]:
