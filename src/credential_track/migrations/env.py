@@ -9,7 +9,7 @@ config = context.config
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    # the hotline search's FTS5 shadow tables are made by hand in 0003, not by the models
+    # the hotline search's FTS5 shadow tables are made by hand in 0002, not by the models
     return not (type_ == "table" and name and name.startswith("credential_fts"))
 
 

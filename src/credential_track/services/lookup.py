@@ -170,7 +170,7 @@ def _statements(dialect: str) -> dict:
 
     if dialect == "postgresql":
         # a prefix is a range in code-point order: the "C" collation, whatever
-        # the database's (indexes ix_credential_*_c of migration 0003)
+        # the database's (indexes ix_credential_*_c of migration 0002)
         def prefix(col):
             col = col.collate("C")
             return and_(col >= bindparam("lo", type_=String), col < bindparam("hi", type_=String))

@@ -1,6 +1,6 @@
 """dash_dwell: time items spent in each status past the stations, for the forecast; refold the summaries
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 23:30:00
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = "0009"
-down_revision = "0007"
+revision: str = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

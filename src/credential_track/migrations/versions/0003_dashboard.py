@@ -1,7 +1,7 @@
 """dashboard: summary tables folded from the events, indexes for flag counts
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-28 11:11:13.583865
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = "0004"
-down_revision = '0003'
+revision: str = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,16 @@
 """phone_e164: every recipient phone also in E.164 (+8613812345678), parsed
 with phonenumbers; recipient_phone keeps the national display form
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02 09:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = "0005"
-down_revision = "0004"
+revision: str = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

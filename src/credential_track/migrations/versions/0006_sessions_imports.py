@@ -1,7 +1,7 @@
 """login sessions and throttling; imports written in short transactions
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 22:00:00
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlmodel
 
 import credential_track.models.base
 
-revision: str = "0007"
-down_revision = "0006"
+revision: str = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

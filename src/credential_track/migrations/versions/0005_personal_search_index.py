@@ -1,6 +1,6 @@
 """personal_search: a partial index for counting a user's searches by phone or name in the last hour
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 22:30:00
 """
@@ -8,8 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = "0006"
-down_revision = "0005"
+revision: str = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """customer service: calls, tickets, outreach, outbox, delivery events, name search
 
-Revision ID: 0003
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-28 11:11:11.618953
 """
@@ -10,7 +10,7 @@ import sqlmodel
 import credential_track.models.base
 
 
-revision = '0003'
+revision = "0002"
 down_revision = '0001'
 branch_labels = None
 depends_on = None
