@@ -283,9 +283,7 @@
     (links || []).forEach(function (l) {
       var a = document.createElement("a");
       a.className = "button print-link";
-      a.href = l[1];
-      a.target = "_blank";
-      a.rel = "noopener";
+      a.href = l[1]; // printed from a hidden frame of this page (print.js)
       a.textContent = l[0];
       card.appendChild(a);
     });

@@ -157,11 +157,22 @@
       pending = null;
       wipe(); // recipient data is shown only while its item is being captured
     };
+    var toPrint = {}; // credential numbers allocated with F2: their label prints once captured
     var bind = function (waybill) {
       var code = pending;
       clear();
+      if (!waybill) { toPrint[code] = true; }
       loop.enqueue(code, waybill ? { waybill: waybill.toUpperCase() } : {});
     };
+    document.addEventListener("scan:result", function (ev) {
+      var d = ev.detail;
+      if (d.scan.action !== "capture" || !toPrint[d.scan.code]) { return; }
+      delete toPrint[d.scan.code];
+      if (d.body.result === "ok" && d.body.item && window.CredTrackPrint) {
+        // printed from this page: the scan field keeps the focus
+        window.CredTrackPrint.print("/print/labels/" + encodeURIComponent(d.body.item.credential_no) + ".pdf");
+      }
+    });
     // An item the capture step cannot take (unknown, before or past capture,
     // held, revoked): sent as the capture scan it is, so the server refuses
     // it like any refused scan (its words, the red card, the buzz, the
@@ -207,6 +218,7 @@
       if (ev.key === "F2") {
         ev.preventDefault();
         if (pending) { bind(null); } else { loop.notice("stop", t.scanCredentialFirst, ""); }
+        loop.focus();
       }
     });
     document.getElementById("cap-save").addEventListener("click", function () {

@@ -1,0 +1,130 @@
+"""The station and office screens as people hit them on day one: hidden
+panels stay hidden, printing stays on the scan page, a refused form keeps
+what was typed, a supervisor sees the user they add."""
+from __future__ import annotations
+
+import pytest
+
+from credential_track.db import write_session
+from credential_track.services import accounts
+
+from ..factories import PASSWORD, make_credential
+from .conftest import login, scan, shot, sign_in, wait_settled
+
+SHOWN_THOUGH_HIDDEN = """() => Array.from(document.querySelectorAll('[hidden]'))
+    .filter(e => getComputedStyle(e).display !== 'none').map(e => e.id || e.className)"""
+
+
+def login_as(page, server, engine, role: str, site_id: int | None = None) -> None:
+    """A fresh user of `role`, signed in in this browser."""
+    with write_session(engine) as s:
+        accounts.create_user(s, username=f"t-{role}", password=PASSWORD, role=role, display_name=f"T {role}",
+                             site_id=site_id)
+    page.context.clear_cookies()
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", f"t-{role}")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.mark.parametrize("station,action", [("WS-07", "bag"), ("WS-07", "unbag"), ("WS-07", "seal"),
+                                            ("WS-10", "arrive"), ("WS-03", "capture"), ("WS-10", "load")])
+def test_a_scan_page_shows_nothing_hidden_before_its_first_scan(page, server, station, action):
+    sign_in(page, server, station)
+    page.goto(server.url + f"/station/scan?action={action}")
+    assert page.evaluate(SHOWN_THOUGH_HIDDEN) == []
+    if action in ("bag", "unbag"):
+        assert page.locator("#bag-panel").is_hidden()
+        assert not page.locator("#bag-label-link").is_visible()
+    if action in ("seal", "arrive"):
+        assert page.locator("#pending-bag").is_hidden()
+    shot(page, f"before_first_scan_{action}")
+
+
+def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus(page, server, engine):
+    with write_session(engine) as s:
+        first = make_credential(s, status="received").credential_no
+        second = make_credential(s, status="received").credential_no
+    sign_in(page, server, "WS-03")
+    page.goto(server.url + "/station/scan?action=capture")
+    scan(page, first)
+    page.wait_for_selector("#capture-panel", state="visible")
+    page.keyboard.press("F2")
+    wait_settled(page, ok=1)
+    page.wait_for_function("() => { const f = document.getElementById('print-frame');"
+                           " return f && f.dataset.printed; }")
+    assert page.get_attribute("#print-frame", "data-printed") == f"/print/labels/{first}.pdf"
+    assert len(page.context.pages) == 1  # no new tab
+    assert page.url.endswith("/station/scan?action=capture")
+    page.wait_for_function("() => document.activeElement.id === 'scan-input'")
+    # the card's print link prints the same way
+    page.click("#result-card a.print-link")
+    page.wait_for_timeout(300)
+    assert len(page.context.pages) == 1
+    assert page.evaluate("document.activeElement.id") == "scan-input"
+    # and the next scan goes straight on
+    scan(page, second)
+    page.wait_for_selector("#capture-panel", state="visible")
+    assert page.text_content("#cap-credential") == second
+    shot(page, "capture_printed_in_page")
+
+
+def test_a_refused_trip_keeps_what_was_typed_and_marks_the_escorts(page, server):
+    sign_in(page, server, "WS-09")
+    page.goto(server.url + "/station/trips")
+    page.fill("#trip-vehicle", "沪A·12345")
+    page.fill("#trip-driver", "刘强")
+    page.fill("#trip-escort1", "陈杰")
+    page.fill("#trip-escort2", "  ")  # not a name: one escort only
+    page.fill("#trip-destination", "国家会展中心")
+    page.click("#trip-create")
+    page.wait_for_selector("p.flash.error")
+    assert "two escorts" in page.text_content("p.flash.error")
+    assert page.input_value("#trip-vehicle") == "沪A·12345"
+    assert page.input_value("#trip-driver") == "刘强"
+    assert page.input_value("#trip-escort1") == "陈杰"
+    assert page.input_value("#trip-destination") == "国家会展中心"
+    assert "field-error" in page.get_attribute("#trip-escort2", "class")
+    assert page.evaluate("document.activeElement.id") == "trip-escort1"
+    shot(page, "trip_refused_kept")
+
+
+def test_a_refused_ticket_keeps_what_was_typed(page, server, engine):
+    login_as(page, server, engine, "agent")
+    page.goto(server.url + "/desk/tickets/new")
+    page.fill("input[name=subject]", "证件未收到")
+    page.fill("input[name=credential_nos]", "NOSUCH123")
+    page.fill("input[name=caller_number]", "13800001111")
+    page.fill("textarea[name=note]", "来电人称上周已发货")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("p.flash.error")
+    assert page.input_value("input[name=subject]") == "证件未收到"
+    assert page.input_value("input[name=caller_number]") == "13800001111"
+    assert page.input_value("textarea[name=note]") == "来电人称上周已发货"
+    assert page.input_value("input[name=credential_nos]") == "NOSUCH123"
+    assert "field-error" in (page.get_attribute("input[name=credential_nos]", "class") or "")
+    shot(page, "ticket_refused_kept")
+
+
+def test_a_refused_user_keeps_what_was_typed_but_not_the_password_and_an_added_one_is_listed(page, server, engine):
+    login_as(page, server, engine, "supervisor")  # a supervisor without a site
+    page.goto(server.url + "/admin/users")
+    form = "form[action='/admin/users']"
+    page.fill(f"{form} input[name=username]", "b-operator")  # taken
+    page.fill(f"{form} input[name=display_name]", "周敏")
+    page.fill(f"{form} input[name=password]", "a-long-password-2026")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("p.flash.error")
+    assert page.input_value(f"{form} input[name=username]") == "b-operator"
+    assert page.input_value(f"{form} input[name=display_name]") == "周敏"
+    assert page.input_value(f"{form} input[name=password]") == ""
+    assert "field-error" in page.get_attribute(f"{form} input[name=username]", "class")
+    shot(page, "user_refused_kept")
+
+    page.fill(f"{form} input[name=username]", "new-op")
+    page.fill(f"{form} input[name=password]", "a-long-password-2026")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("p.flash.ok")
+    assert "new-op" in page.text_content("main table")
+    shot(page, "user_added_listed")
