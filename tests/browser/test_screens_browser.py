@@ -128,3 +128,72 @@ def test_a_refused_user_keeps_what_was_typed_but_not_the_password_and_an_added_o
     page.wait_for_selector("p.flash.ok")
     assert "new-op" in page.text_content("main table")
     shot(page, "user_added_listed")
+
+
+def test_departing_a_trip_asks_first(page, server, engine):
+    from credential_track.models import Trip
+    from sqlmodel import Session, select
+
+    from ..factories import do_scan, make_trip, open_bag
+
+    with write_session(engine) as s:
+        item = make_credential(s, status="accepted", waybill_no="1100000000015")
+        route, no = item.route, item.credential_no
+    bag = open_bag(engine, route)
+    do_scan(engine, no, "bag", "WS-07", bag=bag)
+    do_scan(engine, bag, "seal", "WS-07", seal="SEAL-000777")
+    trip = make_trip(engine)
+    do_scan(engine, bag, "load", "WS-09", trip=trip)
+    sign_in(page, server, "WS-09")
+    page.goto(server.url + "/station/trips")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click(f"#depart-{trip}")
+    page.wait_for_timeout(300)
+    assert asked and trip in asked[0] and "1 bags" in asked[0]
+    with Session(engine) as s:
+        assert s.exec(select(Trip)).one().state == "loading"  # dismissed: nothing happened
+    page.once("dialog", lambda d: d.accept())
+    page.click(f"#depart-{trip}")
+    page.wait_for_selector("p.flash")
+    with Session(engine) as s:
+        assert s.exec(select(Trip)).one().state == "departed"
+
+
+def test_a_batch_says_how_many_it_lists_offers_the_csv_and_asks_before_closing(page, server, engine):
+    import csv
+    import io
+
+    from credential_track.models import HandoverBatch
+    from sqlmodel import Session
+
+    with write_session(engine) as s:
+        batch = HandoverBatch(name="大批次", expected=230)
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
+        for i in range(230):
+            make_credential(s, batch_id=batch_id, holder_name="=HYPERLINK(\"http://x\")")
+    sign_in(page, server, "WS-01")
+    page.goto(server.url + f"/handover/{batch_id}?station=WS-01")
+    assert page.locator("#missing-list li").count() == 200
+    assert "Showing 200 of 230 missing" in page.text_content("#missing-shown")
+    with page.expect_download() as dl:
+        page.click("#discrepancy-csv")
+    rows = list(csv.reader(io.StringIO(dl.value.path().read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 231  # header + every missing item, not 200
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    shot(page, "handover_batch_showing_of")
+
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("#close-batch")
+    page.wait_for_timeout(300)
+    assert asked and "230" in asked[0]
+    with Session(engine) as s:
+        assert s.get(HandoverBatch, batch_id).state == "open"
+    page.once("dialog", lambda d: d.accept())
+    page.click("#close-batch")
+    page.wait_for_selector("p.flash")
+    with Session(engine) as s:
+        assert s.get(HandoverBatch, batch_id).state == "closed"

@@ -2,6 +2,18 @@
 // (secrets excepted) and the field at fault (unit_of_work.typed_values); this
 // fills the form that was sent in again and marks that field, with the
 // server's words above it in the flash message.
+//
+// A form with data-confirm="…" (departing a trip, closing a handover batch:
+// what cannot be taken back) asks first, in the page's words.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var question = form && form.dataset && form.dataset.confirm;
+    if (question && !window.confirm(question)) { ev.preventDefault(); }
+  }, true);
+})();
+
 (function () {
   "use strict";
   var el = document.getElementById("refused-form");
