@@ -42,7 +42,18 @@ def test_a_scan_page_shows_nothing_hidden_before_its_first_scan(page, server, st
     shot(page, f"before_first_scan_{action}")
 
 
+# Headless Chromium cannot open a print dialog: each frame's print() records
+# what it would have printed, in the page that holds the frame.
+_PRINT_SPY = """
+window.print = function () {
+  var top = window.top;
+  top.__printed = (top.__printed || []).concat([location.href]);
+};
+"""
+
+
 def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus(page, server, engine):
+    page.context.add_init_script(_PRINT_SPY)
     with write_session(engine) as s:
         first = make_credential(s, status="received").credential_no
         second = make_credential(s, status="received").credential_no
@@ -55,6 +66,11 @@ def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus
     page.wait_for_function("() => { const f = document.getElementById('print-frame');"
                            " return f && f.dataset.printed; }")
     assert page.get_attribute("#print-frame", "data-printed") == f"/print/labels/{first}.pdf"
+    # the label really is in the frame (framing it is allowed) and was printed from there
+    page.wait_for_function("() => { try { const d = document.getElementById('print-frame').contentDocument;"
+                           " return !!d && d.contentType === 'application/pdf'; } catch (e) { return false; } }")
+    page.wait_for_function("() => (window.__printed || []).length === 1")
+    assert page.evaluate("window.__printed")[0].endswith(f"/print/labels/{first}.pdf")
     assert len(page.context.pages) == 1  # no new tab
     assert page.url.endswith("/station/scan?action=capture")
     page.wait_for_function("() => document.activeElement.id === 'scan-input'")
