@@ -1,0 +1,63 @@
+// The station pages as an offline-capable web app: registers the station
+// service worker (/station/sw.js) and keeps this page, the station's home,
+// the scan pages this page links to and their assets in the device's cache,
+// so they load while the server is unreachable. Marks <html
+// data-offline-ready> once they are kept. On signing out the copies are
+// dropped. A page served from the cache (<html data-offline-copy>) without
+// the scan loop shows #offline-copy; the scan loop shows its own state.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var CACHE = "credtrack-station-v1"; // the worker's (station-sw.js)
+  var banner = document.getElementById("offline-copy");
+  if (root.dataset.offlineCopy && banner && !document.getElementById("scan-app")) { banner.hidden = false; }
+  if (!("serviceWorker" in navigator) || !window.caches) { return; }
+
+  document.addEventListener("submit", function (ev) {
+    var action = ev.target.getAttribute && ev.target.getAttribute("action");
+    if (action && /\/logout$/.test(action)) { caches.delete(CACHE); }
+  });
+  if (root.dataset.offlineCopy) { return; } // nothing fresh to keep
+
+  function pages() {
+    var urls = [location.href, new URL("/station/home", location.href).href];
+    document.querySelectorAll('a[href^="/station/scan?action="], a[href^="/station/home"]').forEach(function (a) {
+      urls.push(a.href);
+    });
+    document.querySelectorAll('link[rel="stylesheet"][href], script[src]').forEach(function (el) {
+      urls.push(el.href || el.src);
+    });
+    return urls.filter(function (u, i) { return urls.indexOf(u) === i; });
+  }
+
+  navigator.serviceWorker.register("/station/sw.js", { scope: "/station/" }).then(function () {
+    return navigator.serviceWorker.ready;
+  }).then(function () {
+    return caches.open(CACHE);
+  }).then(function (cache) {
+    var kept = {};
+    // each on its own: a page that is gone (404) or refused does not stop
+    // the rest; a kept page's own scripts and styles are kept with it
+    function keep(u) {
+      if (kept[u]) { return Promise.resolve(); }
+      kept[u] = true;
+      return fetch(u, { credentials: "same-origin" }).then(function (resp) {
+        if (resp.status !== 200 || resp.redirected) { return; }
+        var html = (resp.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+        var done = cache.put(u, resp.clone());
+        if (!html) { return done; }
+        return resp.text().then(function (text) {
+          var doc = new DOMParser().parseFromString(text, "text/html");
+          var assets = [];
+          doc.querySelectorAll('link[rel="stylesheet"][href], script[src]').forEach(function (el) {
+            assets.push(new URL(el.getAttribute("href") || el.getAttribute("src"), u).href);
+          });
+          return Promise.all([done].concat(assets.map(keep)));
+        });
+      }).catch(function () {});
+    }
+    return Promise.all(pages().map(keep));
+  }).then(function () {
+    root.dataset.offlineReady = "1";
+  }).catch(function () { /* no offline copy on this device: the page works as before */ });
+})();
