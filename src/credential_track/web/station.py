@@ -5,6 +5,8 @@ Views load, check access, call one service and render; the scan loop itself
 runs in the browser (static/js/scan.js) against POST /api/v1/scans."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
     url_for,
@@ -99,7 +101,8 @@ def service_worker():
     """The station pages' service worker (static/js/station-sw.js), served
     from /station/ so that its scope is the station pages. Public: it holds
     no data, and a signed-out device must still be able to update it."""
-    resp = current_app.send_static_file("js/station-sw.js")
+    path = Path(current_app.static_folder) / "js" / "station-sw.js"
+    resp = make_response(path.read_text(encoding="utf-8"))
     resp.headers["Content-Type"] = "text/javascript; charset=utf-8"
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/station/"
