@@ -53,7 +53,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.logout_everywhere", "auth.set_language", "static",
                               "track.form", "track.answer",
                               # the API's published contract (OpenAPI document and its reference page)
-                              "api.openapi_json", "api.reference"})
+                              "api.openapi_json", "api.reference",
+                              # the station pages' service worker and web-app manifest (no data)
+                              "station.service_worker", "station.web_manifest"})
 # Endpoints open to every signed-in user whatever the role.
 SIGNED_IN_ENDPOINTS = frozenset({"home.index", "auth.account"})
 
@@ -113,7 +115,7 @@ PERSONAL_DATA: dict[PiiPath, dict[str, PiiAccess]] = {
 # path's permission; tests/test_security_personal_data.py enforces each path)
 PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
     PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
-                     "api.post_reveal"),
+                     "api.post_reveal", "forecast.item"),
     PiiPath.audit: ("audit.index", "api.audit_events"),
     PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects"),
     PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),

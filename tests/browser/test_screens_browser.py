@@ -213,3 +213,29 @@ def test_a_batch_says_how_many_it_lists_offers_the_csv_and_asks_before_closing(p
     page.wait_for_selector("p.flash")
     with Session(engine) as s:
         assert s.get(HandoverBatch, batch_id).state == "closed"
+
+
+@pytest.mark.parametrize("role,full", [("organizer", True), ("supervisor", False)])
+def test_the_item_page_opens_from_a_drill_down_row_with_refusals_and_data_per_role(page, server, engine, role, full):
+    from ..factories import do_scan
+
+    with write_session(engine) as s:
+        no = make_credential(s, status="registered", holder_name="欧阳娜娜", recipient_name="欧阳娜娜",
+                             recipient_phone="13987654321").credential_no
+    assert do_scan(engine, no, "accept", "WS-06").result == "rejected"  # not handed over yet
+    assert do_scan(engine, no, "handover", "WS-01").result == "ok"
+    login_as(page, server, engine, role)
+    page.goto(server.url + "/dashboard/items?status=received")
+    page.click(f"text={no}")
+    page.wait_for_url(f"**/{no}")
+    timeline = page.text_content(".timeline")
+    assert "Refused" in timeline and "wrong stage" in timeline.lower()
+    assert page.locator(".timeline li.refused").count() == 1
+    person = page.text_content("#item-person")
+    if full:
+        assert "欧阳娜娜" in person and "13987654321" in person
+        assert page.locator("#item-masked").count() == 0
+    else:
+        assert "欧阳娜娜" not in person and "13987654321" not in person
+        assert page.locator("#item-masked").is_visible()
+    shot(page, f"item_page_{role}")
