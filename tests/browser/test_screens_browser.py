@@ -239,3 +239,37 @@ def test_the_item_page_opens_from_a_drill_down_row_with_refusals_and_data_per_ro
         assert "欧阳娜娜" not in person and "13987654321" not in person
         assert page.locator("#item-masked").is_visible()
     shot(page, f"item_page_{role}")
+
+
+def test_tracking_takes_lower_case_numbers_and_a_failed_delivery_says_what_to_do(browser, server, engine):
+    with write_session(engine) as s:
+        failed = make_credential(s, credential_no="EXPO-A1234", status="delivery_failed",
+                                 waybill_no="EE123456785CN", recipient_phone="13800005678")
+        moving = make_credential(s, credential_no="EXPO-B5678", status="in_transit", recipient_phone="13800001234",
+                                 phone_last4="1234")
+        failed_no, moving_no = failed.credential_no, moving.credential_no
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    try:
+        for typed, last4, status in (("expo-a1234", "5678", failed_no), ("ee123456785cn", "5678", failed_no),
+                                     ("expo-b5678", "1234", moving_no)):
+            page.goto(server.url + "/track/")
+            page.fill("input[name=credential_no]", typed)
+            page.fill("input[name=last4]", last4)
+            page.click("main form button[type=submit]")
+            page.wait_for_selector(".track-result")
+            assert status in page.text_content(".track-result h2"), typed
+            assert page.text_content("#track-next").strip()
+        assert page.locator("#track-call").count() == 0  # on its way: no call needed
+        assert "mail centre" in page.text_content("#track-next")
+        page.goto(server.url + "/track/")
+        page.fill("input[name=credential_no]", "expo-a1234")
+        page.fill("input[name=last4]", "5678")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("#track-call")
+        assert "11183" in page.text_content("#track-call")
+        assert "redelivery or pickup" in page.text_content("#track-next")
+        shot(page, "track_delivery_failed")
+    finally:
+        context.close()
