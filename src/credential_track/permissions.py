@@ -115,7 +115,7 @@ PERSONAL_DATA: dict[PiiPath, dict[str, PiiAccess]] = {
 # path's permission; tests/test_security_personal_data.py enforces each path)
 PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
     PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
-                     "api.post_reveal", "forecast.item"),
+                     "api.post_reveal", "forecast.item", "desk.outreach_queue"),
     PiiPath.audit: ("audit.index", "api.audit_events"),
     PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects"),
     PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),

@@ -273,3 +273,38 @@ def test_tracking_takes_lower_case_numbers_and_a_failed_delivery_says_what_to_do
         shot(page, "track_delivery_failed")
     finally:
         context.close()
+
+
+def test_outreach_is_paged_says_who_to_call_and_why_and_confirms_the_outcome(page, server, engine):
+    from datetime import datetime, timedelta, timezone
+
+    from credential_track.models import OutreachTask
+
+    due = datetime.now(timezone.utc) - timedelta(hours=1)
+    with write_session(engine) as s:
+        for i in range(30):
+            item = make_credential(s, status="delivery_failed", recipient_name=f"周{i:02d}",
+                                   recipient_phone=f"139000{i:05d}", phone_last4=f"{i:04d}")
+            s.add(OutreachTask(credential_id=item.id, rule="delivery_failed", due_at=due + timedelta(minutes=i)))
+    login_as(page, server, engine, "agent")
+    page.goto(server.url + "/desk/outreach")
+    rows = page.locator("table.results tbody tr")
+    assert rows.count() == 25
+    assert "1–25 of 30" in page.text_content("#outreach-shown")
+    first = page.text_content("table.results tbody tr:first-child")
+    assert "Delivery failed" in first or "delivery failed" in first.lower()
+    who = page.text_content("table.results tbody tr:first-child .who-to-call")
+    assert "00000" in who or "0000" in who  # the last digits, masked for an agent
+    assert "13900000000" not in who and "周00" not in who
+    assert "Reveal to call" in who
+    shot(page, "outreach_paged")
+    page.click("#outreach-next")
+    assert page.locator("table.results tbody tr").count() == 5
+    assert "26–30 of 30" in page.text_content("#outreach-shown")
+    page.goto(server.url + "/desk/outreach")
+    form = page.locator("table.results tbody tr:first-child form.outcome-form")
+    form.locator("select[name=outcome]").select_option("no_answer")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash.ok")
+    assert "back in the queue" in page.text_content("p.flash.ok")
+    shot(page, "outreach_outcome_confirmed")
