@@ -308,3 +308,17 @@ def test_outreach_is_paged_says_who_to_call_and_why_and_confirms_the_outcome(pag
     page.wait_for_selector("p.flash.ok")
     assert "back in the queue" in page.text_content("p.flash.ok")
     shot(page, "outreach_outcome_confirmed")
+
+
+def test_last_four_digits_alone_explain_what_to_add_and_with_a_name_find_the_holder(page, server, engine):
+    with write_session(engine) as s:
+        no = make_credential(s, status="in_transit", recipient_name="韩梅梅", holder_name="韩梅梅",
+                             recipient_phone="13812344321", phone_last4="4321").credential_no
+    login_as(page, server, engine, "agent")
+    page.goto(server.url + "/desk/?q=4321")
+    assert "Nothing found" in page.text_content("main")
+    assert "caller’s name" in page.text_content("#search-hint")
+    shot(page, "desk_last4_hint")
+    page.goto(server.url + "/desk/?q=4321+韩梅梅")
+    assert no in page.text_content("table.results")
+    assert page.locator("#search-hint").count() == 0

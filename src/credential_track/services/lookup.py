@@ -83,6 +83,19 @@ def parse_query(raw: str) -> Query:
     return Query("text", q)
 
 
+def search_hint(raw: str) -> str | None:
+    """Why a search of only digits may find nothing, for the desk to say:
+    `last4_alone` (four digits: the last four of a phone find an item only
+    with a name, `search_ids`), `partial_phone` (more digits, but no complete
+    phone number: only complete numbers are looked up), else None."""
+    query = parse_query(raw)
+    if query.kind == "text" and re.fullmatch(r"[0-9]{4}", query.value, re.ASCII):
+        return "last4_alone"
+    if query.kind == "digits" and query.phone is None:
+        return "partial_phone"
+    return None
+
+
 def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
                guard: Callable[[dict], None] | None = None) -> tuple[Query, list[int]]:
     """The ids of the items matching a search string, best matches first.

@@ -64,7 +64,7 @@ def index():
     stations = queries.stations(get_db())
     db = get_db()
     return render_template(
-        "desk/index.html", q=q, found=found, desk=_desk(), line=_line(),
+        "desk/index.html", q=q, found=found, hint=lookup.search_hint(q), desk=_desk(), line=_line(),
         desks=[s["code"] for s in stations if s["kind"] == "desk"],
         lines=[s["code"] for s in stations if s["kind"] == "hotline"],
         counts=tickets.queue_counts(db, user_id=current_user.id), outreach_counts=outreach.counts(db),
@@ -81,7 +81,7 @@ def results():
         found = _search(q)
     except ServiceError as exc:
         found, error = None, exc.message if exc.status == 429 else None
-    return render_template("desk/_results.html", q=q, found=found, error=error)
+    return render_template("desk/_results.html", q=q, found=found, error=error, hint=lookup.search_hint(q))
 
 
 @bp.post("/position")
