@@ -322,3 +322,34 @@ def test_last_four_digits_alone_explain_what_to_add_and_with_a_name_find_the_hol
     page.goto(server.url + "/desk/?q=4321+韩梅梅")
     assert no in page.text_content("table.results")
     assert page.locator("#search-hint").count() == 0
+
+
+def test_a_supervisor_adds_edits_and_removes_saved_replies_an_agent_only_reads_them(page, server, engine):
+    login_as(page, server, engine, "supervisor")
+    page.goto(server.url + "/desk/replies")
+    page.fill("form#reply-add input[name=title]", "再投递")
+    page.fill("form#reply-add textarea[name=body_zh]", "我们将安排再次投递。")
+    page.fill("form#reply-add textarea[name=body_en]", "We will arrange a new delivery.")
+    page.click("form#reply-add button[type=submit]")
+    page.wait_for_selector("p.flash.ok")
+    assert "我们将安排再次投递。" in page.text_content("dl.replies")
+    shot(page, "saved_reply_added")
+    page.click("details.reply-manage summary")
+    edit = page.locator("form.reply-edit").first
+    edit.locator("textarea[name=body_zh]").fill("我们将在明天安排再次投递。")
+    edit.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash.ok")
+    assert "明天" in page.text_content("dl.replies")
+    page.click("details.reply-manage summary")
+    page.once("dialog", lambda d: d.accept())
+    page.locator("form.reply-delete button[type=submit]").first.click()
+    page.wait_for_selector("p.flash.ok")
+    assert "再投递" not in page.text_content("dl.replies")
+    page.fill("form#reply-add input[name=title]", "自取")
+    page.fill("form#reply-add textarea[name=body_zh]", "可到注册中心自取。")
+    page.click("form#reply-add button[type=submit]")
+    page.wait_for_selector("p.flash.ok")
+    login_as(page, server, engine, "agent")
+    page.goto(server.url + "/desk/replies")
+    assert "可到注册中心自取。" in page.text_content("dl.replies")
+    assert page.locator("form#reply-add").count() == 0 and page.locator("form.reply-edit").count() == 0
