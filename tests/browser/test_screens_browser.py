@@ -353,3 +353,34 @@ def test_a_supervisor_adds_edits_and_removes_saved_replies_an_agent_only_reads_t
     page.goto(server.url + "/desk/replies")
     assert "可到注册中心自取。" in page.text_content("dl.replies")
     assert page.locator("form#reply-add").count() == 0 and page.locator("form.reply-edit").count() == 0
+
+
+def test_the_missing_at_handover_tile_stays_quiet_for_an_open_batch_and_counts_a_closed_one(page, server, engine):
+    from credential_track.models import HandoverBatch
+    from credential_track.services import events, handover
+
+    from ..factories import do_scan
+
+    with write_session(engine) as s:
+        batch = HandoverBatch(name="进行中", expected=4)
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
+        items = [make_credential(s, batch_id=batch_id) for _ in range(4)]
+        for it in items:
+            events.record(s, action="import", credential_id=it.id, to_status="registered", code=it.credential_no)
+        first = items[0].credential_no
+    do_scan(engine, first, "handover", "WS-01", batch=str(batch_id))
+    login_as(page, server, engine, "organizer")
+    tile = "a.tile[href$='exception=missing_at_handover']"
+    page.goto(server.url + "/dashboard/")
+    assert page.text_content(f"{tile} .big").strip() == "0"
+    assert "alert" not in page.get_attribute(tile, "class")
+    shot(page, "dashboard_open_batch_not_missing")
+    with write_session(engine) as s:
+        handover.close_batch(s, batch_id)
+    page.goto(server.url + "/dashboard/")
+    assert page.text_content(f"{tile} .big").strip() == "3"
+    assert "alert" in page.get_attribute(tile, "class")
+    page.click(tile)
+    assert page.locator("table.list tbody tr").count() == 3
