@@ -9,21 +9,35 @@
   "use strict";
   var root = document.documentElement;
   var CACHE = "credtrack-station-v1"; // the worker's (station-sw.js)
+  // per station: another station's pages are kept at once after a change
+  var stationEl = document.querySelector(".station-code");
+  var KEPT_KEY = "credtrack.offline.kept." + (stationEl ? stationEl.textContent.trim() : "");
+  var REKEEP_MS = 10 * 60 * 1000;
   var banner = document.getElementById("offline-copy");
   if (root.dataset.offlineCopy && banner && !document.getElementById("scan-app")) { banner.hidden = false; }
   if (!("serviceWorker" in navigator) || !window.caches) { return; }
 
   document.addEventListener("submit", function (ev) {
     var action = ev.target.getAttribute && ev.target.getAttribute("action");
-    if (action && /\/logout$/.test(action)) { caches.delete(CACHE); }
+    if (!action || !/\/logout$/.test(action)) { return; }
+    caches.delete(CACHE);
+    Object.keys(localStorage).forEach(function (k) {
+      if (k.indexOf("credtrack.offline.kept.") === 0) { localStorage.removeItem(k); }
+    });
   });
   if (root.dataset.offlineCopy) { return; } // nothing fresh to keep
 
+  // the station's other pages are fetched again at most every 10 minutes
+  // (a scan page is opened many times a shift); this page each time
+  var all = Date.now() - (Number(localStorage.getItem(KEPT_KEY)) || 0) > REKEEP_MS;
   function pages() {
-    var urls = [location.href, new URL("/station/home", location.href).href];
-    document.querySelectorAll('a[href^="/station/scan?action="], a[href^="/station/home"]').forEach(function (a) {
-      urls.push(a.href);
-    });
+    var urls = [location.href];
+    if (all) {
+      urls.push(new URL("/station/home", location.href).href);
+      document.querySelectorAll('a[href^="/station/scan?action="], a[href^="/station/home"]').forEach(function (a) {
+        urls.push(a.href);
+      });
+    }
     document.querySelectorAll('link[rel="stylesheet"][href], script[src]').forEach(function (el) {
       urls.push(el.href || el.src);
     });
@@ -58,6 +72,7 @@
     }
     return Promise.all(pages().map(keep));
   }).then(function () {
+    if (all) { localStorage.setItem(KEPT_KEY, String(Date.now())); }
     root.dataset.offlineReady = "1";
   }).catch(function () { /* no offline copy on this device: the page works as before */ });
 })();
