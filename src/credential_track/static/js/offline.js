@@ -1,5 +1,5 @@
 // The station pages as an offline-capable web app: registers the station
-// service worker (/station/sw.js) and keeps this page, the station's home,
+// service worker (/station/sw.js) and asks it to keep this page, the home,
 // the scan pages this page links to and their assets in the device's cache,
 // so they load while the server is unreachable. Marks <html
 // data-offline-ready> once they are kept. On signing out the copies are
@@ -44,35 +44,16 @@
     return urls.filter(function (u, i) { return urls.indexOf(u) === i; });
   }
 
+  navigator.serviceWorker.addEventListener("message", function (ev) {
+    if (ev.data && ev.data.kept) {
+      if (all) { localStorage.setItem(KEPT_KEY, String(Date.now())); }
+      root.dataset.offlineReady = "1";
+    }
+  });
   navigator.serviceWorker.register("/station/sw.js", { scope: "/station/" }).then(function () {
     return navigator.serviceWorker.ready;
-  }).then(function () {
-    return caches.open(CACHE);
-  }).then(function (cache) {
-    var kept = {};
-    // each on its own: a page that is gone (404) or refused does not stop
-    // the rest; a kept page's own scripts and styles are kept with it
-    function keep(u) {
-      if (kept[u]) { return Promise.resolve(); }
-      kept[u] = true;
-      return fetch(u, { credentials: "same-origin" }).then(function (resp) {
-        if (resp.status !== 200 || resp.redirected) { return; }
-        var html = (resp.headers.get("Content-Type") || "").indexOf("text/html") === 0;
-        var done = cache.put(u, resp.clone());
-        if (!html) { return done; }
-        return resp.text().then(function (text) {
-          var doc = new DOMParser().parseFromString(text, "text/html");
-          var assets = [];
-          doc.querySelectorAll('link[rel="stylesheet"][href], script[src]').forEach(function (el) {
-            assets.push(new URL(el.getAttribute("href") || el.getAttribute("src"), u).href);
-          });
-          return Promise.all([done].concat(assets.map(keep)));
-        });
-      }).catch(function () {});
-    }
-    return Promise.all(pages().map(keep));
-  }).then(function () {
-    if (all) { localStorage.setItem(KEPT_KEY, String(Date.now())); }
-    root.dataset.offlineReady = "1";
+  }).then(function (reg) {
+    // the worker fetches and keeps them: leaving this page does not cut it short
+    reg.active.postMessage({ keep: pages() });
   }).catch(function () { /* no offline copy on this device: the page works as before */ });
 })();

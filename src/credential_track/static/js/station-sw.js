@@ -62,3 +62,40 @@ self.addEventListener("fetch", function (ev) {
     });
   }));
 });
+
+// The page asks the worker to keep its station's pages ({keep: [urls]}):
+// done here, not in the page, so that leaving the page does not cut it
+// short. Each page's own scripts and styles are kept with it; one page that
+// fails (gone, signed out) does not stop the rest. Answers {kept: true}.
+var ASSET = /<(?:script\b[^>]*?\ssrc|link\b[^>]*?rel="stylesheet"[^>]*?\shref)="([^"]+)"/g;
+
+function keepAll(urls) {
+  return caches.open(CACHE).then(function (cache) {
+    var seen = {};
+    function one(u) {
+      if (seen[u]) { return Promise.resolve(); }
+      seen[u] = true;
+      return fetch(u, { credentials: "same-origin" }).then(function (resp) {
+        if (resp.status !== 200 || resp.redirected) { return; }
+        var html = (resp.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+        var done = cache.put(u, resp.clone());
+        if (!html) { return done; }
+        return resp.text().then(function (text) {
+          var found = [], m;
+          ASSET.lastIndex = 0;
+          while ((m = ASSET.exec(text)) !== null) { found.push(new URL(m[1].replace(/&amp;/g, "&"), u).href); }
+          return Promise.all([done].concat(found.map(one)));
+        });
+      }).catch(function () {});
+    }
+    return Promise.all(urls.map(one));
+  });
+}
+
+self.addEventListener("message", function (ev) {
+  if (!ev.data || !ev.data.keep) { return; }
+  ev.waitUntil(keepAll(ev.data.keep).then(function () {
+    if (ev.source) { ev.source.postMessage({ kept: true }); }
+  }));
+});
+
