@@ -328,3 +328,53 @@ def test_seal_mismatch_lists_the_items_in_the_bag_that_came_with_a_wrong_seal(en
     assert d["exceptions"]["seal_mismatch"] == 2
     page = lists.item_page(db, lists.ItemFilter(exception="seal_mismatch"))
     assert page["total"] == 2 and {i["credential_no"] for i in page["items"]} == set(codes)
+
+
+def test_the_dashboard_and_the_report_of_the_same_moment_agree_on_every_exception(demo, db):
+    summary.refresh(demo)
+    now = DEMO_NOW
+    d = data.dashboard(db, now=now)
+    assert d["exceptions"]["held"] > 0 and d["exceptions"]["revoked"] > 0
+    # a hold replaced by another (self-pickup does that) is still one held item
+    from credential_track.services import holds
+
+    with write_session(demo) as s:
+        item = s.exec(select(Credential).where(Credential.hold == True).limit(1)).scalars().one()  # noqa: E712
+        ev = holds.put_on_hold(s, item, reason="本人自取", user_id=None, station=None, replace=True)
+        ev.at = DEMO_NOW - timedelta(minutes=5)  # before the moment compared
+    summary.refresh(demo)
+    db.rollback()
+    d = data.dashboard(db, now=now)
+    rep = report.report_data(db, DEMO_DAY)  # no later day: the same moment
+    for key in rep["exceptions"]:
+        assert rep["exceptions"][key] == d["exceptions"][key], key
+    for key in ("held", "revoked"):  # and the drill-down list holds as many
+        assert lists.count_items(db, lists.ItemFilter(exception=key), now=now) == d["exceptions"][key], key
+
+
+def test_missing_at_handover_counts_closed_batches_only_not_an_open_batchs_backlog(engine, db):
+    from credential_track.models import HandoverBatch
+    from credential_track.services import events, handover
+
+    from .factories import make_credential
+
+    with write_session(engine) as s:
+        batch = HandoverBatch(name="开放批次", expected=3)
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
+        items = [make_credential(s, batch_id=batch_id) for _ in range(3)]
+        for it in items:  # imported, as the manifest import records them
+            events.record(s, action="import", credential_id=it.id, to_status="registered", code=it.credential_no)
+        nos = [it.credential_no for it in items]
+    do_scan(engine, nos[0], "handover", "WS-01", batch=str(batch_id))  # scanning in has begun
+    summary.refresh(engine)
+    d = data.dashboard(db)
+    assert d["exceptions"]["missing_at_handover"] == 0  # two still to scan: the backlog
+    assert lists.count_items(db, lists.ItemFilter(exception="missing_at_handover")) == 0
+    with write_session(engine) as s:
+        handover.close_batch(s, batch_id)
+    summary.refresh(engine)
+    db.rollback()
+    assert data.dashboard(db)["exceptions"]["missing_at_handover"] == 2
+    assert lists.count_items(db, lists.ItemFilter(exception="missing_at_handover")) == 2

@@ -57,7 +57,9 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "auth.logout_everywhe
                               # the API's published contract (OpenAPI document and its reference page)
                               "api.openapi_json", "api.reference",
                               # for load balancers and monitoring; /metrics checks its own allow list or token
-                              "ops.healthz", "ops.readyz", "ops.metrics"})
+                              "ops.healthz", "ops.readyz", "ops.metrics",
+                              # the station pages' service worker and web-app manifest (no data)
+                              "station.service_worker", "station.web_manifest"})
 # Endpoints open to every signed-in user whatever the role.
 SIGNED_IN_ENDPOINTS = frozenset({"home.index", "auth.account"})
 
@@ -117,7 +119,7 @@ PERSONAL_DATA: dict[PiiPath, dict[str, PiiAccess]] = {
 # path's permission; tests/test_security_personal_data.py enforces each path)
 PII_ENDPOINTS: dict[PiiPath, tuple[str, ...]] = {
     PiiPath.lookup: ("desk.index", "desk.results", "desk.item", "desk.ticket", "api.get_lookup",
-                     "api.post_reveal"),
+                     "api.post_reveal", "forecast.item", "desk.outreach_queue"),
     PiiPath.audit: ("audit.index", "api.audit_events"),
     PiiPath.export: ("imports.export_status", "audit.export", "imports.job_rejects", "imports.export_job_file"),
     PiiPath.capture: ("api.station_capture_view", "api.station_correct_recipient"),

@@ -50,6 +50,8 @@ class Settings:
     login_rate_limit: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
     track_rate_limit: str = "10 per minute;50 per hour"
+    # the number the public tracking page gives a holder whose delivery failed
+    service_hotline: str = "11183"
     # tokens and stations read in the last seconds are taken from memory; a
     # change made by another server process is seen within this time
     cache_seconds: float = 2.0

@@ -94,7 +94,8 @@ def typed_values() -> dict:
 
 
 def _keep_typed(exc: ServiceError) -> None:
-    values = {k: v for k, v in request.form.items() if k not in _SECRET_FIELDS and len(v) <= 2000}
+    # every value of a name (three escort fields share one name), in order
+    values = {k: [v for v in vs if len(v) <= 2000] for k, vs in request.form.lists() if k not in _SECRET_FIELDS}
     session["credtrack_refused"] = {"path": request.path, "field": exc.field, "values": values}
 
 

@@ -104,12 +104,13 @@ def test_result_card_counters_and_sounds_for_ok_repeat_and_refusal(page, server,
 
 
 def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once(page, server, engine):
-    codes = captured_items(engine, 3)
+    codes = captured_items(engine, 5)
     sign_in(page, server, "WS-06")
     url = server.url + "/station/scan?action=accept"
     page.goto(url)
+    page.wait_for_selector("html[data-offline-ready]")  # the station shell is kept on this device
     server.stop()
-    for code in codes:
+    for code in codes[:3]:
         scan(page, code)
     page.wait_for_selector("#net-status", state="visible")
     page.wait_for_function("() => document.getElementById('count-pending').textContent === '3'")
@@ -118,26 +119,57 @@ def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once
     # the card says the last scan is kept, not that it counted
     assert "queued" in page.get_attribute("#result-card", "class").split()
     assert "Kept on this device, not sent yet" in page.text_content("#result-card")
+    assert "wait" in page.text_content("#offline-checks")
     shot(page, "offline_queued")
     queued = json.loads(page.evaluate(QUEUE_OF_THIS_TAB))
-    assert [q["code"] for q in queued] == codes
+    assert [q["code"] for q in queued] == codes[:3]
     assert events(engine, "accept") == []
 
-    # the operator reloads while the server is still down: Chromium's error page
-    try:
-        page.reload()
-    except PlaywrightError:
-        pass
-    assert page.locator("#scan-app").count() == 0  # no page without the server
+    # the operator reloads while the server is still down: the page comes
+    # from this device, says it is offline and what waits, and keeps scanning
+    page.reload()
+    assert page.locator("#scan-app").count() == 1
+    page.wait_for_selector("#net-status", state="visible")
+    assert page.locator("#offline-checks").is_visible()
+    assert "whether the number exists" in page.text_content("#offline-checks")
+    for code in codes[3:]:
+        scan(page, code)
+    page.wait_for_function("() => document.getElementById('count-pending').textContent === '5'")
+    shot(page, "offline_reloaded_still_scanning")
+    queued = json.loads(page.evaluate(QUEUE_OF_THIS_TAB))
+    assert [q["code"] for q in queued] == codes
+
     server.start()
-    goto_settled(page, url)
-    wait_settled(page, ok=3)
+    wait_settled(page, ok=5)
     evs = events(engine, "accept")
     assert [e.code for e in evs] == codes  # once each, in order
     assert [e.nonce for e in evs] == [q["nonce"] for q in queued]  # with their original nonces
     assert page.evaluate(QUEUE_OF_THIS_TAB) == "[]"
     assert page.locator("#net-status").is_hidden()
+    assert page.locator("#offline-checks").is_hidden()
     shot(page, "offline_sent_after_reload")
+
+
+def test_the_station_home_and_a_scan_page_never_opened_load_while_the_server_is_down(page, server, engine):
+    [code] = captured_items(engine, 1)
+    sign_in(page, server, "WS-07")
+    page.wait_for_selector("html[data-offline-ready]")
+    server.stop()
+    page.reload()  # the station's home
+    assert page.locator("#offline-copy").is_visible()
+    assert page.locator(".action-tile").count() >= 3
+    page.click("#go-bag")  # never opened before, kept from the home's links
+    page.wait_for_selector("#scan-app")
+    page.wait_for_selector("#offline-checks", state="visible")
+    assert "wrong route" in page.text_content("#offline-checks")
+    assert page.evaluate("document.documentElement.dataset.offlineCopy") == "1"
+    scan(page, code)
+    page.wait_for_function("() => document.getElementById('count-pending').textContent === '1'")
+    shot(page, "offline_bag_page_from_cache")
+    server.start()
+    # nothing else to send: the page notices the server is back by itself
+    page.wait_for_function("() => document.getElementById('count-pending').textContent === '0'", timeout=15000)
+    page.wait_for_selector("#offline-checks", state="hidden", timeout=15000)
 
 
 def test_wrong_route_stops_the_line_until_the_operator_confirms(page, server, engine):

@@ -31,8 +31,15 @@ def demo(engine):
     now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
     build_demo(engine, credentials=200, seed=5, now=now)
     with Session(engine) as s:
-        return {st: s.execute(select(Credential).where(Credential.status == st).order_by(Credential.id)).scalars()
-                .first() for st in ("received", "delivered", "in_transit")}
+        # items in the flow: a held or revoked one is refused at capture, its
+        # data not shown; "in_transit" stands for any item past departure (the
+        # demo's clock decides whether one is on the road right now)
+        wanted = {"received": ("received",), "delivered": ("delivered",),
+                  "in_transit": ("in_transit", "arrived", "out_for_delivery", "delivery_failed", "delivered")}
+        return {key: s.execute(select(Credential).where(Credential.status.in_(sts), Credential.hold == False,  # noqa: E712
+                                                        Credential.revoked == False)  # noqa: E712
+                               .order_by(Credential.id)).scalars().first()
+                for key, sts in wanted.items()}
 
 
 def _page(browser, server, lang: str, role: str):

@@ -42,9 +42,11 @@ def recipient_problems(data: dict) -> dict[str, str]:
     `invalid_phone`, `unknown_province`, `unplaced_address` (the division
     data cannot place it, or its parts disagree), `incomplete_address`,
     `invalid_postcode`, `lost_chars`, `too_long`, `unprintable` (the label
-    fonts cannot print it)."""
+    fonts cannot print it), `landline_only` (a valid number, but a landline:
+    the holder gets no text messages; the import notes the same from the
+    same parse, `domain.manifest`)."""
     problems: dict[str, str] = {}
-    _rec, errors = check_recipient(data, fields=RECIPIENT_FIELDS,
+    rec, errors = check_recipient(data, fields=RECIPIENT_FIELDS,
                                    required=("recipient_name", "recipient_phone", "province", "address"))
     for e in errors:
         problems.setdefault(e.field, _PROBLEM.get(e.key, "unplaced_address"))
@@ -59,6 +61,8 @@ def recipient_problems(data: dict) -> dict[str, str]:
         problems["address"] = "incomplete_address"
     for name in unprintable_fields(data):
         problems.setdefault(name, "unprintable")  # the label would print boxes
+    if rec.phone is not None and rec.phone.landline:
+        problems.setdefault("recipient_phone", "landline_only")
     return problems
 
 

@@ -83,6 +83,19 @@ def parse_query(raw: str) -> Query:
     return Query("text", q)
 
 
+def search_hint(raw: str) -> str | None:
+    """Why a search of only digits may find nothing, for the desk to say:
+    `last4_alone` (four digits: the last four of a phone find an item only
+    with a name, `search_ids`), `partial_phone` (more digits, but no complete
+    phone number: only complete numbers are looked up), else None."""
+    query = parse_query(raw)
+    if query.kind == "text" and re.fullmatch(r"[0-9]{4}", query.value, re.ASCII):
+        return "last4_alone"
+    if query.kind == "digits" and query.phone is None:
+        return "partial_phone"
+    return None
+
+
 def search_ids(session: Session, raw: str, *, limit: int = MAX_RESULTS,
                guard: Callable[[dict], None] | None = None) -> tuple[Query, list[int]]:
     """The ids of the items matching a search string, best matches first.
@@ -300,6 +313,20 @@ def reveal(session: Session, *, credential_no: str, user_id: int | None, reason:
                          station=station, user_id=user_id, details={"reason": reason})
 
 
+def _tracked_item(session: Session, no: str) -> Credential | None:
+    """The item a holder types: its credential number as printed, in any
+    letter case (a few indexed reads: as typed, upper, lower), or its EMS
+    waybill number (domain.codes.classify, which upper-cases S10 letters)."""
+    c = classify(no)
+    if c.kind == CodeKind.waybill:
+        return session.exec(select(Credential).where(Credential.waybill_no == c.code)).first()
+    for candidate in dict.fromkeys((no, no.upper(), no.lower())):
+        item = session.exec(select(Credential).where(Credential.credential_no == candidate)).first()
+        if item is not None:
+            return item
+    return None
+
+
 def track(session: Session, *, credential_no: str, last4: str) -> dict | None:
     """The public self-service answer: status, waybill and timeline when the
     credential number and the phone's last four digits match, else None —
@@ -308,7 +335,7 @@ def track(session: Session, *, credential_no: str, last4: str) -> dict | None:
     digits = clean_text(last4)
     if not no or len(no) > 64 or not re.fullmatch(r"[0-9]{4}", digits, re.ASCII):
         return None
-    item = session.exec(select(Credential).where(Credential.credential_no == no)).first()
+    item = _tracked_item(session, no)
     if item is None or not hmac.compare_digest(item.phone_last4 or "", digits):
         return None
     evs = session.exec(select(Event).where(Event.credential_id == item.id, Event.result == "ok",

@@ -229,11 +229,7 @@ def record_outcome(session: Session, *, task_id: int, user_id: int, outcome: str
     return task
 
 
-def queue(session: Session, *, state: str = "open", rule: str | None = None, user_id: int | None = None,
-          limit: int = 200) -> list[tuple[OutreachTask, Credential]]:
-    """Tasks with their items, most urgent first. `state`: open (the shared
-    queue, due first), mine (claimed by `user_id`), closed."""
-    stmt = select(OutreachTask, Credential).join(Credential, Credential.id == OutreachTask.credential_id)
+def _queue_where(stmt, *, state: str, rule: str | None, user_id: int | None):
     if state == "mine":
         stmt = stmt.where(OutreachTask.state == "claimed", OutreachTask.claimed_by == user_id)
     elif state == "closed":
@@ -244,8 +240,25 @@ def queue(session: Session, *, state: str = "open", rule: str | None = None, use
         if rule not in RULES:
             raise one_of("rule", rule, RULES, "rule")
         stmt = stmt.where(OutreachTask.rule == rule)
+    return stmt
+
+
+def queue(session: Session, *, state: str = "open", rule: str | None = None, user_id: int | None = None,
+          limit: int = 200, offset: int = 0) -> list[tuple[OutreachTask, Credential]]:
+    """Tasks with their items, most urgent first, `limit` from `offset`.
+    `state`: open (the shared queue, due first), mine (claimed by
+    `user_id`), closed."""
+    stmt = _queue_where(select(OutreachTask, Credential).join(Credential, Credential.id == OutreachTask.credential_id),
+                        state=state, rule=rule, user_id=user_id)
     order = OutreachTask.closed_at.desc() if state == "closed" else OutreachTask.due_at
-    return list(session.exec(stmt.order_by(order, OutreachTask.id).limit(limit)))
+    return list(session.exec(stmt.order_by(order, OutreachTask.id).offset(offset).limit(limit)))
+
+
+def queue_total(session: Session, *, state: str = "open", rule: str | None = None,
+                user_id: int | None = None) -> int:
+    """How many tasks `queue` has for the same choice, over all pages."""
+    return int(session.exec(_queue_where(select(func.count()).select_from(OutreachTask),
+                                         state=state, rule=rule, user_id=user_id)).one())
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -470,6 +470,38 @@ def saved_replies(session: Session) -> list[SavedReply]:
     return list(session.exec(select(SavedReply).order_by(SavedReply.title)))
 
 
+def _saved_reply(session: Session, reply_id: int) -> SavedReply:
+    r = session.get(SavedReply, reply_id)
+    if r is None:
+        raise NotFound(_("There is no saved reply %(id)s.", id=reply_id), field="reply")
+    return r
+
+
+def update_saved_reply(session: Session, *, reply_id: int, title: str, body_zh: str,
+                       body_en: str = "") -> SavedReply:
+    """Change a saved reply's title and texts (the same checks as adding one)."""
+    r = _saved_reply(session, reply_id)
+    title = _text(title, "title", max_len=100, required=True)
+    other = session.exec(select(SavedReply.id).where(SavedReply.title == title, SavedReply.id != r.id)).first()
+    if other is not None:
+        raise Conflict(_("A saved reply named “%(title)s” exists already.", title=title), field="title")
+    r.title = title
+    r.body_zh = _text(body_zh, "body_zh", max_len=2000, required=True)
+    r.body_en = _text(body_en, "body_en", max_len=2000)
+    session.add(r)
+    session.flush()
+    return r
+
+
+def delete_saved_reply(session: Session, *, reply_id: int) -> str:
+    """Remove a saved reply (notes that used it keep their text); its title."""
+    r = _saved_reply(session, reply_id)
+    title = r.title
+    session.delete(r)
+    session.flush()
+    return title
+
+
 def add_saved_reply(session: Session, *, title: str, body_zh: str, body_en: str = "") -> SavedReply:
     """A reusable answer agents can drop into a note."""
     title = _text(title, "title", max_len=100, required=True)

@@ -34,11 +34,11 @@ def _like(text: str) -> str:
 
 
 def may_manage(manager: Manager, user: User) -> bool:
-    """Admins manage everyone; supervisors operators/agents of their site."""
+    """Admins manage everyone; supervisors operators/agents of their site (a
+    supervisor without a site: those without a site, whom they create)."""
     if manager.role == "admin":
         return True
-    return (manager.role == "supervisor" and user.role in SUPERVISOR_MANAGES
-            and manager.site_id is not None and user.site_id == manager.site_id)
+    return manager.role == "supervisor" and user.role in SUPERVISOR_MANAGES and user.site_id == manager.site_id
 
 
 def user_dict(user: User, site_code: str | None = None) -> dict:
@@ -52,11 +52,13 @@ def user_dict(user: User, site_code: str | None = None) -> dict:
 
 
 def list_users(session: Session, manager: Manager, *, q: str | None = None) -> list[dict]:
-    """The users `manager` may see: all for admins, their site's for supervisors;
-    `q` matches user name or display name literally."""
+    """The users `manager` may see: all for admins, their site's for supervisors
+    (the same site as `may_manage`'s, none for a supervisor without one, so a
+    user a supervisor adds is always on their list); `q` matches user name or
+    display name literally."""
     stmt = select(User, Site.code).join(Site, Site.id == User.site_id, isouter=True)
     if manager.role != "admin":
-        stmt = stmt.where(User.site_id == manager.site_id) if manager.site_id is not None else stmt.where(False)
+        stmt = stmt.where(User.site_id == manager.site_id if manager.site_id is not None else User.site_id.is_(None))
     if q:
         pattern = _like(q.strip().lower())
         stmt = stmt.where(or_(func.lower(User.username).like(pattern, escape="\\"),

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..permissions import allowed
+from ..unit_of_work import typed_values
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(forecast.bp)
     app.register_blueprint(ops.bp)
     app.jinja_env.globals["nav_items"] = nav_items
+    # what a refused form had typed, filled in again by static/js/forms.js
+    app.jinja_env.globals["refused_form"] = typed_values
 
     @app.errorhandler(403)
     def _forbidden(_e):

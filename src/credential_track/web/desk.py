@@ -12,11 +12,12 @@ from sqlmodel import select
 from .. import clock, settings
 from ..domain.numbers import MAX_INT32, whole_number
 from ..unit_of_work import flash_refusal, get_db, refused_to
-from ..models import Call, OutreachTask, Ticket, TicketItem, User
+from ..models import Call, Credential, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
 from ..services import forecast, lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
+from ..vocabulary import label
 from . import safe_next
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -63,7 +64,7 @@ def index():
     stations = queries.stations(get_db())
     db = get_db()
     return render_template(
-        "desk/index.html", q=q, found=found, desk=_desk(), line=_line(),
+        "desk/index.html", q=q, found=found, hint=lookup.search_hint(q), desk=_desk(), line=_line(),
         desks=[s["code"] for s in stations if s["kind"] == "desk"],
         lines=[s["code"] for s in stations if s["kind"] == "hotline"],
         counts=tickets.queue_counts(db, user_id=current_user.id), outreach_counts=outreach.counts(db),
@@ -80,7 +81,7 @@ def results():
         found = _search(q)
     except ServiceError as exc:
         found, error = None, exc.message if exc.status == 429 else None
-    return render_template("desk/_results.html", q=q, found=found, error=error)
+    return render_template("desk/_results.html", q=q, found=found, error=error, hint=lookup.search_hint(q))
 
 
 @bp.post("/position")
@@ -198,16 +199,28 @@ def _usernames(db, ids) -> dict[int, str]:
 def outreach_queue():
     state = request.args.get("state", "open")
     rule = request.args.get("rule") or None
+    page = max(1, request.args.get("page", 1, type=int))
     db = get_db()
     try:
-        rows = outreach.queue(db, state=state, rule=rule, user_id=current_user.id)
+        total = outreach.queue_total(db, state=state, rule=rule, user_id=current_user.id)
+        rows = outreach.queue(db, state=state, rule=rule, user_id=current_user.id, limit=OUTREACH_PER_PAGE,
+                              offset=(page - 1) * OUTREACH_PER_PAGE)
     except ServiceError as exc:
         flash_refusal(exc)
         return redirect(url_for("desk.outreach_queue"))
+    # who to call: the holder's name and phone as the lookup path gives them
+    # to this role (masked for an agent until a recorded reveal)
+    shown = lookup.shown_ids(db, role=current_user.role, user_id=current_user.id,
+                             credential_ids=[i.id for _t, i in rows], minutes=_reveal_minutes())
+    people = {i.id: lookup.lookup_item(i, show_pii=i.id in shown) for _t, i in rows}
     return render_template("desk/outreach.html", rows=rows, state=state, rule=rule, rules=outreach.RULES,
-                           outcomes=outreach.OUTCOMES, counts=outreach.counts(db),
+                           outcomes=outreach.OUTCOMES, counts=outreach.counts(db), people=people,
+                           page=page, total=total, per_page=OUTREACH_PER_PAGE,
                            users=_usernames(db, {t.claimed_by for t, _i in rows}),
                            now=datetime.now(timezone.utc))
+
+
+OUTREACH_PER_PAGE = 25
 
 
 def _outreach_post(work):
@@ -235,9 +248,18 @@ def outreach_outcome(task_id: int):
             except ValueError:
                 raise ServiceError(_("The retry time is not a date and time."), field="retry_at") from None
             retry = clock.from_local_input(retry)  # the form's time is on the configured clock
-        outreach.record_outcome(db, task_id=task_id, user_id=current_user.id,
-                                outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
-                                retry_at=retry, settings=outreach.OutreachSettings.from_settings(settings.current()))
+        task = outreach.record_outcome(db, task_id=task_id, user_id=current_user.id,
+                                       outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
+                                       retry_at=retry,
+                                       settings=outreach.OutreachSettings.from_settings(settings.current()))
+        no = db.get(Credential, task.credential_id).credential_no
+        # say what became of the task: it leaves "mine" either way
+        if task.state == "closed":
+            flash(_("Recorded for %(no)s: %(outcome)s. The task is closed.", no=no,
+                    outcome=label("outcome", task.outcome)), "ok")
+        else:
+            flash(_("Recorded for %(no)s: %(outcome)s. The task is back in the queue, due %(due)s.", no=no,
+                    outcome=label("outcome", task.outcome), due=clock.format_datetime(task.due_at)), "ok")
     return _outreach_post(work)
 
 

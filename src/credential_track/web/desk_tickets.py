@@ -162,12 +162,33 @@ def replies():
     return render_template("desk/replies.html", replies=tickets.saved_replies(get_db()))
 
 
+# saved replies are managed by whoever may decide intercepts (supervisors, admins)
 @bp.post("/replies")
 @refused_to(lambda: url_for("desk.replies"))
 @page_require("intercept")
 def reply_add():
-    tickets.add_saved_reply(get_db(), title=request.form.get("title", ""), body_zh=request.form.get("body_zh", ""),
-                            body_en=request.form.get("body_en", ""))
+    r = tickets.add_saved_reply(get_db(), title=request.form.get("title", ""),
+                                body_zh=request.form.get("body_zh", ""), body_en=request.form.get("body_en", ""))
+    flash(_("Saved reply “%(title)s” added.", title=r.title), "ok")
+    return redirect(url_for("desk.replies"))
+
+
+@bp.post("/replies/<int:reply_id>")
+@refused_to(lambda **_kw: url_for("desk.replies"))
+@page_require("intercept")
+def reply_edit(reply_id: int):
+    r = tickets.update_saved_reply(get_db(), reply_id=reply_id, title=request.form.get("title", ""),
+                                   body_zh=request.form.get("body_zh", ""), body_en=request.form.get("body_en", ""))
+    flash(_("Saved reply “%(title)s” changed.", title=r.title), "ok")
+    return redirect(url_for("desk.replies"))
+
+
+@bp.post("/replies/<int:reply_id>/delete")
+@refused_to(lambda **_kw: url_for("desk.replies"))
+@page_require("intercept")
+def reply_delete(reply_id: int):
+    title = tickets.delete_saved_reply(get_db(), reply_id=reply_id)
+    flash(_("Saved reply “%(title)s” removed.", title=title), "ok")
     return redirect(url_for("desk.replies"))
 
 

@@ -8,15 +8,17 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from flask_login import current_user
 from sqlmodel import Session, select
 
-from .. import clock
+from .. import clock, settings
 from ..unit_of_work import get_db, get_engine
 from ..domain import forecast as F
 from ..domain.regions import all_routes
 from ..models import Credential
 from ..security import page_require
-from ..services import forecast, queries
+from ..permissions import allowed
+from ..services import forecast, lookup, queries
 from ..services.dashboard import charts
 from ..services.errors import ServiceError, one_of
 from ..services.forecast import campaign, verdicts
@@ -152,8 +154,11 @@ def at_risk_csv():
 @bp.get("/item/<credential_no>")
 @page_require("stats")
 def item(credential_no: str):
-    """The organizer's view of one item: status, route, timeline (no
-    personal data) and its expected delivery."""
+    """The organizer's and supervisor's view of one item: status, route,
+    the full timeline (refused scans included, marked), its expected
+    delivery, and the holder's data as the lookup path gives it to the
+    role (permissions.PERSONAL_DATA: in full for the organizer, masked
+    until a recorded reveal for a supervisor)."""
     db = get_db()
     row = db.exec(select(Credential).where(Credential.credential_no == credential_no)).first()
     if row is None:
@@ -163,4 +168,8 @@ def item(credential_no: str):
         detail = queries.credential_detail(db, credential_no)
     except ServiceError:
         abort(404)
-    return render_template("forecast/item.html", detail=detail, expected=expected)
+    shown = bool(lookup.shown_ids(db, role=current_user.role, user_id=current_user.id, credential_ids=[row.id],
+                                  minutes=settings.current().reveal_minutes))
+    return render_template("forecast/item.html", detail=detail, expected=expected,
+                           person=lookup.lookup_item(row, show_pii=shown),
+                           may_reveal=allowed(current_user.role, "reveal") and allowed(current_user.role, "desk"))

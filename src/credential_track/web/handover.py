@@ -2,15 +2,16 @@
 it as a whole, close it and see what is missing or extra."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain.numbers import MAX_INT32, whole_number
-from ..unit_of_work import get_db, refused_to
+from ..unit_of_work import get_db, get_engine, refused_to
 from ..domain.status import Action
 from ..security import page_require
-from ..services import handover, queries
+from ..services import disclosure, handover, queries
 from ..services.errors import ServiceError
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -72,3 +73,21 @@ def close(batch_id: int):
     out = handover.close_batch(get_db(), batch_id, user_id=current_user.id)
     flash(_("Batch closed: %(missing)s missing, %(extra)s extra.", missing=out["missing"], extra=out["extra"]))
     return redirect(url_for("handover.batch_page", batch_id=batch_id))
+
+
+@bp.get("/<int:batch_id>/discrepancies.csv")
+@page_require("handover")
+def discrepancies(batch_id: int):
+    """The batch's whole discrepancy list, for the operators at the handover
+    desk as for the organizer: codes, types and routes, no personal data,
+    formula-safe cells (handover.discrepancy_csv), recorded as an export."""
+    db = get_db()
+    try:
+        batch = handover.get_batch(db, batch_id)
+    except ServiceError:
+        abort(404)
+    disclosure.authorise_export(get_engine(), user_id=current_user.id, role=current_user.role,
+                                kind="handover_discrepancies", personal_data=False, fmt="csv",
+                                filters={"batch": batch.id})
+    return Response(stream_with_context(handover.discrepancy_csv(db, batch)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="handover-{batch.id}-discrepancies.csv"'})

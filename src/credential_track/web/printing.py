@@ -68,6 +68,17 @@ def _label_format() -> str:
     return "pdf"
 
 
+@bp.after_request
+def _printable_from_the_page(resp):
+    # the station pages print these from a hidden frame of their own
+    # (static/js/print.js): the same origin may frame them, no one else
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    resp.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                               "script-src 'self'; object-src 'none'; frame-ancestors 'self'; "
+                                               "base-uri 'self'; form-action 'self'")
+    return resp
+
+
 def _name(text: str) -> str:
     return _SAFE_NAME.sub("_", text)[:80] or "document"
 

@@ -5,8 +5,11 @@ Views load, check access, call one service and render; the scan loop itself
 runs in the browser (static/js/scan.js) against POST /api/v1/scans."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
-    Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+    Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -91,6 +94,32 @@ def home():
         return redirect(url_for("station.pick"))
     return render_template("station/home.html", station=station,
                            supervise=allowed(current_user.role, "supervise"))
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The station pages' service worker (static/js/station-sw.js), served
+    from /station/ so that its scope is the station pages. Public: it holds
+    no data, and a signed-out device must still be able to update it."""
+    path = Path(current_app.static_folder) / "js" / "station-sw.js"
+    resp = make_response(path.read_text(encoding="utf-8"))
+    resp.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Service-Worker-Allowed"] = "/station/"
+    return resp
+
+
+@bp.get("/manifest.webmanifest")
+def web_manifest():
+    """The station pages as an installable web app (start: the station's home)."""
+    resp = jsonify({
+        "name": _("Credential Track stations"), "short_name": _("Stations"),
+        "start_url": url_for("station.home"), "scope": "/station/", "display": "standalone",
+        "background_color": "#f4f6f8", "theme_color": "#0b5d3b",
+        "icons": [{"src": url_for("static", filename="station-icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    })
+    resp.headers["Content-Type"] = "application/manifest+json"
+    return resp
 
 
 @bp.get("/scan")

@@ -36,4 +36,5 @@ def answer():
     if result is not None:  # the holder sees a date, not the forecast's workings
         item = db.exec(select(Credential).where(Credential.credential_no == result["credential_no"])).one()
         expected = forecast.expected_delivery(db, current_app.config, item, cur=cur)
-    return render_template("track/index.html", no=no, result=result, asked=True, expected=expected)
+    return render_template("track/index.html", no=no, result=result, asked=True, expected=expected,
+                           hotline=settings.current().service_hotline)

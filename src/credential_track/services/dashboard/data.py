@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ...domain.status import Status
-from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, HandoverBatch
+from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, Event
 from ... import clock
 from ...models.base import utcnow
 from . import lists, summary
@@ -97,13 +97,11 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
     by_status = {s: int(n) for s, n in session.connection().execute(
         select(DashBatch.status, func.sum(DashBatch.n)).group_by(DashBatch.status)) if n}
     total = sum(by_status.values())
-    received_batches = select(HandoverBatch.id).where(HandoverBatch.received_at.is_not(None))
     missing = session.connection().execute(select(func.coalesce(func.sum(DashBatch.n), 0)).where(
-        (DashBatch.status == Status.registered) & DashBatch.batch_id.in_(received_batches))).scalar()
+        (DashBatch.status == Status.registered) & DashBatch.batch_id.in_(lists.missing_batches()))).scalar()
     exceptions = {
         "missing_at_handover": int(missing),
-        "held": _count(session, Credential.hold == True),  # noqa: E712
-        "revoked": _count(session, Credential.revoked == True),  # noqa: E712
+        **flag_counts(session),
         "intercept": _count(session, Credential.intercept == True),  # noqa: E712
         # items in bags whose seal did not match (few rows: indexed)
         "seal_mismatch": _count(session, Credential.bag_id.in_(lists.seal_mismatch_bags())),
@@ -171,7 +169,7 @@ def day_figures(session: Session, day: date) -> dict:
         .where((DashFlow.hour >= h0) & (DashFlow.hour < h1) & (DashFlow.result == "rejected"))
         .group_by(DashFlow.reason).order_by(func.sum(DashFlow.n).desc()))}
     flags = {a: _flow_sum(session, (DashFlow.action == a) & (DashFlow.result == "ok") & (DashFlow.hour < h1))
-             for a in ("hold", "release", "revoke", "intercept")}
+             for a in ("intercept",)}
     return {
         "day": day.isoformat(), "until": end.isoformat(),
         "total": total, "by_status": by_status,
@@ -183,7 +181,7 @@ def day_figures(session: Session, day: date) -> dict:
         "moves": {s: moves.get(s, 0) for s in STAGES},
         "refusals": refusals,
         "exceptions": {
-            "held": flags["hold"] - flags["release"], "revoked": flags["revoke"],
+            **flag_counts(session, until=end),
             "intercept": flags["intercept"],
             "seal_mismatch": _flow_sum(session, (DashFlow.reason == "seal_mismatch") & (DashFlow.hour < h1)),
             "delivery_failed": by_status.get(Status.delivery_failed, 0),
@@ -211,6 +209,25 @@ def _stuck(session: Session, now: datetime, *, cached: bool) -> int:
     _stuck_cache.clear()
     _stuck_cache[key] = (clock, n)
     return n
+
+
+def flag_counts(session: Session, *, until: datetime | None = None) -> dict[str, int]:
+    """Items on hold and revoked as they stood at `until` (now when None),
+    from the events, the one computation of the live dashboard and the daily
+    report: held = items whose last hold/release event is a hold (a hold
+    replaced by another, as self-pickup does, counts once), revoked = items
+    with a revoke event. Few events (index on action, result)."""
+    at = [Event.at < until] if until is not None else []
+    last = (select(Event.credential_id, func.max(Event.id).label("last_id"))
+            .where(Event.action.in_(("hold", "release")), Event.result == "ok", Event.credential_id.is_not(None), *at)
+            .group_by(Event.credential_id).subquery())
+    held = session.connection().execute(
+        select(func.count()).select_from(last).join(Event, Event.id == last.c.last_id)
+        .where(Event.action == "hold")).scalar()
+    revoked = session.connection().execute(
+        select(func.count(func.distinct(Event.credential_id)))
+        .where(Event.action == "revoke", Event.result == "ok", Event.credential_id.is_not(None), *at)).scalar()
+    return {"held": int(held or 0), "revoked": int(revoked or 0)}
 
 
 def _count(session: Session, cond) -> int:

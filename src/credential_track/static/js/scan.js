@@ -103,6 +103,7 @@
   var headFailures = 0;
   var headStatus = 500;
   var asidePanel = document.getElementById("aside") || buildAside();
+  var offlineChecks = document.getElementById("offline-checks");
 
   function loadFrom(store, key, fallback) {
     try { var v = JSON.parse(store.getItem(key)); return v === null ? fallback : v; } catch (e) { return fallback; }
@@ -283,9 +284,7 @@
     (links || []).forEach(function (l) {
       var a = document.createElement("a");
       a.className = "button print-link";
-      a.href = l[1];
-      a.target = "_blank";
-      a.rel = "noopener";
+      a.href = l[1]; // printed from a hidden frame of this page (print.js)
       a.textContent = l[0];
       card.appendChild(a);
     });
@@ -356,6 +355,7 @@
     }
     net.hidden = !state;
     net.dataset.state = state || "";
+    if (offlineChecks) { offlineChecks.hidden = state !== "offline"; }
     net.dataset.template = state === "session" ? texts.session : texts.offline;
     app.classList.toggle("offline", !!state);
     render();
@@ -516,7 +516,17 @@
   // another tab of this station queued or sent scans
   heartbeat();
   adoptOrphans();
-  setInterval(function () { heartbeat(); adoptOrphans(); if (!sending) { pump(); } }, HEARTBEAT_MS);
+  setInterval(function () { heartbeat(); adoptOrphans(); if (!sending) { pump(); } probe(); }, HEARTBEAT_MS);
+
+  // Offline with nothing to send (a page loaded from this device's copy,
+  // static/js/station-sw.js): ask the server now and then whether it is back.
+  function probe() {
+    if (net.dataset.state !== "offline" || sending || readQueue().length) { return; }
+    fetch(location.href, { method: "HEAD", credentials: "same-origin", cache: "no-store" }).then(function (resp) {
+      if (resp.status < 500 && net.dataset.state === "offline") { setNet(null); }
+    }).catch(function () {});
+  }
+  if (document.documentElement.dataset.offlineCopy) { setNet("offline"); }
 
   // Camera: where the browser reads barcodes itself, codes feed the same loop.
   var camBtn = document.getElementById("camera-btn");

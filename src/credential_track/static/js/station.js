@@ -20,7 +20,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": lang },
       body: body ? JSON.stringify(body) : undefined
     }).then(function (resp) {
-      return resp.json().then(function (data) { return { ok: resp.ok, data: data }; });
+      return resp.json().then(function (data) { return { ok: resp.ok, status: resp.status, data: data }; });
     });
   }
 
@@ -111,25 +111,32 @@
     var note = document.getElementById("cap-note");
     var original = {};
 
+    var holder = document.getElementById("cap-holder");
+    var status = document.getElementById("cap-status");
+    // Every new scan starts from an empty panel: nothing of the previous
+    // holder may remain under another number (a correction saved there
+    // would write one person's data onto another).
+    var wipe = function () {
+      original = null;
+      panel.hidden = true;
+      panel.classList.remove("problems");
+      document.getElementById("cap-credential").textContent = "";
+      holder.textContent = "";
+      status.textContent = "";
+      note.textContent = "";
+      fields.forEach(function (el) {
+        el.value = "";
+        var label = document.getElementById("field-" + el.dataset.field);
+        label.classList.remove("has-problem");
+        label.querySelector(".problem").textContent = "";
+      });
+    };
     var fill = function (view) {
-      if (!view.recipient) {
-        // not at the capture step: no recipient data; the scan will say why
-        document.getElementById("cap-credential").textContent = view.credential_no;
-        document.getElementById("cap-status").textContent = word("status", view.status);
-        note.textContent = t.notAtCapture;
-        original = null;
-        fields.forEach(function (el) {
-          el.value = "";
-          var label = document.getElementById("field-" + el.dataset.field);
-          label.classList.remove("has-problem");
-          label.querySelector(".problem").textContent = "";
-        });
-        return;
-      }
       original = view.recipient;
+      panel.hidden = false;
       document.getElementById("cap-credential").textContent = view.credential_no;
-      document.getElementById("cap-holder").textContent = view.holder_name + (view.organization ? " · " + view.organization : "");
-      document.getElementById("cap-status").textContent = word("status", view.status);
+      holder.textContent = view.holder_name + (view.organization ? " · " + view.organization : "");
+      status.textContent = word("status", view.status);
       fields.forEach(function (el) {
         var name = el.dataset.field;
         el.value = view.recipient[name] || "";
@@ -148,16 +155,32 @@
     };
     var clear = function () {
       pending = null;
-      panel.hidden = true;
-      // recipient data is shown only while its item is being captured
-      fields.forEach(function (el) { el.value = ""; });
-      original = {};
-      note.textContent = "";
+      wipe(); // recipient data is shown only while its item is being captured
     };
+    var toPrint = {}; // credential numbers allocated with F2: their label prints once captured
     var bind = function (waybill) {
       var code = pending;
       clear();
+      if (!waybill) { toPrint[code] = true; }
       loop.enqueue(code, waybill ? { waybill: waybill.toUpperCase() } : {});
+    };
+    document.addEventListener("scan:result", function (ev) {
+      var d = ev.detail;
+      if (d.scan.action !== "capture" || !toPrint[d.scan.code]) { return; }
+      delete toPrint[d.scan.code];
+      if (d.body.result === "ok" && d.body.item && window.CredTrackPrint) {
+        // printed from this page: the scan field keeps the focus
+        window.CredTrackPrint.print("/print/labels/" + encodeURIComponent(d.body.item.credential_no) + ".pdf");
+      }
+    });
+    // An item the capture step cannot take (unknown, before or past capture,
+    // held, revoked): sent as the capture scan it is, so the server refuses
+    // it like any refused scan (its words, the red card, the buzz, the
+    // counters, the line stopped for a revoked or held item, the refusal in
+    // the audit trail). No waybill goes with it: nothing is allocated.
+    var refuse = function (code) {
+      clear();
+      loop.enqueue(code, {});
     };
 
     loop.addHandler(function (code) {
@@ -166,16 +189,24 @@
         bind(code);
         return true;
       }
-      if (BAG.test(code) || TRIP.test(code)) { return false; }
       var replaced = pending && pending !== code;
+      clear();
+      if (BAG.test(code) || TRIP.test(code)) { return false; }
       pending = code;
-      panel.hidden = false;
-      document.getElementById("cap-credential").textContent = code;
-      note.textContent = replaced ? t.credentialReplaced : "";
+      loop.notice("idle", replaced ? t.credentialReplaced : t.lookingUp, code);
       api("GET", "/station/capture/" + encodeURIComponent(code) + "?station=" + encodeURIComponent(loop.station)).then(function (r) {
         if (pending !== code) { return; }
-        if (r.ok) { fill(r.data); } else { note.textContent = r.data.error || ""; }
-      }).catch(function () { if (pending === code) { note.textContent = t.lookupFailed; } });
+        if (r.ok && r.data.recipient && !r.data.hold && !r.data.revoked) { fill(r.data); return; }
+        if (r.ok || r.status === 404) { refuse(code); return; }
+        // the station may not read it (403, 400): the server's words, as a refusal
+        clear();
+        loop.notice("stop", r.data.error || t.lookupFailed, code);
+      }).catch(function () {
+        if (pending !== code) { return; }
+        // offline: no data to show; a waybill can still be bound and the
+        // server decides the scan when it is back
+        loop.notice("queued", t.lookupFailed, code);
+      });
       return true;
     });
 
@@ -187,6 +218,7 @@
       if (ev.key === "F2") {
         ev.preventDefault();
         if (pending) { bind(null); } else { loop.notice("stop", t.scanCredentialFirst, ""); }
+        loop.focus();
       }
     });
     document.getElementById("cap-save").addEventListener("click", function () {
@@ -197,9 +229,16 @@
         if (el.value.trim() !== (original[name] || "")) { changes[name] = el.value.trim(); }
       });
       if (Object.keys(changes).length === 0) { note.textContent = t.nothingChanged; loop.focus(); return; }
-      api("POST", "/station/recipient/" + encodeURIComponent(pending), { changes: changes, station: loop.station })
+      var code = pending;
+      api("POST", "/station/recipient/" + encodeURIComponent(code), { changes: changes, station: loop.station })
         .then(function (r) {
-          if (r.ok) { fill(r.data); note.textContent = t.saved; loop.focus(); }
+          if (r.ok) {
+            if (pending !== code) { return; }
+            fill(r.data);
+            note.textContent = r.data.result === "unchanged" ? t.nothingChanged
+              : r.data.result === "intercept_requested" ? t.interceptRequested : t.saved;
+            loop.focus();
+          }
           else {
             note.textContent = r.data.error || "";
             var label = r.data.field && document.getElementById("field-" + r.data.field);
