@@ -39,14 +39,14 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_row(values: Iterable[Any]) -> list:
+def csv_row(values: Iterable[Any]) -> list[Any]:
     """A CSV row of `values`, each through `csv_cell` (inlined: exports call
     this for every row of 500,000)."""
     return [("" if v is None else ("'" + v) if v.__class__ is str and v[:1] in FORMULA_STARTS else v)
             for v in values]
 
 
-def xlsx_row(sheet, values: Iterable[Any]) -> list:
+def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """A row for ``sheet.append`` (openpyxl, write-only or not): texts that
     could be formulas as string cells, control characters replaced."""
     from openpyxl.cell import WriteOnlyCell

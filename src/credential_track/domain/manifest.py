@@ -100,10 +100,11 @@ FILE_MESSAGES = {
 class ManifestError(Exception):
     """The file cannot be read as a manifest at all (one clear message)."""
 
-    def __init__(self, key: str, **params: str | int | float):
-        # a key of FILE_MESSAGES (translated where shown), or a plain message
+    def __init__(self, key: str, **params: str | int | float | list[str]):
+        # a key of FILE_MESSAGES (translated where shown), or a plain message;
+        # `fields` (a list) names the manifest fields the message is about
         self.key: str | None
-        self.params: dict[str, str | int | float]
+        self.params: dict[str, str | int | float | list[str]]
         self.key, self.params = (key, params) if key in FILE_MESSAGES else (None, {})
         super().__init__(FILE_MESSAGES[key].format(**params) if self.key else key)
 
