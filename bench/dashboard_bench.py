@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -36,7 +36,8 @@ from sqlmodel import Session  # noqa: E402
 from credential_track import migrate  # noqa: E402
 from credential_track.db import make_engine, write_session  # noqa: E402
 from credential_track.models import Credential, DashFlow, DashItems, Event, User  # noqa: E402
-from credential_track.services import accounts, scan as scans  # noqa: E402
+from credential_track.services import accounts  # noqa: E402
+from credential_track.services import scan as scans
 from credential_track.services.dashboard import data, feed, report, summary  # noqa: E402
 from credential_track.services.dashboard.summary import _upsert  # noqa: E402
 from credential_track.services.demo import build_demo  # noqa: E402
@@ -64,7 +65,7 @@ def indexed_dashboard(session: Session) -> dict:
     for name, cols in (("by_status", [c.status]), ("by_route", [c.route, c.status]),
                        ("by_province", [c.province, c.status]), ("by_type", [c.credential_type, c.status])):
         out[name] = session.execute(select(*cols, func.count()).group_by(*cols)).all()
-    since = datetime.fromtimestamp(time.time() - 14 * 86400, timezone.utc)
+    since = datetime.fromtimestamp(time.time() - 14 * 86400, UTC)
     out["throughput"] = session.execute(
         select(Event.action, func.count()).where(Event.at >= since)
         .where(Event.result == "ok").group_by(Event.action)).all()

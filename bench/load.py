@@ -112,7 +112,7 @@ def pick_items(db_url: str, limit: int, seed: int) -> Workload:
     return Workload(items, revoked)
 
 
-def batches_by_route(items, bag_size: int, rng: random.Random) -> "queue.Queue":
+def batches_by_route(items, bag_size: int, rng: random.Random) -> queue.Queue:
     by_route: dict[str, list] = defaultdict(list)
     for item in items:
         by_route[item[2]].append(item)
@@ -158,7 +158,7 @@ class ScanClient(threading.Thread):
     chain, seals the bag; every few bags loads a trip, departs it, and
     scans the bags in on arrival."""
 
-    def __init__(self, n: int, shared: Shared, batches: "queue.Queue", seed: int):
+    def __init__(self, n: int, shared: Shared, batches: queue.Queue, seed: int):
         super().__init__(daemon=True, name=f"client-{n}")
         self.n, self.sh, self.batches = n, shared, batches
         self.rng = random.Random(seed * 1000 + n)
@@ -420,9 +420,9 @@ def cpu_per_request(srv, before: tuple[float, float], requests: int) -> dict:
 
 
 def delete_baseline_events(db_url: str) -> int:
+    from baseline_app import BASELINE_ACTION
     from sqlalchemy import text
 
-    from baseline_app import BASELINE_ACTION
     from credential_track.db import make_engine, writer
 
     engine = make_engine(db_url)

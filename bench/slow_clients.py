@@ -31,7 +31,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from common import REPO, cli_env, credtrack, credtrack_server, free_port  # noqa: E402
+from common import REPO, credtrack, credtrack_server, free_port  # noqa: E402
 
 NGINX_CONF = REPO / "deploy" / "nginx-credtrack.conf"
 

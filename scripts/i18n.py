@@ -16,8 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from credential_track.i18n import compile_catalogs, extract_messages, PO_PATH, untranslated_calls  # noqa: E402
 from babel.messages.pofile import read_po  # noqa: E402
+
+from credential_track.i18n import PO_PATH, compile_catalogs, extract_messages, untranslated_calls  # noqa: E402
 
 
 def missing() -> list[str]:

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from credential_track.db import write_session
 from credential_track.domain.regions import route_for
 from credential_track.models import Credential
-from credential_track.services import dispatch, scan as scans
+from credential_track.services import dispatch
+from credential_track.services import scan as scans
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

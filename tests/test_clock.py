@@ -1,6 +1,6 @@
 """One clock: every time shown to people is on the configured zone, one
 format per kind; exports carry the offset; "today" is the local day."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ def _shanghai():
 
 
 def test_times_are_shown_in_shanghai_and_exported_with_the_offset():
-    at = datetime(2026, 11, 5, 17, 1, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 5, 17, 1, 30, tzinfo=UTC)
     assert clock.format_datetime(at) == "2026-11-06 01:01"
     assert clock.format_datetime(at, seconds=True) == "2026-11-06 01:01:30"
     assert clock.format_date(at) == "2026-11-06"  # the local day, not the UTC one
@@ -27,8 +27,8 @@ def test_times_are_shown_in_shanghai_and_exported_with_the_offset():
 
 def test_a_local_day_runs_from_local_midnight_to_local_midnight():
     start, end = clock.day_bounds(date(2026, 11, 6))
-    assert start == datetime(2026, 11, 5, 16, tzinfo=timezone.utc) and end - start == timedelta(days=1)
-    assert clock.today(datetime(2026, 11, 5, 16, 30, tzinfo=timezone.utc)) == date(2026, 11, 6)
+    assert start == datetime(2026, 11, 5, 16, tzinfo=UTC) and end - start == timedelta(days=1)
+    assert clock.today(datetime(2026, 11, 5, 16, 30, tzinfo=UTC)) == date(2026, 11, 6)
 
 
 def test_durations_read_as_minutes_and_seconds_or_hours():
@@ -59,7 +59,7 @@ def test_the_configured_zone_is_the_one_every_page_shows(db_url, tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "t", "TIMEZONE": "Europe/London"})
     engine = app.extensions["credtrack_engine"]
     try:
-        at = datetime(2026, 7, 1, 9, 30, tzinfo=timezone.utc)  # 10:30 in London (summer), 17:30 in Shanghai
+        at = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)  # 10:30 in London (summer), 17:30 in Shanghai
         with write_session(engine) as s:
             make_credential(s, credential_no="TZ-1")
             t = tickets.open_ticket(s, category="other", subject="tz", created_by=None, now=at)
@@ -89,7 +89,7 @@ def test_the_command_line_speaks_chinese_unless_the_terminal_is_english(app, mon
 def test_the_fast_export_format_agrees_with_the_zone_database_all_year(zone):
     """iso_local's fast path (stored UTC text, one lookup per hour) against zoneinfo, across summer time."""
     clock.configure(zone)
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     for minutes in range(0, 365 * 24 * 60, 97):
         at = start + timedelta(minutes=minutes)
         expected = at.astimezone(clock.local_zone()).isoformat()

@@ -9,7 +9,7 @@ organizations, notes, …) is taken out first: it is shown as it is.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -17,9 +17,9 @@ from sqlalchemy import DateTime, String, Text, select
 from sqlmodel import Session
 
 from credential_track import clock, vocabulary
-from credential_track.permissions import allowed
 from credential_track.db import write_session
 from credential_track.models import Credential, HandoverBatch, Ticket, metadata
+from credential_track.permissions import allowed
 from credential_track.services import outreach, tickets
 from credential_track.services.demo import build_demo
 
@@ -30,7 +30,7 @@ report_seen: dict[str, int] = {}
 ROLES = ("admin", "supervisor", "operator", "agent", "organizer")
 # stations whose pages together offer every scan action
 STATIONS = ("WS-01", "WS-03", "WS-07", "WS-09")
-DEMO_NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+DEMO_NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 # words that are the same in both languages (units, formats, the product's codes)
 NEUTRAL = re.compile(r"\{\w+\}|\b(?:EMS|CSV|XLSX|PDF|ZPL|QR|VIP|SLA|API|ID|Esc|F2|UTC[+-]\d+(?::\d\d)?|U\+[0-9A-F]{4,6})\b"
@@ -180,7 +180,7 @@ def _times(engine) -> tuple[set[str], set[str]]:
                     "UTCDateTime"]
             for c in cols:
                 moments += [v for (v,) in conn.execute(select(c)) if v is not None]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     moments += [now + timedelta(minutes=m) for m in range(-5, 3)]
     for m in moments:
         m = clock.utc(m) if isinstance(m, datetime) else clock.parse(m)
@@ -228,8 +228,8 @@ def _import_jobs(app, engine, header) -> list[str]:
     differs from its stored item, one that is not a manifest at all."""
     import tempfile
 
-    from .test_import_pages import upload
     from .test_import_manifest import row
+    from .test_import_pages import upload
 
     app.config.update(IMPORT_WAIT=True, IMPORT_JOBS_DIR=tempfile.mkdtemp(prefix="crawl-jobs-"))
     client = app.test_client()

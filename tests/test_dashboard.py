@@ -7,7 +7,7 @@ import io
 import json
 import math
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -24,7 +24,7 @@ from credential_track.services.demo import build_demo
 from .factories import do_scan
 
 # 20:00 in Shanghai on 10 November: every demo event falls on or before that day
-DEMO_NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
+DEMO_NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 DEMO_DAY = date(2026, 11, 10)
 
 
@@ -70,7 +70,7 @@ def test_dashboard_numbers_equal_counts_computed_from_the_events(demo, db):
         do_scan(engine, code, "handover", "WS-01")  # refused
     # folded in small chunks, as new events trickle in
     assert summary.refresh(engine, chunk=997) == len(_events(engine))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     d = data.dashboard(db, now=now)
 
     events, items = _events(engine), _items(engine)
@@ -191,7 +191,7 @@ def test_report_command_refuses_a_bad_date(runner, tmp_path):
 
 def test_drill_down_lists_match_their_counts(demo, db):
     summary.refresh(demo)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     d = data.dashboard(db, now=now)
     for key in ("missing_at_handover", "held", "revoked", "intercept", "delivery_failed", "returned", "stuck"):
         f = lists.ItemFilter(exception=key)

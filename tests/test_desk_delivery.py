@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 from sqlmodel import Session, func, select
 
@@ -9,8 +10,8 @@ from credential_track.db import write_session
 from credential_track.models import Event, Notification, OutreachTask
 from credential_track.services import accounts
 
-from .factories import reload
 from .desk_helpers import item_at
+from .factories import reload
 
 
 def _headers(engine, role="supervisor"):
@@ -151,13 +152,13 @@ def test_import_with_a_malformed_row_writes_nothing(runner, engine, tmp_path):
 
 def test_the_same_event_from_two_feeds_at_once_is_applied_once(engine):
     import threading
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from credential_track.services import delivery
 
     it = item_at(engine, "arrived")
     ev = delivery.DeliveryInput(waybill=it["waybill"], code="EMI", event="delivered",
-                                at=datetime(2026, 11, 6, 3, 0, tzinfo=timezone.utc))
+                                at=datetime(2026, 11, 6, 3, 0, tzinfo=UTC))
     barrier = threading.Barrier(2)
     results = []
 

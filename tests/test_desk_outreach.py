@@ -13,8 +13,8 @@ from credential_track.models.base import utcnow
 from credential_track.services import notify, outreach
 from credential_track.services.errors import Conflict
 
-from .factories import configure
 from .desk_helpers import item_at, user_id
+from .factories import configure
 
 
 def _sweep(engine, **kw):

@@ -9,8 +9,8 @@ from credential_track.db import write_session
 from credential_track.models import Event, OutreachTask, Ticket
 from credential_track.services import outreach
 
-from .factories import configure, reload
 from .desk_helpers import item_at
+from .factories import configure, reload
 
 PII = ("张伟", "13812345678", "世纪大道", "华东贸易", "浦东新区")
 

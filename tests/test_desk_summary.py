@@ -1,5 +1,5 @@
 """Tickets and outreach on the dashboard and in the daily report."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from credential_track.models import OutreachTask, Ticket
 from credential_track.services.dashboard import data
@@ -7,7 +7,7 @@ from credential_track.services.desk_summary import desk_summary
 
 from .factories import make_credential
 
-T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 def h(n: float) -> datetime:

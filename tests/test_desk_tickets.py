@@ -13,8 +13,8 @@ from credential_track.models.base import utcnow
 from credential_track.services import tickets
 from credential_track.services.errors import Conflict, ServiceError
 
-from .factories import do_scan, reload
 from .desk_helpers import item_at, user_id
+from .factories import do_scan, reload
 
 
 def _ticket(engine, agent, nos=(), **kw):

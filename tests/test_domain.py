@@ -2,12 +2,25 @@
 import pytest
 
 from credential_track.domain.codes import (
-    CodeKind, RangeExhausted, S10Range, classify, is_domestic_waybill, is_valid_s10, make_s10, s10_check_digit,
+    CodeKind,
+    RangeExhausted,
+    S10Range,
+    classify,
+    is_domestic_waybill,
+    is_valid_s10,
+    make_s10,
+    s10_check_digit,
 )
 from credential_track.domain.masking import mask_name, mask_phone
 from credential_track.domain.regions import PROVINCES, normalize_province, route_for
 from credential_track.domain.status import (
-    CHAIN, TRANSITIONS, Reason, Status, TransitionRefused, check_flags, next_status,
+    CHAIN,
+    TRANSITIONS,
+    Reason,
+    Status,
+    TransitionRefused,
+    check_flags,
+    next_status,
 )
 
 S = Status

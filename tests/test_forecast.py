@@ -2,14 +2,14 @@
 station rates and fixed dwell times, worked out by hand."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from credential_track.domain import forecast as F
 from credential_track.domain import forecast_campaign as C
 
-UTC = timezone.utc
+UTC = UTC
 # 12:00 in Shanghai
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 HOURS = F.parse_site_hours("PCS=08:00-20:00;RCC=08:00-20:00")

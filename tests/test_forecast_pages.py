@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -172,13 +172,13 @@ def test_without_an_opening_day_there_is_no_verdict_and_no_outreach(engine, app,
 
 
 def test_the_demo_history_spans_days_of_shifts_and_is_deterministic(engine, db_url, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from credential_track import migrate
     from credential_track.db import make_engine
     from credential_track.services.seed import load_seed
 
-    now = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
     build_demo(engine, credentials=500, seed=11, now=now)
     hours = F.parse_site_hours("PCS=08:00-20:00;RCC=09:00-18:00")
     site = {"WS-01": "RCC", "WS-02": "RCC", "WS-03": "PCS", "WS-04": "PCS", "WS-05": "PCS", "WS-06": "PCS",

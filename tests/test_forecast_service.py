@@ -4,7 +4,7 @@ dwell summary folded from the events, the item's expected delivery in the
 API, and the backtest against what happened."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -20,7 +20,7 @@ from credential_track.services.forecast import backtest, data
 
 from .factories import make_credential
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 HOURS = "PCS=08:00-20:00;RCC=08:00-20:00"
 CONFIG = {"SITE_HOURS": HOURS, "FORECAST_WINDOW_HOURS": 72, "OPENING_DATE": None}

@@ -11,10 +11,23 @@ import pytest
 import zxingcpp
 
 from credential_track.domain.codes import make_s10
-from credential_track.printing import (BagLabelData, BagManifestData, HandoverData, LabelData, ManifestItem,
-                                       TripBag, TripSheetData, bag_label_zpl, label_zpl, render_bag_label,
-                                       render_bag_manifest, render_handover_receipt, render_label,
-                                       render_trip_sheet, write_labels)
+from credential_track.printing import (
+    BagLabelData,
+    BagManifestData,
+    HandoverData,
+    LabelData,
+    ManifestItem,
+    TripBag,
+    TripSheetData,
+    bag_label_zpl,
+    label_zpl,
+    render_bag_label,
+    render_bag_manifest,
+    render_handover_receipt,
+    render_label,
+    render_trip_sheet,
+    write_labels,
+)
 from credential_track.printing.draw import fit_text
 from credential_track.printing.fonts import missing_chars
 from credential_track.printing.labels import ADDRESS_BOX, ADDRESS_MIN_PT, address_layout

@@ -11,10 +11,20 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
 
-from credential_track.printing import (BagManifestData, HandoverData, ManifestItem, TripBag, TripSheetData,
-                                       label_unprintable, label_zpl, render_bag_manifest, render_handover_receipt,
-                                       render_label, render_trip_sheet, write_labels)
-from credential_track.printing import fonts
+from credential_track.printing import (
+    HandoverData,
+    ManifestItem,
+    TripBag,
+    TripSheetData,
+    fonts,
+    label_unprintable,
+    label_zpl,
+    render_bag_manifest,
+    render_handover_receipt,
+    render_label,
+    render_trip_sheet,
+    write_labels,
+)
 from credential_track.printing.draw import break_opportunities, fit_text
 from credential_track.printing.fonts import missing_chars, visual_pieces
 from credential_track.printing.labels import ADDRESS_BOX, NAME_H, address_layout, name_layout

@@ -7,8 +7,8 @@ This test is what catches a path that drops or misreads one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from sqlmodel import Session, select

@@ -4,7 +4,8 @@ from sqlmodel import select
 from credential_track.db import write_session
 from credential_track.domain.codes import make_s10
 from credential_track.models import Bag, Credential, Event, Trip
-from credential_track.services import dispatch, scan as scans
+from credential_track.services import dispatch
+from credential_track.services import scan as scans
 
 from .factories import do_scan, make_credential, make_trip, nonce, open_bag, reload
 

@@ -11,14 +11,22 @@ from pathlib import Path
 
 import pytest
 from werkzeug.routing import IntegerConverter
-
 from werkzeug.security import generate_password_hash
 
 from credential_track.db import write_session
 from credential_track.models import User
 from credential_track.permissions import (
-    PERMISSIONS, PII_ENDPOINTS, PUBLIC_ENDPOINTS, ROLES, SIGNED_IN_ENDPOINTS, PiiAccess, PiiPath, allowed,
-    permission_table_markdown, personal_data_access, personal_data_table_markdown,
+    PERMISSIONS,
+    PII_ENDPOINTS,
+    PUBLIC_ENDPOINTS,
+    ROLES,
+    SIGNED_IN_ENDPOINTS,
+    PiiAccess,
+    PiiPath,
+    allowed,
+    permission_table_markdown,
+    personal_data_access,
+    personal_data_table_markdown,
 )
 from credential_track.services import accounts
 

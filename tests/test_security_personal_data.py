@@ -22,8 +22,8 @@ from credential_track.permissions import ROLES, PiiAccess, PiiPath, allowed, per
 from credential_track.services import accounts, audit, corrections, disclosure, tickets
 
 from .conftest import Auth
-from .factories import PASSWORD, configure, do_scan, make_credential, open_bag, reload
 from .desk_helpers import item_at
+from .factories import PASSWORD, configure, do_scan, make_credential, open_bag, reload
 
 PHONE, NAME, ADDRESS = "16512342559", "欧阳娜娜", "崧泽大道333号9楼"
 
@@ -205,8 +205,8 @@ def test_audit_masking_follows_the_key_path_and_catches_mobile_numbers_anywhere(
 # ---- export --------------------------------------------------------------------
 
 def _job_with_rejects(app, engine, tmp_path, sup: Auth) -> str:
-    from .test_import_pages import upload
     from .test_import_manifest import row
+    from .test_import_pages import upload
 
     configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path / "jobs"))
     resp = upload(sup.client, sup, [row("R1"), row("R2", phone="1651234255", name=NAME)], skip_invalid="1")

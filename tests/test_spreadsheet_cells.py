@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from credential_track import clock
 from credential_track.db import write_session
 from credential_track.domain.cells import FORMULA_STARTS, csv_cell, is_formula_like
-from credential_track.services.dashboard import summary
 from credential_track.services.imports import import_manifest
 
 from .factories import do_scan, make_credential

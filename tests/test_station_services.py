@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 
 from credential_track.db import write_session
+from credential_track.domain.recipient import parse_phone
 from credential_track.models import Bag, Credential, Event
 from credential_track.services import corrections, dispatch, stations
-from credential_track.domain.recipient import parse_phone
 from credential_track.services.capture import capture_view, recipient_problems
 from credential_track.services.errors import Conflict, ServiceError
 

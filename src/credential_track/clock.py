@@ -19,7 +19,7 @@ it (UTC, `+00:00`).
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,8 +61,8 @@ def local_zone() -> ZoneInfo:
 def utc(value: datetime) -> datetime:
     """An aware UTC datetime (a naive one is taken as UTC, as stored)."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def parse(value) -> datetime | None:
@@ -110,7 +110,7 @@ def day_bounds(d: date) -> tuple[datetime, datetime]:
     zone = local_zone()
     start = datetime.combine(d, time.min, tzinfo=zone)
     end = datetime.combine(d + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def local_midnight(at: datetime | None = None) -> datetime:
@@ -123,7 +123,7 @@ def from_local_input(value: datetime) -> datetime:
     configured zone, as UTC; an aware one is kept."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=local_zone())
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 # ---- formats: one per kind -------------------------------------------------------
@@ -192,7 +192,7 @@ def zone_label(at: datetime | None = None) -> str:
 @lru_cache(maxsize=4096)
 def _hour_offsets(zone: tzinfo, hour_text: str) -> tuple[timedelta, timedelta]:
     """The zone's offset at the start and at the end of a UTC hour."""
-    start = datetime.fromisoformat(hour_text + ":00:00").replace(tzinfo=timezone.utc)
+    start = datetime.fromisoformat(hour_text + ":00:00").replace(tzinfo=UTC)
     return (start.astimezone(zone).utcoffset() or timedelta(0),
             (start + timedelta(hours=1)).astimezone(zone).utcoffset() or timedelta(0))
 
@@ -228,7 +228,7 @@ def iso_local(value) -> str:
         base = parse(value).replace(tzinfo=None, microsecond=0)
     zone = local_zone()
     first, last = _hour_offsets(zone, base.strftime("%Y-%m-%dT%H"))
-    off = first if first == last else (base.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset()
+    off = first if first == last else (base.replace(tzinfo=UTC).astimezone(zone).utcoffset()
                                        or timedelta(0))
     minutes = int(off.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"

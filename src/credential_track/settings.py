@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -117,7 +118,7 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         """Refuse values the product cannot work with, naming the setting."""
         try:
             ZoneInfo(self.timezone)

@@ -12,8 +12,8 @@ the form came from)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from sqlalchemy.engine import Engine

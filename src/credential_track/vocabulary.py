@@ -16,7 +16,7 @@ or the CLI's: i18n.current_lang). An unknown code is shown as it is.
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from .domain import regions
 from .domain.status import EventAction

@@ -3,13 +3,15 @@ panels stay hidden, printing stays on the scan page, a refused form keeps
 what was typed, a supervisor sees the user they add."""
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from credential_track.db import write_session
 from credential_track.services import accounts
 
 from ..factories import PASSWORD, make_credential
-from .conftest import login, scan, shot, sign_in, wait_settled
+from .conftest import scan, shot, sign_in, wait_settled
 
 SHOWN_THOUGH_HIDDEN = """() => Array.from(document.querySelectorAll('[hidden]'))
     .filter(e => getComputedStyle(e).display !== 'none').map(e => e.id || e.className)"""
@@ -147,8 +149,9 @@ def test_a_refused_user_keeps_what_was_typed_but_not_the_password_and_an_added_o
 
 
 def test_departing_a_trip_asks_first(page, server, engine):
-    from credential_track.models import Trip
     from sqlmodel import Session, select
+
+    from credential_track.models import Trip
 
     from ..factories import do_scan, make_trip, open_bag
 
@@ -180,8 +183,9 @@ def test_a_batch_says_how_many_it_lists_offers_the_csv_and_asks_before_closing(p
     import csv
     import io
 
-    from credential_track.models import HandoverBatch
     from sqlmodel import Session
+
+    from credential_track.models import HandoverBatch
 
     with write_session(engine) as s:
         batch = HandoverBatch(name="大批次", expected=230)
@@ -276,11 +280,11 @@ def test_tracking_takes_lower_case_numbers_and_a_failed_delivery_says_what_to_do
 
 
 def test_outreach_is_paged_says_who_to_call_and_why_and_confirms_the_outcome(page, server, engine):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from credential_track.models import OutreachTask
 
-    due = datetime.now(timezone.utc) - timedelta(hours=1)
+    due = datetime.now(UTC) - timedelta(hours=1)
     with write_session(engine) as s:
         for i in range(30):
             item = make_credential(s, status="delivery_failed", recipient_name=f"周{i:02d}",

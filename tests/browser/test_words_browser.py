@@ -5,7 +5,7 @@ artifacts/screenshots/words-<page>-<lang>.png."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +28,7 @@ def demo(engine):
     with write_session(engine) as s:
         accounts.create_user(s, username="b-agent", password=PASSWORD, role="agent", display_name="客服小李")
         accounts.create_user(s, username="b-admin", password=PASSWORD, role="admin", display_name="系统管理员")
-    now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     build_demo(engine, credentials=200, seed=5, now=now)
     with Session(engine) as s:
         # items in the flow: a held or revoked one is refused at capture, its

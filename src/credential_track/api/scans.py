@@ -5,11 +5,11 @@ from flask import jsonify
 from flask_babel import gettext as _
 
 from .. import settings
-from ..unit_of_work import get_db, get_engine
-from ..vocabulary import scan_message
 from ..security import api_require, current_actor
 from ..services import dispatch
 from ..services import scan as scans
+from ..unit_of_work import get_db, get_engine
+from ..vocabulary import scan_message
 from . import BadRequest, bp
 from .models import scans as m
 from .validation import contract

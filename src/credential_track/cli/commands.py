@@ -6,9 +6,9 @@ import sys
 import time
 
 import click
-from flask_babel import gettext as _
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from .. import migrate, settings

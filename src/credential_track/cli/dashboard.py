@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask_babel import gettext as _
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from .. import settings

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import click
-from flask_babel import gettext as _
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from .. import settings
 from ..db import write_session

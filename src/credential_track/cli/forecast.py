@@ -6,9 +6,9 @@ import time
 from datetime import datetime, timedelta
 
 import click
-from flask_babel import gettext as _
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlmodel import Session
 
 from .. import clock

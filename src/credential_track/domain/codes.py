@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Callable
 
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 # ASCII only: `\d` alone would also match full-width and other scripts' digits

@@ -15,15 +15,16 @@ import codecs
 import csv
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, TextIO
+from typing import TYPE_CHECKING, TextIO
 from xml.etree.ElementTree import iterparse
 
 from .codes import CodeKind, classify, is_code_text, normalize_code
-from .recipient import MAX_LEN, MESSAGES as RECIPIENT_MESSAGES, N_, WARNINGS, check_recipient, clean_text
+from .recipient import MAX_LEN, N_, WARNINGS, check_recipient, clean_text
+from .recipient import MESSAGES as RECIPIENT_MESSAGES
 from .regions import _to_simplified
 
 if TYPE_CHECKING:

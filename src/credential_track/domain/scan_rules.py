@@ -14,12 +14,20 @@ Plain Python: no database, no Flask.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .codes import is_domestic_waybill, is_valid_s10, normalize_code
 from .status import (
-    BAG_TRANSITIONS, TRANSITIONS, Action, BagState, Reason, TransitionRefused, next_bag_state, next_status,
+    BAG_TRANSITIONS,
+    TRANSITIONS,
+    Action,
+    BagState,
+    Reason,
+    TransitionRefused,
+    next_bag_state,
+    next_status,
 )
 
 

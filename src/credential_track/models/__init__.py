@@ -1,15 +1,24 @@
 """The tables. Import from here: `from credential_track.models import Credential`."""
 from sqlmodel import SQLModel
 
-from .org import ApiToken, CredentialType, Route, Site, Station, User
-from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
-from .imports import ImportRun, ImportUndo
-from .security import LoginSession, LoginThrottle
 from .dashboard import DashBatch, DashDaily, DashDwell, DashFlow, DashItems, DashLeadTime, DashState
 from .desk import (
-    Call, DeliveryEvent, InterceptRequest, Notification, NotificationAttempt, OutreachAttempt,
-    OutreachTask, SavedReply, Ticket, TicketItem, TicketNote,
+    Call,
+    DeliveryEvent,
+    InterceptRequest,
+    Notification,
+    NotificationAttempt,
+    OutreachAttempt,
+    OutreachTask,
+    SavedReply,
+    Ticket,
+    TicketItem,
+    TicketNote,
 )
+from .imports import ImportRun, ImportUndo
+from .items import Bag, Credential, Event, HandoverBatch, Trip, WaybillRange
+from .org import ApiToken, CredentialType, Route, Site, Station, User
+from .security import LoginSession, LoginThrottle
 
 metadata = SQLModel.metadata
 

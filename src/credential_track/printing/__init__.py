@@ -5,8 +5,7 @@ the text block that wraps and shrinks), fonts.py the font chain
 (fonts.missing_chars: can this be printed).
 """
 from .bags import render_bag_label, render_bag_manifest
-from .data import (BagLabelData, BagManifestData, HandoverData, LabelData, ManifestItem, TripBag,
-                   TripSheetData)
+from .data import BagLabelData, BagManifestData, HandoverData, LabelData, ManifestItem, TripBag, TripSheetData
 from .handover import render_handover_receipt
 from .labels import checked, describe_unprintable, label_unprintable, render_label, unprintable_header, write_labels
 from .trips import render_trip_sheet

@@ -33,7 +33,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
@@ -132,7 +132,7 @@ def font_name() -> str:
     return FONT_NAME
 
 
-@lru_cache(maxsize=None)
+@cache
 def _primary_cmap() -> dict[int, int]:
     return _font(0).face.charToGlyph
 

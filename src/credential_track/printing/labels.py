@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import io
-from typing import BinaryIO, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from ..domain.masking import mask_phone
 from .data import LabelData
-from .draw import draw_code128, draw_fitted, draw_qr, fit_text, draw_text_block, shrink_to_width
+from .draw import draw_code128, draw_fitted, draw_qr, draw_text_block, fit_text, shrink_to_width
 from .fonts import draw_string, font_name, missing_chars, text_width
 from .stream import write_chunked
 

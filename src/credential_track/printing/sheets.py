@@ -8,6 +8,7 @@ draws each line with fonts.draw_string."""
 from __future__ import annotations
 
 import io
+
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from typing import BinaryIO, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import BinaryIO, TypeVar
 
 T = TypeVar("T")
 

@@ -10,9 +10,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterator
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine

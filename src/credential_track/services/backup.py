@@ -40,7 +40,7 @@ class BackupResult:
     tables: dict[str, int]
     method: str
     check_seconds: float = 0.0  # of `seconds`, the integrity check of the copy
-    waybill_moves: list["RangeMove"] = field(default_factory=list)
+    waybill_moves: list[RangeMove] = field(default_factory=list)
 
 
 # numbers skipped in every range at a restore, beyond the highest position

@@ -17,8 +17,8 @@ from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Action, BagState, Status, SystemAction, TripState
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
-from . import events, holds
 from ..vocabulary import action_text, field_label, label, status_text
+from . import events, holds
 from .errors import Conflict, NotFound, ServiceError, field_error, no_credential, required, too_long
 from .scan import move_items
 from .tickets import request_intercept

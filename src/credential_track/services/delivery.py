@@ -12,18 +12,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from datetime import UTC, datetime, timezone
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..vocabulary import field_label
 from ..domain.status import SystemAction, TransitionRefused, next_status
 from ..models import Credential, DeliveryEvent
 from ..models.base import utcnow
+from ..vocabulary import field_label
 from . import events, notify, outreach
 
 # EMS (UPU EMSEVT) event codes. Those that move an item map to a normalized
@@ -88,7 +89,7 @@ def _parse_time(value: Any) -> datetime:
     if dt.tzinfo is None:  # EMS feeds without an offset are in China time
         from datetime import timedelta
         dt = dt.replace(tzinfo=timezone(timedelta(hours=8)))
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def check_event(raw: Any) -> DeliveryInput:
@@ -127,7 +128,7 @@ def check_event(raw: Any) -> DeliveryInput:
 
 def apply_events(session: Session, inputs: Iterable[DeliveryInput | EventFieldError], *,
                  user_id: int | None = None, now: datetime | None = None,
-                 settings: "outreach.OutreachSettings | None" = None) -> list[dict]:
+                 settings: outreach.OutreachSettings | None = None) -> list[dict]:
     """Apply checked events in `session` (a write session; the caller
     commits). Returns one result per input, in order:
 

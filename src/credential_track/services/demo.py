@@ -12,26 +12,40 @@ inserts through SQLAlchemy Core in one transaction.
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from ..settings import Settings
 from ..db import analyze, writer
 from ..domain.codes import bag_code, make_s10, trip_code
 from ..domain.forecast import parse_site_hours
 from ..domain.status import BagState, Status, TripState
 from ..models import Bag, Call, Credential, DashState, Event, HandoverBatch, Station, Trip, User
 from ..models.base import utcnow
+from ..settings import Settings
 from . import events
 from .errors import ServiceError
 from .synthetic import (
-    BAG_SIZE, CUTOFFS, DAYS, DEPARTURES, FAIL_SHARE, HOLD_SHARE, NEXT_DAY_SHARE, SEAL_TO_DEPARTURE, TRANSIT_HOURS,
-    TRIP_BAGS, WITHDRAW_SHARE, Generator, Operation, ems_hours, route_kind, tray,
+    BAG_SIZE,
+    CUTOFFS,
+    DAYS,
+    DEPARTURES,
+    FAIL_SHARE,
+    HOLD_SHARE,
+    NEXT_DAY_SHARE,
+    SEAL_TO_DEPARTURE,
+    TRANSIT_HOURS,
+    TRIP_BAGS,
+    WITHDRAW_SHARE,
+    Generator,
+    Operation,
+    ems_hours,
+    route_kind,
+    tray,
 )
 
 S = Status
@@ -52,7 +66,7 @@ BAG_COLUMNS = ("id", "code", "route", "state", "station_id", "item_count", "crea
 
 
 def _at(t: float) -> datetime:
-    return datetime.fromtimestamp(t * 3600, timezone.utc)
+    return datetime.fromtimestamp(t * 3600, UTC)
 
 
 class _Item:
@@ -104,7 +118,7 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
     crew = Generator(seed + 1)  # drivers and escorts, apart from the holders' sequence
     now = now or utcnow()
     local_now = now.astimezone(LOCAL_TZ)
-    start = datetime.combine(local_now.date() - timedelta(days=DAYS), time(0), LOCAL_TZ).astimezone(timezone.utc)
+    start = datetime.combine(local_now.date() - timedelta(days=DAYS), time(0), LOCAL_TZ).astimezone(UTC)
     op = Operation(items=credentials, start=start, now=now, tz=LOCAL_TZ,
                    site_hours=parse_site_hours(site_hours or Settings.site_hours), seed=seed)
     end = op.end

@@ -12,9 +12,9 @@ write lock only for the one insert.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy import func, literal_column, select
@@ -23,10 +23,10 @@ from sqlmodel import Session
 
 from ..db import write_session
 from ..domain.status import SystemAction
-from ..vocabulary import role_text
 from ..models import Event, User
 from ..models.base import utcnow
 from ..permissions import PiiAccess, PiiPath, personal_data_access
+from ..vocabulary import role_text
 from . import events
 from .errors import Forbidden, ServiceError
 

@@ -11,8 +11,9 @@ ids in commit order. A test fails if an event is inserted anywhere else.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection

@@ -17,8 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_

@@ -9,8 +9,8 @@ import csv
 import io
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy.engine import Engine

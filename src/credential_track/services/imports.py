@@ -33,11 +33,12 @@ import pickle
 import socket
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import IO, Callable, Iterator, TextIO
+from typing import IO, TextIO
 
 from flask_babel import gettext as _
 from sqlalchemy.engine import Connection, Engine
@@ -47,7 +48,12 @@ from .. import vocabulary
 from ..db import analyze, write_session, writer
 from ..domain.cells import csv_row
 from ..domain.manifest import (
-    COMPARED_FIELDS, RECORD_FIELDS, Manifest, ManifestError, RowError, Validator,
+    COMPARED_FIELDS,
+    RECORD_FIELDS,
+    Manifest,
+    ManifestError,
+    RowError,
+    Validator,
 )
 from ..domain.status import Status, SystemAction
 from ..models import Credential, HandoverBatch, ImportRun

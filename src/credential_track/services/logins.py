@@ -28,9 +28,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import case, delete, update
 from sqlalchemy.engine import Engine
@@ -59,7 +59,7 @@ class Policy:
     window_minutes: int = field(default_factory=lambda: Settings().login_window_minutes)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Policy":
+    def from_settings(cls, settings: Settings) -> Policy:
         return cls(max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes,
                    slowdown_after=settings.login_slowdown_after, slowdown_step=settings.login_slowdown_step,
                    slowdown_max=settings.login_slowdown_max, window_minutes=settings.login_window_minutes)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, bindparam, column, or_, select as sa_select, table, text, union_all
+from sqlalchemy import Integer, String, and_, bindparam, column, or_, table, text, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify, normalize_code

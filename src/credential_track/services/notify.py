@@ -17,16 +17,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Integer, String, and_, exists, literal, select as sa_select
+from sqlalchemy import Integer, String, and_, exists, literal
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from ..i18n import translate
-from ..domain.recipient import N_
 from ..domain.masking import mask_phone_screen
+from ..domain.recipient import N_
 from ..domain.status import Status
 from ..files import private_open
+from ..i18n import translate
 from ..models import Credential, Notification, NotificationAttempt
 from ..models.base import UTCDateTime, utcnow
 

@@ -12,20 +12,21 @@ needs the item to have changed since (``credential.updated_at``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, exists, func, literal, or_, select as sa_select, text, update
+from sqlalchemy import Integer, String, and_, exists, func, literal, or_, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..domain.status import Status
-from ..settings import Settings
 from ..models import Credential, OutreachAttempt, OutreachTask
 from ..models.base import UTCDateTime, utcnow
+from ..settings import Settings
 from .errors import Conflict, NotFound, ServiceError, one_of, too_long
 
 RULES = ("contact_problem", "delivery_failed", "returned", "stuck", "intercept", "miss_opening")
@@ -57,7 +58,7 @@ class OutreachSettings:
     opening_rule: Callable[[Session], object] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, config: Mapping | None = None) -> "OutreachSettings":
+    def from_settings(cls, settings: Settings, config: Mapping | None = None) -> OutreachSettings:
         """The thresholds of `settings`; with the app's `config`, the
         forecast's opening-day rule too."""
         rules = cls(stuck_hours=dict(settings.outreach_stuck_hours),

@@ -3,23 +3,22 @@
 bag label and manifest, trip sheet, handover receipt."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from .. import vocabulary
+from ..clock import format_datetime
 from ..domain.numbers import whole_number
 from ..domain.status import Status
 from ..models import Bag, Credential, HandoverBatch, Station, Trip, User
-from .. import vocabulary
-from ..clock import format_datetime
 from ..models.base import utcnow
+from ..printing.data import BagLabelData, BagManifestData, HandoverData, LabelData, ManifestItem, TripBag, TripSheetData
 from ..vocabulary import bilingual
-from ..printing.data import (BagLabelData, BagManifestData, HandoverData, LabelData, ManifestItem,
-                             TripBag, TripSheetData)
 from .errors import NotFound, ServiceError, no_credential, one_of
 
 LABEL_FETCH = 500  # rows fetched at a time while streaming labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..domain.forecast import ForecastSettings
 from ..domain.recipient import FieldError, parse_phone
@@ -248,7 +248,7 @@ class Operation:
             self.servers[stage] = _Server(cap, who, self.h0, self.end)
 
     def _local(self, hour: int):
-        t = datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(self.tz)
+        t = datetime.fromtimestamp(hour * 3600, UTC).astimezone(self.tz)
         return t.date(), t.hour, t.minute
 
     def station(self, stage: str, k: int) -> str:
@@ -259,7 +259,7 @@ class Operation:
 
     def local_at(self, t: float):
         """(local date, hours since local midnight) of epoch hours t."""
-        dt = datetime.fromtimestamp(t * 3600, timezone.utc).astimezone(self.tz)
+        dt = datetime.fromtimestamp(t * 3600, UTC).astimezone(self.tz)
         return dt.date(), dt.hour + dt.minute / 60 + dt.second / 3600
 
     def next_local(self, t: float, times: tuple[tuple[int, int], ...], after: float = 0.0) -> float:

@@ -10,21 +10,32 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..domain.address_change import GONE, AddressChange, address_change
 from ..domain.recipient import RECIPIENT_FIELDS, check_changes
 from ..domain.status import Status, SystemAction, rank
-from ..settings import Settings
 from ..models import (
-    Call, Credential, Event, InterceptRequest, Route, SavedReply, Station, Ticket, TicketItem, TicketNote, User,
+    Call,
+    Credential,
+    Event,
+    InterceptRequest,
+    Route,
+    SavedReply,
+    Station,
+    Ticket,
+    TicketItem,
+    TicketNote,
+    User,
 )
 from ..models.base import utcnow
-from . import events, holds, notify
+from ..settings import Settings
 from ..vocabulary import field_label, label, status_text, system_note
-from .errors import Conflict, NotFound, ServiceError, field_error, one_of, required as required_error, too_long
+from . import events, holds, notify
+from .errors import Conflict, NotFound, ServiceError, field_error, one_of, too_long
+from .errors import required as required_error
 from .lookup import item_by_no
 
 CATEGORIES = ("where_is_it", "address_change", "wrong_data", "lost_damaged", "complaint", "other")
@@ -49,7 +60,7 @@ class TicketSettings:
     sla_hours: dict[str, float] = field(default_factory=lambda: dict(Settings().ticket_sla_hours))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "TicketSettings":
+    def from_settings(cls, settings: Settings) -> TicketSettings:
         return cls(sla_hours=dict(settings.ticket_sla_hours))
 
 

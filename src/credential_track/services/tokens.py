@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from ..models import ApiToken, Station, User
 from ..models.base import utcnow
 from ..permissions import ROLES, role_within
-from . import accounts, events
 from ..vocabulary import role_text
+from . import accounts, events
 from .errors import NotFound, ServiceError, one_of, too_long
 
 

@@ -11,8 +11,8 @@ from werkzeug.security import generate_password_hash
 
 from ..models import Site, User
 from ..models.base import utcnow
-from . import accounts, events, logins
 from ..vocabulary import role_text
+from . import accounts, events, logins
 from .errors import Forbidden, NotFound, ServiceError, too_long
 
 # what a supervisor may create and manage (within their own site)

@@ -54,8 +54,7 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import (admin, audit, auth, dashboard, desk, forecast, handover, home, imports, ops, printing, station,
-                   track)
+    from . import admin, audit, auth, dashboard, desk, forecast, handover, home, imports, ops, printing, station, track
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)

@@ -11,13 +11,13 @@ from sqlmodel import select
 
 from .. import settings
 from ..domain.numbers import whole_number
-from ..unit_of_work import get_db, refused_to
 from ..models import Site
 from ..permissions import ROLES
 from ..security import page_require
 from ..services import queries, station_admin, tokens, users
 from ..services.errors import ServiceError
 from ..services.scan import SCAN_ACTIONS
+from ..unit_of_work import get_db, refused_to
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

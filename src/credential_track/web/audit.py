@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from .. import clock
 from ..domain.numbers import whole_number
-from ..unit_of_work import get_db, get_engine
 from ..security import page_require
 from ..services import audit
 from ..services.errors import Forbidden, ServiceError
+from ..unit_of_work import get_db, get_engine
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

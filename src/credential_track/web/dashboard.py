@@ -5,19 +5,28 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
 )
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from .. import clock, settings
-from ..unit_of_work import get_db, get_engine
-from ..vocabulary import error_text, label, province_label, route_label, status_text
 from ..security import page_require
 from ..services import disclosure
 from ..services.dashboard import charts, data, lists, report, staff, summary
 from ..services.errors import ServiceError
 from ..tasks import periodic
+from ..unit_of_work import get_db, get_engine
+from ..vocabulary import error_text, label, province_label, route_label, status_text
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 REFRESH_SECONDS = 30

@@ -2,7 +2,7 @@
 tickets, the outreach queue, intercept requests for supervisors."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -11,12 +11,12 @@ from sqlmodel import select
 
 from .. import clock, settings
 from ..domain.numbers import MAX_INT32, whole_number
-from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..models import Call, Credential, OutreachTask, Ticket, TicketItem, User
 from ..permissions import allowed
 from ..security import page_require
 from ..services import forecast, lookup, outreach, queries, tickets
 from ..services.errors import ServiceError
+from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..vocabulary import label
 from . import safe_next
 
@@ -217,7 +217,7 @@ def outreach_queue():
                            outcomes=outreach.OUTCOMES, counts=outreach.counts(db), people=people,
                            page=page, total=total, per_page=OUTREACH_PER_PAGE,
                            users=_usernames(db, {t.claimed_by for t, _i in rows}),
-                           now=datetime.now(timezone.utc))
+                           now=datetime.now(UTC))
 
 
 OUTREACH_PER_PAGE = 25

@@ -2,19 +2,19 @@
 the desk blueprint)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import settings
-from ..unit_of_work import flash_refusal, get_db, refused_to
 from ..security import page_require
 from ..services import lookup, tickets
 from ..services.errors import ServiceError
+from ..unit_of_work import flash_refusal, get_db, refused_to
 from .desk import _desk, _reveal_minutes, _usernames, bp
-
 
 # ---- tickets ------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ def ticket_list():
     return render_template("desk/tickets.html", tickets=rows, view=view, desk=_desk(),
                            counts=tickets.queue_counts(db, user_id=current_user.id),
                            users=_usernames(db, {t.assignee_id for t in rows}),
-                           now=datetime.now(timezone.utc), is_overdue=tickets.is_overdue)
+                           now=datetime.now(UTC), is_overdue=tickets.is_overdue)
 
 
 @bp.get("/tickets/new")

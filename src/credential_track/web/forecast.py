@@ -7,21 +7,23 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
-from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlmodel import Session, select
 
 from .. import clock, settings
-from ..unit_of_work import get_db, get_engine
 from ..domain import forecast as F
 from ..domain.regions import all_routes
 from ..models import Credential
-from ..security import page_require
 from ..permissions import allowed
+from ..security import page_require
 from ..services import forecast, lookup, queries
 from ..services.dashboard import charts
 from ..services.errors import ServiceError, one_of
 from ..services.forecast import campaign, verdicts
+from ..unit_of_work import get_db, get_engine
 from ..vocabulary import STAGE, label
 from .dashboard import _authorise_export
 

@@ -2,17 +2,27 @@
 it as a whole, close it and see what is missing or extra."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain.numbers import MAX_INT32, whole_number
-from ..unit_of_work import get_db, get_engine, refused_to
 from ..domain.status import Action
 from ..security import page_require
 from ..services import disclosure, handover, queries
 from ..services.errors import ServiceError
+from ..unit_of_work import get_db, get_engine, refused_to
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
 

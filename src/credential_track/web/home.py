@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..unit_of_work import get_db
 from ..domain.status import Status
 from ..services import queries
+from ..unit_of_work import get_db
 
 bp = Blueprint("home", __name__)
 

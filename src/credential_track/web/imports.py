@@ -4,17 +4,26 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain.manifest import HEADERS
-from ..i18n import current_lang
-from ..unit_of_work import get_db, get_engine
-from ..vocabulary import error_text, problem_text
 from ..domain.masking import mask_field
 from ..domain.status import Status
+from ..i18n import current_lang
 from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..security import page_require
 from ..services import disclosure, exports, handover, import_jobs
@@ -22,6 +31,8 @@ from ..services.errors import Forbidden, ServiceError
 from ..tasks import exports as task_exports
 from ..tasks import imports as task_imports
 from ..tasks import records
+from ..unit_of_work import get_db, get_engine
+from ..vocabulary import error_text, problem_text
 
 bp = Blueprint("imports", __name__)
 

@@ -15,14 +15,13 @@ from flask import Blueprint, Response, abort, request, send_file, session
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from .. import settings
-from .. import printing
-from ..unit_of_work import get_db, get_engine
+from .. import printing, settings
 from ..models import Station
 from ..permissions import allowed
 from ..security import current_actor, login_manager
 from ..services import disclosure, print_data
 from ..services.errors import Forbidden, NotFound, ServiceError
+from ..unit_of_work import get_db, get_engine
 
 bp = Blueprint("print", __name__, url_prefix="/print")
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import (
-    Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request, session,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -17,13 +26,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import settings
 from ..domain.numbers import whole_number
-from ..unit_of_work import get_db, refused_to
-from ..vocabulary import route_label
 from ..domain.regions import all_routes
 from ..permissions import allowed
 from ..security import page_require
 from ..services import capture, corrections, dispatch, queries, stations
 from ..services.scan import SCAN_ACTIONS
+from ..unit_of_work import get_db, refused_to
+from ..vocabulary import route_label
 
 bp = Blueprint("station", __name__, url_prefix="/station")
 

@@ -3,14 +3,13 @@ last four digits → status, waybill and timeline, nothing personal."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-
-from .. import settings
-from ..unit_of_work import get_db, get_engine
-from ..security import limiter
 from sqlmodel import select
 
+from .. import settings
 from ..models import Credential
+from ..security import limiter
 from ..services import forecast, lookup
+from ..unit_of_work import get_db, get_engine
 
 bp = Blueprint("track", __name__, url_prefix="/track")
 

@@ -2,6 +2,7 @@
 shaded by share delivered, and rows of small bars for throughput."""
 from __future__ import annotations
 
+from datetime import UTC
 from html import escape
 
 from markupsafe import Markup
@@ -114,9 +115,9 @@ def burndown(past: list[tuple[int, float]], future: list[tuple[int, float, float
         out.append(f'<polyline points="{line}" fill="none" stroke="#2f6f9f" stroke-width="2">'
                    f'<title>{escape(names[0])}</title></polyline>')
     if tz is not None:
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
-        first = datetime.fromtimestamp(h0 * 3600, timezone.utc).astimezone(tz)
+        first = datetime.fromtimestamp(h0 * 3600, UTC).astimezone(tz)
         day = first.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         step = max(1, round(span / 24 / 10))  # at most about ten day labels
         i = 0

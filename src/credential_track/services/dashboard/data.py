@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from ... import clock
 from ...domain.status import Status
 from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, Event
-from ... import clock
 from ...models.base import utcnow
-from . import lists, summary
 from ..desk_summary import desk_summary
+from . import lists, summary
 
 # the main chain shown as the funnel, then the delivery outcomes
 FUNNEL = [s.value for s in (

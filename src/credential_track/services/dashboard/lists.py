@@ -6,9 +6,9 @@ import csv
 import io
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, text
@@ -67,7 +67,7 @@ class ItemFilter:
     exception: str | None = None  # one of EXCEPTIONS
 
     @classmethod
-    def from_args(cls, args) -> "ItemFilter":
+    def from_args(cls, args) -> ItemFilter:
         """From request arguments; a bad value is an error naming its field."""
         f = cls()
         for name in ("status", "route", "province", "type", "station", "action", "exception"):

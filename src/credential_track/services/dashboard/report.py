@@ -77,7 +77,8 @@ def build_pdf(rep: dict, *, organizer: str = "") -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, SimpleDocTemplate, Table, TableStyle
 
-    from ...printing.sheets import cell, para as Paragraph  # text in the font chain (any script)
+    from ...printing.sheets import cell  # text in the font chain (any script)
+    from ...printing.sheets import para as Paragraph
 
     font = cjk_font()
     h1 = ParagraphStyle("h1", fontName=font, fontSize=16, leading=22, spaceAfter=6)

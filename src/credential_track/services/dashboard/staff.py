@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from ... import clock
 from ...domain.status import Action
 from ...models import DashFlow, Event, User
-from ... import clock
 from ...models.base import utcnow
 from . import summary
 

@@ -15,20 +15,28 @@ folded stays counted under the old route for those events: rebuild() fixes it.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, date, datetime
 from functools import lru_cache
-from datetime import date, datetime, timezone
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, literal_column, or_, select, text
-from sqlalchemy.orm import aliased
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from ... import clock
 from ...db import write_session
 from ...domain.forecast import DWELL_NEXT
 from ...models import (
-    Credential, DashBatch, DashDaily, DashDwell, DashFlow, DashItems, DashLeadTime, DashState, Event,
+    Credential,
+    DashBatch,
+    DashDaily,
+    DashDwell,
+    DashFlow,
+    DashItems,
+    DashLeadTime,
+    DashState,
+    Event,
 )
 
 MARK = "events"
@@ -50,7 +58,7 @@ def epoch_hour(at: datetime) -> int:
 
 
 def hour_start(hour: int) -> datetime:
-    return datetime.fromtimestamp(hour * 3600, timezone.utc)
+    return datetime.fromtimestamp(hour * 3600, UTC)
 
 
 def local_day(hour: int) -> int:
@@ -252,5 +260,5 @@ def _aware(value) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value

@@ -7,9 +7,9 @@ moment); the at-risk list and the outreach rule select through verdicts.py.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
 
 from sqlmodel import Session
 
@@ -22,7 +22,7 @@ from ..dashboard import summary
 from . import data
 
 CACHE_SECONDS = 60
-_cache: dict[tuple, tuple[float, "Current"]] = {}
+_cache: dict[tuple, tuple[float, Current]] = {}
 
 
 def settings_from(config: Mapping, session: Session | None = None) -> F.ForecastSettings:

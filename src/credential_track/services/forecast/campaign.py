@@ -5,13 +5,13 @@ changes read from a form; the staffing view."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from typing import Mapping
+
+from flask_babel import gettext as _
 
 from ...domain import forecast as F
 from ...domain import forecast_campaign as C
-from flask_babel import gettext as _
-
 from ...vocabulary import field_label, route_label
 from ..errors import ServiceError, one_of
 from . import Current, compute, data

@@ -7,7 +7,7 @@ the item's own page.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import String, case, func, literal, null, select, union_all
 from sqlmodel import Session

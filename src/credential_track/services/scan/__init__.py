@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-
 from typing import Any
 
 from flask_babel import gettext as _
@@ -39,7 +38,14 @@ from ..errors import Conflict, Forbidden, ServiceError
 from . import fast, locked
 from .bags import move_items
 from .model import (
-    BAG_ACTIONS, ITEM_ACTIONS, SCAN_ACTIONS, Decision, ScanOutcome, ScanRequest, StationRow, bag_summary,
+    BAG_ACTIONS,
+    ITEM_ACTIONS,
+    SCAN_ACTIONS,
+    Decision,
+    ScanOutcome,
+    ScanRequest,
+    StationRow,
+    bag_summary,
     item_summary,
 )
 from .statements import SQL, station_row

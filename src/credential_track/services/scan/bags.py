@@ -17,7 +17,9 @@ from .. import events
 from . import model
 from .model import Decision, ScanOutcome, ScanRequest, StationRow, bag_summary
 from .record import record_scan
-from .statements import SQL, C as _C, E as _E
+from .statements import SQL
+from .statements import C as _C
+from .statements import E as _E
 
 
 def apply_bag_scan(conn: Connection, req: ScanRequest, station: StationRow, code: str, facts: Facts) -> Decision:

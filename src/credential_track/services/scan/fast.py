@@ -10,12 +10,22 @@ nothing is kept and the locked path decides the scan again and names the
 refusal; a race for one item still gets exactly one `ok`."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from ...domain.codes import CodeKind, classify, normalize_code
-from ...domain.scan_rules import BAG_KNOWN, GUARDS, Facts, checks, context_value, context_waybill, first_failure, item_effects
+from ...domain.scan_rules import (
+    BAG_KNOWN,
+    GUARDS,
+    Facts,
+    checks,
+    context_value,
+    context_waybill,
+    first_failure,
+    item_effects,
+)
 from ...domain.status import TRANSITIONS, Action
 from . import model
 from .model import BagRow, Decision, ItemRow, ScanOutcome, ScanRequest, StationRow, bag_summary, item_summary

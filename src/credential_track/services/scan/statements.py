@@ -6,11 +6,12 @@ caller's connection: no ORM objects, no unit of work, and the write lock held
 for a handful of short statements."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...domain.scan_rules import Cond, Guard, sql_conditions
