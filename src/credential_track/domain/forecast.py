@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .forecast_dwell import (  # noqa: F401  (part of the forecaster's vocabulary)
@@ -106,11 +107,11 @@ class ForecastSettings:
     opening_source: str | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping, *, tz: ZoneInfo | None = None) -> "ForecastSettings":
+    def from_config(cls, config: Mapping[str, Any], *, tz: ZoneInfo | None = None) -> ForecastSettings:
         """Read and check the settings; a bad value raises ForecastConfigError
         naming the key and the value."""
         raw = config.get("OPENING_DATE")
-        opening = None
+        opening: date | None = None
         if raw:
             if isinstance(raw, date):
                 opening = raw
@@ -311,8 +312,8 @@ def measure_capacity(m: Measured, settings: ForecastSettings) -> dict[str, Stage
         if len(saturated_hours) * 2 < len(per_hour):
             # work waited in only a few of its hours (between trays, say): not a queue that held it back
             saturated_hours = set()
-        site_hours = {}
-        stations = []
+        site_hours: dict[str | None, set[int]] = {}
+        stations: list[StationRate] = []
         for st, per in sorted(cells.items()):
             site = m.station_site.get(st)
             chosen = [n for h, n in per.items() if h in saturated_hours]
@@ -340,10 +341,11 @@ def measure_capacity(m: Measured, settings: ForecastSettings) -> dict[str, Stage
 
 
 def _last_working_hours(settings: ForecastSettings, site: str | None, now_h: int, n: int,
-                        memo: dict) -> set[int]:
+                        memo: dict[str | None, set[int]]) -> set[int]:
     """The last `n` hours (before now) during which `site` was open."""
     if site not in memo:
-        hours, h = set(), now_h
+        hours: set[int] = set()
+        h = now_h
         while len(hours) < n and h > now_h - 24 * 14:
             if settings.open_fraction(site, h) > 0:
                 hours.add(h)
@@ -384,7 +386,7 @@ class StationFlow:
         self.first = 1 - (now.timestamp() - self.h0 * 3600) / 3600  # the share of this hour left
         self.caps = caps
         horizon = settings.horizon_days * 24
-        rates = {}
+        rates: dict[str, list[tuple[str | None, float]]] = {}
         for stage in STAGES:
             cap = caps.get(stage)
             f = 1.0 if cap is None else {"slow": cap.slow, "fast": cap.fast}.get(factor, 1.0)
@@ -392,22 +394,22 @@ class StationFlow:
         extra = [(op, caps[op.stage].station_rate() if op.stage in caps else 0.0, caps[op.stage].site()
                   if op.stage in caps else None, epoch_hour(op.start)) for op in operators]
         queue = [float(backlog.get(WAITING[s], 0)) for s in STAGES]
-        self.cum = {s: [] for s in STAGES}
-        self.moved = {s: [] for s in STAGES}
+        self.cum: dict[str, list[float]] = {s: [] for s in STAGES}  # departures so far, at each hour's end
+        self.moved: dict[str, list[float]] = {s: [] for s in STAGES}  # departures in each hour
         totals = [0.0] * len(STAGES)
         for k in range(horizon):
             h = self.h0 + k
             share = self.first if k == 0 else 1.0
             passed = 0.0
             for j, stage in enumerate(STAGES):
-                cap = sum(r * settings.open_fraction(site, h) for site, r in rates[stage])
+                hour_cap: float = sum(r * settings.open_fraction(site, h) for site, r in rates[stage])
                 for op, rate, site, from_h in extra:
                     if op.stage == stage and h >= from_h:
-                        cap += op.n * rate * settings.open_fraction(site, h)
+                        hour_cap += op.n * rate * settings.open_fraction(site, h)
                 # what the stage before finished reaches this one half within the hour,
                 # half the hour after (trays and carts go every so often, not at once)
                 queue[j] += passed / 2
-                done = min(queue[j], max(0.0, cap) * share)
+                done = min(queue[j], max(0.0, hour_cap) * share)
                 queue[j] -= done
                 totals[j] += done
                 self.cum[stage].append(totals[j])
@@ -606,7 +608,7 @@ class Forecast:
                 k = h - flow.h0 - 1
                 inflow = flow.cum[STAGES[j - 1]] if j else None
 
-                def at(cum, k=k):
+                def at(cum: list[float], k: int = k) -> float:
                     if k < 0 or not cum:
                         return 0.0
                     return cum[min(k, len(cum) - 1)]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping
 
 from .forecast import (
     ALL_STAGES, HOUR, QUEUE_STATUSES, STAGES, ExtraOperators, Expected, Forecast, StationFlow, Unknown, epoch_hour,
@@ -18,7 +18,7 @@ from .forecast import (
 )
 
 
-def rank_threshold(fn, n: int, deadline: datetime) -> int:
+def rank_threshold(fn: Callable[[int], datetime | None], n: int, deadline: datetime) -> int:
     """The largest rank r in 0..n with fn(r) < deadline, for a
     non-decreasing fn (None counts as after the deadline)."""
     lo, hi = 0, n
@@ -114,11 +114,11 @@ def outlook(fc: Forecast, *, queues: Mapping[str, list[str]],
                     ro.no_date += len(pos)
                 continue
             if deadline is not None:
-                def likely(r, route=route):
+                def likely(r: int, route: str = route, status: str = status) -> datetime | None:
                     e = fc.for_queue(status, r, route, stages=False)
                     return e.likely if isinstance(e, Expected) else None
 
-                def late(r, route=route):
+                def late(r: int, route: str = route, status: str = status) -> datetime | None:
                     e = fc.for_queue(status, r, route, stages=False)
                     return e.late if isinstance(e, Expected) else None
 
@@ -149,6 +149,7 @@ def outlook(fc: Forecast, *, queues: Mapping[str, list[str]],
     for status, route, hour, n in groups:
         ro = routes.setdefault(route, RouteOutlook(route, total=n))
         e = fc.for_dwell(status, route, hour_start(hour) + HOUR / 2)
+        verdict: str | None
         if isinstance(e, Unknown):
             ro.no_date += n
             verdict = "no_date"
@@ -186,9 +187,10 @@ def bottleneck(fc: Forecast) -> str | None:
     stuck = [s for s, v in loads.items() if v is None]
     if stuck:
         return stuck[0]
-    queued = [s for s in STAGES if fc.caps.get(s) and fc.caps[s].saturated and loads[s] > 0]
-    pool = queued or [s for s in STAGES if loads[s] > 0]
-    return max(pool, key=lambda s: loads[s]) if pool else None
+    known = {s: v for s, v in loads.items() if v is not None}  # every stage: none is stuck
+    queued = [s for s in STAGES if fc.caps.get(s) and fc.caps[s].saturated and known[s] > 0]
+    pool = queued or [s for s in STAGES if known[s] > 0]
+    return max(pool, key=lambda s: known[s]) if pool else None
 
 
 @dataclass
@@ -203,7 +205,7 @@ class Move:
     gain_hours: float | None
 
 
-def _station_end(fc: Forecast, operators) -> datetime | None:
+def _station_end(fc: Forecast, operators: Iterable[ExtraOperators]) -> datetime | None:
     flow = StationFlow(fc.caps, fc.free, fc.now, fc.settings, operators=operators)
     n = sum(fc.free.values())
     return flow.clears(STAGES[-1], n) if n else fc.now
@@ -216,22 +218,23 @@ def moves(fc: Forecast, start: datetime) -> list[Move]:
     person at each stage from `start`, for comparison (from_stage "")."""
     base = fc.campaign_end()
 
-    def gain(end):
+    def gain(end: datetime | None) -> float | None:
         return round((base - end).total_seconds() / 3600, 1) if base and end else None
 
-    out = []
+    out: list[Move] = []
     for a in STAGES:
         cap_a = fc.caps.get(a)
         for b in STAGES:
             if a == b or cap_a is None or len(cap_a.staffed) < 2 or not fc.caps.get(b):
                 continue
-            best = None
+            best: Move | None = None
             for at in (start, max(start, fc.clear_time(a) or start)):
                 ops = fc.operators + (ExtraOperators(a, -1, at), ExtraOperators(b, 1, at))
                 end = _station_end(fc, ops)
                 move = Move(a, b, at, end, gain(end))
                 if best is None or (move.gain_hours or -1e9) > (best.gain_hours or -1e9):
                     best = move
+            assert best is not None  # the loop above runs twice and sets it the first time
             out.append(best)
     for b in STAGES:
         if fc.caps.get(b):
@@ -277,7 +280,7 @@ def accuracy(pairs: Iterable[tuple[str, datetime, datetime | None]],
         late += actual <= late_t
         likely_n += actual <= likely
 
-    def share(n):
+    def share(n: int) -> float | None:
         return round(n / total, 4) if total else None
 
     return Accuracy(

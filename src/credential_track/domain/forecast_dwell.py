@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
 
 MIN_SAMPLES = 20  # fewer measured dwells than this for a route: its estimate pools all routes
 DWELL_NEXT: dict[str, str] = {
@@ -52,7 +52,7 @@ class Histogram:
                 tail = max(set(counts) | set(waiting)) + 1
                 mass[tail] = mass.get(tail, 0.0) + survive
         self.keys = sorted(mass)
-        self.cum = []
+        self.cum: list[float] = []
         total = 0.0
         for k in self.keys:
             total += mass[k]
@@ -111,13 +111,14 @@ class DwellModel:
         pooled_wait = _pool(self._waiting)
         self._pooled = {key: {s: Histogram(h, pooled_wait.get(s)) for s, h in _pool(source).items()}
                         for source, key in ((recent, "recent"), (whole, "whole"))}
-        self._cache: dict = {}
+        # (route, status, elapsed rounded, scale's items) → chain
+        self._cache: dict[tuple[str, str, float, tuple[tuple[str, float], ...]], Chain | None] = {}
 
     def histogram(self, route: str, status: str) -> tuple[Histogram | None, bool]:
         """(histogram, pooled?) for a route's dwell in `status`."""
         key = (route, status)
         if key not in self._hist:
-            found = None
+            found: tuple[Histogram | None, bool] | None = None
             waiting = self._waiting.get(key)
             for source in (self._recent, self._whole):
                 h = Histogram(source.get(key, {}), waiting)
@@ -126,9 +127,9 @@ class DwellModel:
                     break
             if found is None:
                 for k in ("recent", "whole"):
-                    h = self._pooled[k].get(status)
-                    if h is not None and h.samples >= MIN_SAMPLES:
-                        found = (h, True)
+                    pooled_h = self._pooled[k].get(status)
+                    if pooled_h is not None and pooled_h.samples >= MIN_SAMPLES:
+                        found = (pooled_h, True)
                         break
             if found is None:
                 h = Histogram(self._whole.get(key, {}), waiting)
@@ -146,7 +147,9 @@ class DwellModel:
         if key in self._cache:
             return self._cache[key]
         mid = lo_sq = hi_sq = 0.0
-        steps, pooled, overdue = [], [], False
+        steps: list[tuple[str, float]] = []
+        pooled: list[str] = []
+        overdue = False
         s, e = status, elapsed
         while s in DWELL_NEXT:
             hist, was_pooled = self.histogram(route, s)
@@ -156,11 +159,15 @@ class DwellModel:
             if was_pooled:
                 pooled.append(s)
             f = (scale or {}).get(s, 1.0)
-            q = [hist.quantile(x, e / f if f else 0.0) for x in (0.1, 0.5, 0.9)]
-            if q[1] is None:
+            p10, p50, p90 = (hist.quantile(x, e / f if f else 0.0) for x in (0.1, 0.5, 0.9))
+            q: list[float]
+            # quantile() is None because of the elapsed time alone, whatever q: the three are None together
+            if p10 is None or p50 is None or p90 is None:
                 # waited longer than any item measured: due any moment, late by the usual spread
                 overdue = True
                 q = [0.0, 0.0, (hist.quantile(0.9) or 0.0) - (hist.quantile(0.5) or 0.0)]
+            else:
+                q = [p10, p50, p90]
             q = [x * f for x in q]
             mid += q[1]
             lo_sq += (q[1] - q[0]) ** 2
