@@ -30,13 +30,19 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .forecast_dwell import (  # noqa: F401  (part of the forecaster's vocabulary)
-    DWELL_ACTION, DWELL_NEXT, MIN_SAMPLES, Chain, DwellModel, Histogram, waiting_from,
+    DWELL_ACTION,
+    DWELL_NEXT,
+    MIN_SAMPLES,
+    Chain,
+    DwellModel,
+    Histogram,
+    waiting_from,
 )
 
 # Station stages in chain order, and the status an item waits in before each.
@@ -136,7 +142,7 @@ class ForecastSettings:
         """The start of opening day, in UTC: every credential must be delivered before it."""
         if self.opening is None:
             return None
-        return datetime.combine(self.opening, time(0), self.tz).astimezone(timezone.utc)
+        return datetime.combine(self.opening, time(0), self.tz).astimezone(UTC)
 
     def open_fraction(self, site: str | None, hour: int) -> float:
         """The share of epoch hour `hour` during which `site` works (a site
@@ -149,7 +155,7 @@ class ForecastSettings:
 
 @lru_cache(maxsize=32768)
 def _open_fraction(span: tuple[int, int], tz: ZoneInfo, hour: int) -> float:
-    local = datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(tz)
+    local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(tz)
     m0 = local.hour * 60 + local.minute
     lo, hi = span
     return max(0.0, min(hi, m0 + 60) - max(lo, m0)) / 60
@@ -160,7 +166,7 @@ def epoch_hour(at: datetime) -> int:
 
 
 def hour_start(hour: int) -> datetime:
-    return datetime.fromtimestamp(hour * 3600, timezone.utc)
+    return datetime.fromtimestamp(hour * 3600, UTC)
 
 
 def quantile(values: list[float], q: float) -> float:

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .forecast import (
-    ALL_STAGES, HOUR, QUEUE_STATUSES, STAGES, ExtraOperators, Expected, Forecast, StationFlow, Unknown, epoch_hour,
+    ALL_STAGES,
+    HOUR,
+    QUEUE_STATUSES,
+    STAGES,
+    Expected,
+    ExtraOperators,
+    Forecast,
+    StationFlow,
+    Unknown,
+    epoch_hour,
     hour_start,
 )
 
