@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import pickle
-import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -44,7 +42,7 @@ from flask_babel import gettext as _
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, func, select
 
-from .. import vocabulary
+from .. import liveness, vocabulary
 from ..db import analyze, write_session, writer
 from ..domain.cells import csv_row
 from ..domain.manifest import (
@@ -291,7 +289,7 @@ def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, tuple]]:
 
 
 def _owner() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+    return liveness.owner()
 
 
 def _write(engine: Engine, spool: IO[bytes], result: ImportResult, *, source_file: str, update: bool,
@@ -560,18 +558,9 @@ def _alive(run: ImportRun, now: datetime) -> bool:
     beat = run.heartbeat_at if run.heartbeat_at.tzinfo else run.heartbeat_at.replace(tzinfo=now.tzinfo)
     if beat < now - timedelta(seconds=STALE_SECONDS):
         return False
-    host, _sep, pid = run.owner.rpartition(":")
-    if host != socket.gethostname()[:60] or not pid.isdigit():
-        return True  # another machine, heard from lately
-    if int(pid) == os.getpid():
+    if run.owner == liveness.owner():
         return run.id in _ACTIVE
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    return liveness.owner_may_be_alive(run.owner)
 
 
 def recover(engine: Engine) -> list[dict]:

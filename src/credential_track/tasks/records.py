@@ -14,8 +14,6 @@ STALE_SECONDS) is read as failed, so that a killed worker leaves nothing
 """
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 import uuid
@@ -23,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from .. import liveness
 from .queue import huey
 
 PREFIX = "credtrack:job:"
@@ -38,8 +37,7 @@ def _key(job_id: str) -> str:
     return PREFIX + job_id
 
 
-def owner() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+owner = liveness.owner
 
 
 def new(kind: str, *, title: str, user_id: int | None = None, params: dict | None = None,
@@ -65,16 +63,7 @@ def _raw(job_id: str) -> dict | None:
 def _alive(job: dict, now: float) -> bool:
     if (job.get("heartbeat") or 0) < now - STALE_SECONDS:
         return False
-    host, _sep, pid = (job.get("owner") or "").rpartition(":")
-    if host != socket.gethostname()[:60] or not pid.isdigit():
-        return True  # another machine, heard from lately
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    return liveness.owner_may_be_alive(job.get("owner"))
 
 
 def _as_seen(job: dict, now: float | None = None) -> dict:
