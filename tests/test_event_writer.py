@@ -12,7 +12,7 @@ from credential_track.services import events
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "credential_track"
 # ways to insert into the event table
-_WRITES = re.compile(r"INSERT\s+INTO\s+\"?event\"?\b|insert\(\s*(Event|_E)\b|(?<!class )(?<!\.)\bEvent\(", re.IGNORECASE)  # not threading.Event()
+_WRITES = re.compile(r"INSERT\s+INTO\s+\"?event\"?\b|insert\(\s*(Event|_E)\b|(?<!class )(?<!threading\.)\bEvent\(", re.IGNORECASE)
 
 
 def test_no_event_is_inserted_outside_the_event_writer():
