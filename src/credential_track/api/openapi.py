@@ -5,7 +5,7 @@ declares its contract (api/validation.py `@contract`) and its permission
 (`api_require`), and the document is built from those and the pydantic
 models alone, so that it describes what the code checks and answers. It is
 served at /api/v1/openapi.json and rendered as a reference page at
-/api/v1/docs (no script, nothing from another host)."""
+/api/v1/docs (no script of its own, nothing from another host)."""
 from __future__ import annotations
 
 import copy
