@@ -467,6 +467,7 @@ FIELD: dict[str, Pair] = {
     "seconds": ("秒", "seconds"),
     "duration_s": ("通话时长", "duration"),
     "task": ("外呼任务", "outreach task"),
+    "reply": ("常用回复", "saved reply"),
     "ticket": ("工单", "ticket"),
     "request": ("拦截申请", "intercept request"),
     "call_id": ("通话记录", "call"),
