@@ -40,7 +40,7 @@ STATION = r"""
 import json, sys, time, uuid
 sys.path.insert(0, sys.argv[1])
 from credential_track.db import make_engine, writer
-from credential_track.services import scans
+from credential_track.services import scan as scans
 engine = make_engine(sys.argv[2])
 index, stations, stop_file, interval = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 with engine.connect() as conn:
