@@ -76,6 +76,8 @@ def prepare(db_url: str, items: int) -> None:
     from credential_track.db import make_engine, write_session
     from credential_track.domain.regions import route_for
     from credential_track.models import Credential, HandoverBatch
+    from credential_track.models.base import utcnow
+    from credential_track.services import events
     from credential_track.services.seed import load_seed
 
     engine = make_engine(db_url)
@@ -99,6 +101,12 @@ def prepare(db_url: str, items: int) -> None:
                 organization="", recipient_name="张伟", recipient_phone="13812345678", phone_last4="5678",
                 province="上海市", city="上海市", district="浦东新区", address="世纪大道100号8楼",
                 postcode="200120", route=route, status="registered", batch_id=batch.id) for i in range(items)])
+            # each with its import event, as an import writes it (the consistency check reads them)
+            conn = s.connection()
+            ph = "?" if conn.dialect.name == "sqlite" else "%s"
+            events.write_sql(conn, "INSERT INTO event (credential_id, action, result, to_status, at) "
+                             f"SELECT id, 'import', 'ok', 'registered', {ph} FROM credential "
+                             f"WHERE batch_id = {ph} ORDER BY id", (utcnow(), batch.id), actions=["import"])
     finally:
         engine.dispose()
 
