@@ -41,7 +41,9 @@ def test_tracking_page_says_the_same_for_a_wrong_number_and_a_wrong_phone(client
     it = item_at(engine, "captured")
     wrong_phone = _track(client, it["no"], "0000").get_data(as_text=True)
     unknown = _track(client, "NO-SUCH-1", "5678").get_data(as_text=True)
-    strip = lambda html: re.sub(r'value="[^"]*"', "", html)  # noqa: E731 (the echoed inputs differ)
+    # the echoed inputs differ, and so may the CSRF token when the second
+    # answer is signed in a later second than the first
+    strip = lambda html: re.sub(r'(value|content)="[^"]*"', "", html)  # noqa: E731
     assert it["waybill"] not in wrong_phone
     assert strip(wrong_phone) == strip(unknown)
 
