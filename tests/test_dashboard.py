@@ -182,6 +182,7 @@ def test_report_pdf_contains_the_chinese_headings_and_the_numbers(demo, db, tmp_
     rows = {r[1]: r[2] for r in wb["funnel"].iter_rows(min_row=2, values_only=True)}
     assert rows == {f["status"]: f["n"] for f in rep["funnel"]}
     assert next(wb["funnel"].iter_rows(min_row=2, values_only=True))[0] == "已登记 registered"
+    wb.close()
 
 
 def test_report_command_refuses_a_bad_date(runner, tmp_path):

@@ -124,8 +124,9 @@ def test_status_export_filters_and_xlsx(engine, tmp_path, runner):
     out = tmp_path / "s.xlsx"
     res = runner.invoke(args=["export", "status", "--format", "xlsx", "--out", str(out), "--status", "received"])
     assert res.exit_code == 0, res.output
-    ws = load_workbook(out, read_only=True).worksheets[0]
-    values = list(ws.iter_rows(values_only=True))
+    wb = load_workbook(out, read_only=True)
+    values = list(wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
     assert values[0][:3] == ("credential number", "credential type", "credential type (code)")
     assert "holder's name" not in values[0]
     assert [v[0] for v in values[1:]] == ["F2"]

@@ -47,9 +47,14 @@ def test_a_database_current_under_the_old_numbers_is_carried_to_the_new_ones(eng
 
     from credential_track import migrate
 
+    from alembic import command
+
     with engine.begin() as conn:
         (head,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")  # the schema that was current under the old numbers
         conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head == "0008"

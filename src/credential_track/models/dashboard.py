@@ -117,12 +117,11 @@ class DashDwell(SQLModel, table=True):
     n: int = 0
 
 
-# counting flagged items and items stuck in a status without a table scan;
+# counting held and intercepted items without a table scan (revoked items:
+# ix_credential_revoked_status; stuck in a status: ix_credential_status_updated);
 # SQLite uses a partial index only when the query repeats its condition
 # literally, and SQLAlchemy writes `Credential.hold == True` as "hold = 1"
 _t = Credential.__table__
 Index("ix_dash_credential_hold", _t.c.id, sqlite_where=text("hold = 1"), postgresql_where=text("hold"))
-Index("ix_dash_credential_revoked", _t.c.id, sqlite_where=text("revoked = 1"), postgresql_where=text("revoked"))
 Index("ix_dash_credential_intercept", _t.c.id, sqlite_where=text("intercept = 1"),
       postgresql_where=text("intercept"))
-Index("ix_dash_credential_status_updated", _t.c.status, _t.c.updated_at)

@@ -37,7 +37,7 @@ class Credential(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     credential_no: str = Field(max_length=64, unique=True)
-    credential_type: str = Field(max_length=16, foreign_key="credentialtype.code", index=True)
+    credential_type: str = Field(max_length=16, foreign_key="credentialtype.code")
     holder_name: str = Field(max_length=100)
     organization: str = Field(default="", max_length=200)
     recipient_name: str = Field(max_length=100)
@@ -53,7 +53,7 @@ class Credential(SQLModel, table=True):
     route: str = Field(max_length=8, foreign_key="route.code", index=True)
     batch_id: int | None = Field(default=None, foreign_key="handover_batch.id", index=True)
     waybill_no: str | None = Field(default=None, max_length=20, unique=True)
-    status: str = Field(default="registered", max_length=20, index=True)
+    status: str = Field(default="registered", max_length=20)  # indexed with route, with updated_at
     hold: bool = False
     hold_reason: str | None = Field(default=None, max_length=500)
     revoked: bool = False
@@ -125,8 +125,8 @@ class Event(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     credential_id: int | None = Field(default=None, foreign_key="credential.id")
-    bag_id: int | None = Field(default=None, foreign_key="bag.id", index=True)
-    trip_id: int | None = Field(default=None, foreign_key="trip.id", index=True)
+    bag_id: int | None = Field(default=None, foreign_key="bag.id")  # partial index below
+    trip_id: int | None = Field(default=None, foreign_key="trip.id")
     action: str = Field(max_length=24)
     result: str = Field(default="ok", max_length=8)  # ok, rejected
     reason: str | None = Field(default=None, max_length=24)
@@ -141,6 +141,12 @@ class Event(SQLModel, table=True):
     details: str | None = Field(default=None, sa_type=Text)  # JSON
     response: str | None = Field(default=None, sa_type=Text)  # JSON answer, for replays
 
+
+# most events have no bag: only those that do are indexed (`bag_id = ?`
+# implies `bag_id IS NOT NULL`, so both databases use it); no query reads
+# events by trip, so trip_id has no index
+Index("ix_event_bag_id", Event.__table__.c.bag_id, sqlite_where=text("bag_id IS NOT NULL"),
+      postgresql_where=text("bag_id IS NOT NULL"))
 
 # a user's searches by phone or name in the last hour are counted on every
 # such search (services/disclosure.py); only those rows are indexed

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from .. import vocabulary
 from ..clock import iso_local
-from ..domain.cells import csv_row, xlsx_row
+from ..domain.cells import XlsxBook, csv_row
 
 # (column, the event's to_status that marks the stage)
 STAGES = (
@@ -207,21 +207,19 @@ def write_csv(engine: Engine, out: TextIO, filters: StatusFilter, *, personal: b
 
 def write_xlsx(engine: Engine, path: Path | str, filters: StatusFilter, *, personal: bool = False,
                lang: str | None = None, progress: Callable[[int], None] | None = None) -> int:
-    """Write the export as an XLSX workbook (openpyxl write-only mode)."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("status")
-    ws.append(header(personal, lang))
+    """Write the export as an XLSX workbook (domain/cells.py: constant
+    memory, every text a string cell)."""
     n = 0
-    for row in rows(engine, filters, personal=personal, lang=lang):
-        ws.append(xlsx_row(ws, row))
-        n += 1
-        if progress and n % 5000 == 0:
-            progress(5000)
-    if progress:
-        progress(n % 5000)
-    wb.save(path)
+    with XlsxBook(str(path) if isinstance(path, Path) else path) as book:
+        ws = book.sheet("status")
+        ws.append(header(personal, lang))
+        for row in rows(engine, filters, personal=personal, lang=lang):
+            ws.append(row)
+            n += 1
+            if progress and n % 5000 == 0:
+                progress(5000)
+        if progress:
+            progress(n % 5000)
     return n
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
 from ... import clock, vocabulary
-from ...domain.cells import csv_row, xlsx_row
+from ...domain.cells import XlsxBook, csv_row
 from ...domain.numbers import whole_number
 from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
@@ -231,18 +231,15 @@ def csv_stream(rows: Iterator[tuple], header: list[str] = COLUMNS) -> Iterator[s
 
 
 def xlsx_file(rows: Iterator[tuple], header: list[str] = COLUMNS, title: str = "items"):
-    """An XLSX of the rows written in openpyxl's write-only mode to a
-    temporary file (a zip cannot be sent before it is finished); returns the
-    open file, positioned at its start."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    ws.append(header)
-    for row in rows:
-        ws.append(xlsx_row(ws, [_cell(v) for v in row]))
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    wb.save(out)
+    """An XLSX of the rows (domain/cells.py) written to a temporary file (a
+    zip cannot be sent before it is finished); returns the open file,
+    positioned at its start."""
+    out = tempfile.TemporaryFile()
+    with XlsxBook(out) as wb:
+        ws = wb.sheet(title)
+        ws.append(header)
+        for row in rows:
+            ws.append([_cell(v) for v in row])
     out.seek(0)
     return out
 

@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session
 
 from ... import clock, vocabulary
-from ...domain.cells import xlsx_row
+from ...domain.cells import XlsxBook
 from ...printing.fonts import font_name
 from ...vocabulary import bilingual
 from . import data, lists
@@ -176,15 +176,14 @@ def build_xlsx(rep: dict):
     open file positioned at its start."""
     import tempfile
 
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    out = tempfile.TemporaryFile()
+    wb = XlsxBook(out)
 
     def sheet(title, header, rows):
-        ws = wb.create_sheet(title)
+        ws = wb.sheet(title)
         ws.append(header)
         for r in rows:
-            ws.append(xlsx_row(ws, r))
+            ws.append(r)
 
     zone = clock.offset_text()
     sheet("summary", ["日期 day", f"截至 until ({zone})", "证件总数 total", "已妥投 delivered",
@@ -211,8 +210,7 @@ def build_xlsx(rep: dict):
                        "路向 route", "工位 station", "操作代码 action"],
           [[clock.iso_local(at), _kind(kind), kind, code, route, station, action]
            for at, kind, code, route, station, action in rep["appendix"]])
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    wb.save(out)
+    wb.close()
     out.seek(0)
     return out
 
