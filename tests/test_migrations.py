@@ -43,11 +43,10 @@ def test_the_migrations_are_numbered_without_gaps_and_chained_in_order():
 
 
 def test_a_database_current_under_the_old_numbers_is_carried_to_the_new_ones(engine):
+    from alembic import command
     from sqlalchemy import text
 
     from credential_track import migrate
-
-    from alembic import command
 
     with engine.begin() as conn:
         (head,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
