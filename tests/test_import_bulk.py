@@ -81,3 +81,17 @@ def test_a_first_load_interrupted_leaves_nothing_and_every_index(engine, tmp_pat
     assert schema(engine) == before
     assert import_manifest(engine, path).new == 200
     assert schema(engine) == before
+
+
+def test_the_demo_build_leaves_every_index_and_the_search(engine):
+    from credential_track.services.demo import build_demo
+
+    before = schema(engine)
+    build_demo(engine, credentials=300)
+    assert schema(engine) == before
+    with Session(engine) as s:
+        some = s.exec(select(Credential).order_by(Credential.id.desc())).first()
+        sub = some.organization[1:4]  # not a prefix: only the substring search finds it
+        expected = {c.id for c in s.exec(select(Credential)).all() if sub in c.organization}
+        found = lookup.search_ids(s, sub)[1]
+        assert found and set(found) <= expected and len(found) == min(len(expected), lookup.MAX_RESULTS)

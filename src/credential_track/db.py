@@ -198,6 +198,36 @@ def analyze(engine: Engine, *tables: str) -> None:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
 
+def drop_secondary_indexes(conn, tables: tuple[str, ...]) -> list[str]:
+    """For a bulk load into empty tables, inside its transaction: drop the
+    indexes of `tables` that no constraint needs (and on SQLite their
+    triggers, the search table's among them); return the statements that
+    build them again, run after the rows (the search table rebuilt from its
+    content). Sorting once is several times faster than inserting into
+    every index at random places (docs/BENCHMARKS.md); the transaction
+    makes it all or nothing. The one home of the rule for the demo build
+    and the first import."""
+    names = ", ".join(f"'{t}'" for t in tables)
+    if conn.dialect.name == "sqlite":
+        found = conn.exec_driver_sql(
+            f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ({names}) "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name").all()
+        found = [f for f in found if not f[2].upper().startswith("CREATE UNIQUE")]
+        for kind, name, _sql in found:
+            conn.exec_driver_sql(f"DROP {kind.upper()} {name}")
+        again = [sql for _kind, _name, sql in found]
+        if any(kind == "trigger" and name.startswith("credential_fts") for kind, name, _sql in found):
+            again.append("INSERT INTO credential_fts(credential_fts) VALUES ('rebuild')")
+        return again
+    found = conn.exec_driver_sql(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+        f"AND i.tablename IN ({names})").all()
+    found = [f for f in found if not f[1].upper().startswith("CREATE UNIQUE")]
+    for name, _sql in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in found]
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session for one write transaction: commits on success, rolls back on

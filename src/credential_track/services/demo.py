@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from ..db import analyze, writer
+from ..db import analyze, drop_secondary_indexes, writer
 from ..domain.codes import bag_code, make_s10, trip_code
 from ..domain.forecast import parse_site_hours
 from ..domain.status import BagState, Status, TripState
@@ -126,6 +126,8 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
     with writer(engine).begin() as conn:
         if conn.execute(select(func.count()).select_from(Credential)).scalar():
             raise ValueError("the database has credentials already; demo data goes into an empty one")
+        # an empty database: the indexes of the two big tables are built after the rows
+        rebuilt = drop_secondary_indexes(conn, ("credential", "event"))
         stations = {code: sid for code, sid in conn.execute(select(Station.code, Station.id))}
         operator_id = conn.execute(select(User.id).where(User.username == "operator")).scalar()
         agent_id = conn.execute(select(User.id).where(User.username == "agent")).scalar()
@@ -402,6 +404,8 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
                 conn.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+        for statement in rebuilt:
+            conn.exec_driver_sql(statement)
         n_events = conn.execute(select(func.count()).select_from(Event)).scalar()
     analyze(engine, "credential")
     return {"credentials": done, "bags": len(bags), "trips": n_trips, "events": n_events, "calls": len(calls),

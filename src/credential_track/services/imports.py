@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, func, select
 
 from .. import liveness, vocabulary
-from ..db import analyze, write_session, writer
+from ..db import analyze, drop_secondary_indexes, write_session, writer
 from ..domain.cells import csv_row
 from ..domain.manifest import (
     COMPARED_FIELDS,
@@ -414,7 +414,7 @@ def _write_bulk(conn: Connection, run: ImportRun, records, result: ImportResult,
     with conn.begin():
         conn.exec_driver_sql(f"UPDATE import_run SET heartbeat_at = {ph} WHERE id = {ph}",
                              (_db_time(conn, utcnow()), run.id))
-        rebuilt = _drop_secondary(conn)
+        rebuilt = drop_secondary_indexes(conn, ("credential", "event"))
         while chunk := list(islice(records, MAX_CHUNK)):
             _insert(conn, insert_sql, [rec + extra for _n, rec in chunk])
             result.new += len(chunk)
@@ -433,30 +433,6 @@ def _write_bulk(conn: Connection, run: ImportRun, records, result: ImportResult,
         conn.exec_driver_sql(
             f"UPDATE import_run SET rows = {ph}, state = 'done', finished_at = {ph}, heartbeat_at = {ph} "
             f"WHERE id = {ph}", (result.new, _db_time(conn, utcnow()), _db_time(conn, utcnow()), run.id))
-
-
-def _drop_secondary(conn: Connection) -> list[str]:
-    """Drop the indexes of `credential` and `event` that no constraint
-    needs (and on SQLite the search triggers); return the statements that
-    build them again, the search table's rebuild included."""
-    if conn.dialect.name == "sqlite":
-        found = conn.exec_driver_sql(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('credential', 'event') "
-            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name").all()
-        found = [f for f in found if not f[2].upper().startswith("CREATE UNIQUE")]
-        for kind, name, _sql in found:
-            conn.exec_driver_sql(f"DROP {kind.upper()} {name}")
-        again = [sql for _kind, _name, sql in found]
-        if any(kind == "trigger" and name.startswith("credential_fts") for kind, name, _sql in found):
-            again.append("INSERT INTO credential_fts(credential_fts) VALUES ('rebuild')")
-        return again
-    found = conn.exec_driver_sql(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-        "AND i.tablename IN ('credential', 'event')").all()
-    found = [f for f in found if not f[1].upper().startswith("CREATE UNIQUE")]
-    for name, _sql in found:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in found]
 
 
 def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict], lang: str | None = None) -> None:
