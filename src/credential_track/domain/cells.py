@@ -61,12 +61,14 @@ class XlsxSheet:
     def append(self, values: Iterable[Any]) -> None:
         """Write the next row: texts as string cells (never a formula, a
         link or a number), control characters replaced; numbers as numbers,
-        flags as booleans, None as an empty cell. Anything else (a time)
+        flags as booleans, None and "" as an empty cell. Anything else (a time)
         must come as the text the reader is to see."""
         ws, r = self._ws, self._row
         for c, v in enumerate(values):
             k = v.__class__
             if k is str:
+                if not v:  # an empty text is an empty cell: nothing to write
+                    continue
                 ws.write_string(r, c, _XLSX_ILLEGAL.sub("\ufffd", v) if _XLSX_ILLEGAL.search(v) else v)
             elif v is None:
                 continue
