@@ -64,6 +64,35 @@ def test_periodic_tasks_run_their_services_and_keep_their_last_run(app, engine, 
     assert records.run_stats()["daily_report"]["count"] == 1
 
 
+def test_a_lock_left_by_a_killed_worker_does_not_stop_the_schedule(app):
+    """A periodic run holds its lock while it runs; a worker killed under it
+    (here: a lock naming a process of this machine that is gone) leaves a
+    lock the next run takes over, instead of skipping every run after."""
+    from credential_track import liveness
+    from credential_track.tasks.queue import huey
+
+    ran = []
+    key = periodic._lock_key("outreach_sweep")
+    # a live run elsewhere (this process, just now): the next run waits its turn
+    huey.put(key, {"owner": liveness.owner(), "since": time.time()})
+    assert periodic._run("outreach_sweep", lambda app: ran.append(1)) is None and ran == []
+    # the lock of a process that is gone
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    huey.put(key, {"owner": f"{liveness.owner().rpartition(':')[0]}:{gone.pid}", "since": time.time()})
+    assert periodic._run("outreach_sweep", lambda app: ran.append(1) or "done") == "done" and ran == [1]
+    assert huey.get(key, peek=True) is None  # released after the run
+    # another machine's lock, taken two hours ago; and an earlier version's lock value
+    for stale in ({"owner": "elsewhere:1", "since": time.time() - 7200}, "1"):
+        huey.put(key, stale)
+        assert periodic._run("outreach_sweep", lambda app: ran.append(1) or "done") == "done"
+    assert len(ran) == 3
+    # another machine's fresh lock is respected
+    huey.put(key, {"owner": "elsewhere:1", "since": time.time()})
+    assert periodic._run("outreach_sweep", lambda app: ran.append(1)) is None and len(ran) == 3
+    huey.delete(key)
+
+
 def test_a_failed_import_shows_why(app, tmp_path, client, auth):
     configure(app, IMPORT_JOBS_DIR=str(tmp_path))
     auth.login("supervisor")

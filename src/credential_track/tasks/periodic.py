@@ -11,6 +11,10 @@
 
 Each periodic task holds a lock of its own name, so that with workers on
 several machines (Redis) a slow run is never overlapped by the next one.
+The lock names its owner (host:pid) and when it was taken: a lock left by a
+worker that was killed under it (this machine: the pid is gone; any
+machine: older than LOCK_STALE_SECONDS) is taken over by the next run, so a
+killed worker never stops the schedule for good.
 Huey passes the schedule check a naive UTC time (utc=True)."""
 from __future__ import annotations
 
@@ -18,9 +22,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from huey.exceptions import TaskLockedException
-
-from .. import clock
+from .. import clock, liveness
 from ..files import private_dir
 from . import records
 from .queue import huey, in_app, settings
@@ -49,17 +51,52 @@ def report_due(dt: datetime) -> bool:
     return local.hour == settings().daily_report_hour and local.minute == 0
 
 
+# a periodic run takes seconds; a lock this old is a worker's that died under it
+LOCK_STALE_SECONDS = 3600
+
+
+def _lock_key(name: str) -> str:
+    return f"{huey.name}.lock.periodic-{name}"
+
+
+def _stale(lock: object, now: float) -> bool:
+    if not isinstance(lock, dict):
+        return True  # not a lock this module wrote (an earlier version's '1'): nobody to wait for
+    return (not liveness.owner_may_be_alive(lock.get("owner"))
+            or (lock.get("since") or 0) < now - LOCK_STALE_SECONDS)
+
+
+def acquire_lock(name: str) -> bool:
+    """Take the periodic task's lock; a stale one is taken over."""
+    key, mine = _lock_key(name), {"owner": liveness.owner(), "since": time.time()}
+    if huey.put_if_empty(key, mine):
+        return True
+    held = huey.get(key, peek=True)
+    if held is None or not _stale(held, time.time()):
+        return False  # the previous run is still at it
+    huey.delete(key)
+    return bool(huey.put_if_empty(key, mine))
+
+
+def release_lock(name: str) -> None:
+    held = huey.get(_lock_key(name), peek=True)
+    if isinstance(held, dict) and held.get("owner") == liveness.owner():
+        huey.delete(_lock_key(name))
+
+
 def _run(name: str, body) -> object:
     """A periodic task's body under its lock, its run recorded."""
     started = time.monotonic()
+    if not acquire_lock(name):
+        return None
     try:
-        with huey.lock_task(f"periodic-{name}"), in_app() as app:
+        with in_app() as app:
             out = body(app)
-    except TaskLockedException:
-        return None  # the previous run is still at it
     except Exception as exc:
         records.record_last(name, ok=False, seconds=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        release_lock(name)
     records.record_last(name, ok=True, seconds=time.monotonic() - started)
     return out
 
