@@ -5,7 +5,7 @@ import csv
 import io
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from credential_track.models import Event
 
@@ -74,6 +74,41 @@ def test_organizer_may_export_but_not_import(app, tmp_path, client, auth, engine
     with Session(engine) as s:
         ev = s.exec(select(Event).where(Event.action == "export").order_by(Event.id.desc())).first()
         assert '"personal_data": true' in ev.details and ev.user_id is not None
+
+
+def test_a_large_spreadsheet_is_prepared_on_the_queue_not_in_the_request(app, tmp_path, client, auth, engine,
+                                                                           monkeypatch):
+    """Over XLSX_WHILE_YOU_WAIT rows the status export's XLSX is queued and
+    its page gives the download; the dashboard list's XLSX says to take the
+    CSV instead, and records no export it did not make."""
+    from credential_track.services import exports
+
+    configure(app, IMPORT_WAIT=True, IMPORT_JOBS_DIR=str(tmp_path))
+    auth.login("supervisor")
+    upload(client, auth, [row("E1"), row("E2"), row("E3")])
+    client.post("/logout", data={"csrf_token": auth.csrf})
+    auth.login("organizer")
+    client.post("/lang/en", data={"csrf_token": auth.csrf})
+    monkeypatch.setattr(exports, "XLSX_WHILE_YOU_WAIT", 2)
+    resp = client.get("/exports/status?format=xlsx")
+    assert resp.status_code == 302 and "/exports/jobs/" in resp.headers["Location"]
+    job = resp.headers["Location"].rsplit("/", 1)[1]
+    assert client.get(f"/exports/jobs/{job}.json").get_json()["state"] == "done"  # the queue runs at once here
+    with client.get(f"/exports/jobs/{job}/file") as f:
+        assert f.status_code == 200 and f.data[:2] == b"PK"
+    with Session(engine) as s:
+        before = s.exec(select(func.count()).select_from(Event).where(Event.action == "export")).one()
+    listing = client.get("/dashboard/items.xlsx?status=registered")
+    assert listing.status_code == 302 and "/dashboard/items" in listing.headers["Location"]
+    page = client.get(listing.headers["Location"]).get_data(as_text=True)
+    assert "3 items are too many for a spreadsheet" in page
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Event).where(Event.action == "export")).one() == before
+    monkeypatch.setattr(exports, "XLSX_WHILE_YOU_WAIT", 3)  # at the limit: made at once
+    with client.get("/dashboard/items.xlsx?status=registered") as small:
+        assert small.status_code == 200 and small.data[:2] == b"PK"
+    with client.get("/exports/status?format=xlsx") as small:
+        assert small.status_code == 200 and small.data[:2] == b"PK"
 
 
 def test_handover_page_runs_the_scan_loop_for_its_batch(app, tmp_path, client, auth):

@@ -41,6 +41,10 @@ BASE_COLUMNS = ("credential_no", "credential_type", "credential_type_code", "bat
 PERSONAL_COLUMNS = ("holder_name", "organization", "recipient_name", "recipient_phone", "province", "city",
                     "district", "address", "postcode")
 TAIL_COLUMNS = ("last_delivery_event", "last_delivery_event_code", "last_delivery_at", "last_delivery_details")
+# the most rows a spreadsheet is written for while its requester waits (about
+# 2.5 s of XlsxWriter); more rows are prepared on the task queue (status
+# export) or offered as the streamed CSV (dashboard lists)
+XLSX_WHILE_YOU_WAIT = 20_000
 
 
 @dataclass

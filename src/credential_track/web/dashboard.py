@@ -9,6 +9,8 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
+    redirect,
     render_template,
     request,
     send_file,
@@ -21,7 +23,7 @@ from sqlmodel import Session
 
 from .. import clock, settings
 from ..security import page_require
-from ..services import disclosure
+from ..services import disclosure, exports
 from ..services.dashboard import charts, data, lists, report, staff, summary
 from ..services.errors import ServiceError
 from ..tasks import periodic
@@ -160,6 +162,12 @@ def items_csv():
 def items_xlsx():
     f = _filter()
     sort, desc = _sort()
+    rows = lists.count_items(get_db(), f)
+    if rows > exports.XLSX_WHILE_YOU_WAIT:
+        flash(_("%(rows)s items are too many for a spreadsheet made while you wait (at most %(most)s): "
+                "download the CSV, or prepare the status export on the export page.",
+                rows=f"{rows:,}", most=f"{exports.XLSX_WHILE_YOU_WAIT:,}"), "error")
+        return redirect(url_for("dashboard.items", sort=sort, dir="desc" if desc else "asc", **f.as_args()))
     _authorise_export("dashboard_items_xlsx", "xlsx", sort=sort, **f.as_args())
     out = lists.xlsx_file(lists.export_rows(lists.iter_items(get_db(), f, sort=sort, desc=desc)),
                           header=lists.export_header())

@@ -166,8 +166,13 @@ def export_status():
     personal = bool(request.args.get("personal"))
     fmt = request.args.get("format", "csv")
     engine = get_engine()
-    _authorise(kind="status", personal_data=personal, fmt=fmt, rows=exports.count(engine, filters),
-               filters=filters.as_dict())
+    rows = exports.count(engine, filters)
+    _authorise(kind="status", personal_data=personal, fmt=fmt, rows=rows, filters=filters.as_dict())
+    if fmt == "xlsx" and rows > exports.XLSX_WHILE_YOU_WAIT:
+        # minutes of work: prepared on the queue, its progress and download on its page
+        job = task_exports.submit(filters=filters, fmt=fmt, personal=personal, rows=rows, user_id=current_user.id,
+                                  lang=current_lang())
+        return redirect(url_for("imports.export_job_page", job=job))
     if fmt == "xlsx":
         tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
         tmp.close()
