@@ -8,6 +8,7 @@ them; phones are checked against phonenumbers itself."""
 from __future__ import annotations
 
 import csv
+import unicodedata
 import zipfile
 
 import phonenumbers
@@ -261,6 +262,57 @@ def test_files_in_other_encodings_are_refused_naming_the_encoding(tmp_path, loca
     with pytest.raises(ManifestError) as err:
         Manifest(path)
     assert looks in str(err.value)
+
+
+def _bare(tmp_path, text: str, encoding: str, i: int = 0):
+    path = tmp_path / f"t{i}.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("locale,encoding,looks", [("zh_TW", "big5", "Big5"), ("ko_KR", "euc_kr", "EUC-KR"),
+                                                   ("ja_JP", "shift_jis", "Shift-JIS")])
+def test_a_file_of_one_or_two_rows_in_another_encoding_is_refused_too(tmp_path, locale, encoding, looks):
+    """A short file gives little to tell encodings apart by: Big5's 鄭國榮
+    decodes as GB18030's 綠瓣篴, Korean Hangul as common hanzi. None of 150
+    such files is taken for GB18030."""
+    fake = Faker(locale)
+    fake.seed_instance(7)
+    for i in range(150):
+        lines = "".join(f"E{i}{j},{fake.name()},{fake.address().replace(chr(10), ' ').replace(',', ' ')}\n"
+                        for j in range(1 + i % 2))
+        path = _bare(tmp_path, "credential_no,recipient_name,address\n" + lines, encoding, i)
+        with pytest.raises(ManifestError) as err:
+            Manifest(path)
+        assert err.value.key in ("other_encoding", "ambiguous_encoding"), (lines, err.value)
+    path = _bare(tmp_path, "credential_no,recipient_name,address\nE1,鄭國榮,Taipei\n", "big5")
+    with pytest.raises(ManifestError, match="Big5"):
+        Manifest(path)
+
+
+def test_gb18030_files_with_letters_symbols_and_rare_characters_are_read_as_written(engine, tmp_path):
+    odd = ["José", "Müller", "Дмитрий", "王Ⅱ", "①号", "℃", "™", "王𠮷", "王䶮", "陳大文"]
+    names = odd + [f"李{chr(0x660E + i)}" for i in range(40)]
+    path = write_csv(tmp_path / "m.csv", [row(f"G{i}", name=n) for i, n in enumerate(names)], encoding="gb18030")
+    result = import_manifest(engine, path)
+    assert result.committed and result.new == 50, result.first_errors
+    # decoded as written; then cleaned as every name is (NFKC: Ⅱ → II, ① → 1, ℃ → °C)
+    assert [reload(engine, f"G{i}").holder_name for i in range(10)] == [unicodedata.normalize("NFKC", n) for n in odd]
+    fake = Faker("zh_CN")
+    fake.seed_instance(9)
+    for i in range(100):  # one row, as a small file comes
+        one = row(f"E{i}", name=fake.name(), addr=fake.street_address())
+        for encoding in ("gbk", "gb18030"):
+            with Manifest(write_csv(tmp_path / f"{encoding}{i}.csv", [one], encoding=encoding)) as m:
+                assert m.encoding == "gb18030", one
+
+
+def test_a_name_alone_that_reads_as_gb18030_and_as_big5_is_refused_as_a_tie(tmp_path):
+    # 李明 is C0EE C3F7 in GB2312 and 燎嶸 in Big5's common characters: nothing to tell them apart
+    path = _bare(tmp_path, "credential_no,recipient_name,address\nE1,李明,Beijing\n", "gb18030")
+    with pytest.raises(ManifestError) as err:
+        Manifest(path)
+    assert err.value.key == "ambiguous_encoding" and "Big5" in str(err.value)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "gbk", "gb18030"])

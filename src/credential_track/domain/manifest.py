@@ -87,6 +87,8 @@ FILE_MESSAGES = {
                    "save it as CSV UTF-8 or XLSX"),
     "other_encoding": N_("the file looks like {encoding} text, not UTF-8 or GB18030/GBK: its Chinese would be "
                          "read wrongly; save it as CSV UTF-8 (Excel: 另存为 → CSV UTF-8) or XLSX"),
+    "ambiguous_encoding": N_("cannot tell whether the file is GB18030/GBK or {encoding} text: its Chinese could "
+                             "be read wrongly; save it as CSV UTF-8 (Excel: 另存为 → CSV UTF-8) or XLSX"),
     "two_columns": N_("the columns {first} and {second} are both {field}: keep one of them"),
     "missing_columns": N_("missing required column(s): {names}; the header row has: {header}"),
     "empty": N_("the file is empty: no header row"),
@@ -195,27 +197,128 @@ def _looks_like(sample: bytes) -> str:
     return _ENCODING_NAMES.get(enc) or enc.replace("_", "-").upper()
 
 
-def _plausible_gb(text: str) -> bool:
-    """Does text decoded as GB18030 read as Chinese? Text in another
-    encoding decoded as GB18030 comes out as rare ideographs, kana, Greek,
-    Cyrillic or box drawing (GB2312's symbol rows)."""
-    cjk = rare = 0
-    for ch in text:
-        o = ord(ch)
-        if o < 0x80:
+# the encodings a file read as GB18030 may really be in, as Python names them
+_RIVALS = ("big5", "cp949", "shift_jis")
+_RIVAL_NAMES = {"big5": "big5", "cp950": "big5", "cp949": "cp949", "euc_kr": "cp949",
+                "shift_jis": "shift_jis", "cp932": "shift_jis"}
+# charset-normalizer's mess ratios closer than this are a tie
+_CHAOS_TIE = 0.01
+
+
+def _ideograph(o: int) -> bool:
+    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF
+
+
+def _junk(ch: str, enc: str) -> bool:
+    """Is ch something everyday text in `enc` is not made of? Text in one
+    encoding read as another comes out as rare ideographs, kana, Hangul,
+    box drawing or private-use characters. Letters (Latin, Greek, Cyrillic)
+    and symbols count for no reading. GB18030: ideographs outside GB2312;
+    Big5: outside its common and less common sets; EUC-KR: Hangul and
+    hanja outside KS X 1001; Shift-JIS: kanji outside JIS levels 1 and 2."""
+    o = ord(ch)
+    kana, hangul = 0x3040 <= o <= 0x30FF, 0xAC00 <= o <= 0xD7A3
+    if 0x2500 <= o <= 0x257F or 0xE000 <= o <= 0xF8FF or o == 0xFFFD:
+        return True
+    try:
+        if enc == "gb18030":
+            return kana or hangul or (_ideograph(o) and not _encodes(ch, "gb2312"))
+        if enc == "big5":
+            return kana or hangul or (_ideograph(o) and not 0xA440 <= int.from_bytes(ch.encode("big5"), "big") <= 0xF9D5)
+        if enc == "cp949":
+            return kana or ((hangul or _ideograph(o)) and not _encodes(ch, "euc_kr"))
+        if enc == "shift_jis":
+            return hangul or (_ideograph(o) and not 0x889F <= int.from_bytes(ch.encode("shift_jis"), "big") <= 0xEAA4)
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _encodes(ch: str, enc: str) -> bool:
+    try:
+        ch.encode(enc)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _native(ch: str, enc: str) -> bool:
+    """Is ch among the characters everyday text in `enc` is mostly made of?
+    GB18030: GB2312's 3,755 level-1 hanzi; Big5: its 5,401 common
+    characters; EUC-KR: KS X 1001 Hangul; Shift-JIS: kana and JIS level-1
+    kanji. CJK punctuation in all of them."""
+    o = ord(ch)
+    if 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF:
+        return True
+    try:
+        if enc == "gb18030":
+            return 0xB0 <= ch.encode("gb2312")[0] <= 0xD7
+        if enc == "big5":
+            return 0xA440 <= int.from_bytes(ch.encode("big5"), "big") <= 0xC67E
+        if enc == "cp949":
+            return 0xAC00 <= o <= 0xD7A3 and 0xB0 <= ch.encode("euc_kr")[0] <= 0xC8
+        if enc == "shift_jis":
+            return 0x3040 <= o <= 0x30FF or 0x889F <= int.from_bytes(ch.encode("shift_jis"), "big") <= 0x9872
+    except UnicodeEncodeError:
+        return False
+    return False
+
+
+def _score(text: str, enc: str) -> tuple[float, float]:
+    """(share of junk, share not everyday) of a reading's non-ASCII
+    characters: the lower, the likelier the reading."""
+    chars = [ch for ch in text if ord(ch) >= 0x80]
+    if not chars:
+        return 0.0, 0.0
+    return (sum(_junk(ch, enc) for ch in chars) / len(chars),
+            sum(not _native(ch, enc) for ch in chars) / len(chars))
+
+
+def _gb_rival(sample: bytes) -> tuple[str, bool] | None:
+    """Bytes that decode as GB18030 may be Big5, EUC-KR or Shift-JIS text
+    (their byte ranges overlap). None when the GB18030 reading is the one to
+    take; else (the encoding it more likely is, whether that is only a tie).
+
+    The reading with less junk in it wins (`_junk`: Big5 read as GB18030
+    comes out as rare hanzi, kana and box drawing), then the one with more
+    everyday characters (`_native`). Where two readings are equally clean
+    and everyday (Korean Hangul bytes are GB2312 level-1 hanzi),
+    charset-normalizer's mess ratio decides, and a tie there too is a tie.
+    A GB18030 reading that is mostly junk with no rival reading is named as
+    what charset-normalizer takes it for."""
+    from charset_normalizer import from_bytes
+
+    cut = sample[: sample.rfind(b"\n") + 1] or sample  # whole lines: no character cut in two
+    gb_text = cut.decode("gb18030", errors="replace")
+    gb_junk = _score(gb_text, "gb18030")
+    junk: dict[str, tuple[float, float]] = {}
+    for enc in _RIVALS:
+        try:
+            junk[enc] = _score(cut.decode(enc), enc)
+        except UnicodeDecodeError:
             continue
-        if 0x4E00 <= o <= 0x9FFF:
-            cjk += 1
-            try:
-                ch.encode("gb2312")
-            except UnicodeEncodeError:
-                rare += 1
-        elif 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF or o in (0x00B7, 0x2014, 0x2018, 0x2019, 0x201C,
-                                                                     0x201D, 0x2026, 0x2116, 0x00D7):
-            continue  # CJK and full-width punctuation
-        else:
-            return False
-    return rare <= max(2, cjk // 20)
+    if not junk:
+        if gb_junk[0] > 0.5 and sum(ord(ch) >= 0x80 for ch in gb_text) >= 4:
+            looks = _looks_like(sample)
+            return (looks, False) if looks.split(" ")[0].lower() not in _GB_FAMILY else None
+        return None
+    cleanest = min(junk, key=junk.__getitem__)
+    if junk[cleanest] < gb_junk:
+        return cleanest, False
+    tied = [e for e, share in junk.items() if share == gb_junk]
+    if not tied:
+        return None
+    chaos = {"gb18030": 1.0, **dict.fromkeys(tied, 1.0)}
+    for match in from_bytes(cut, cp_isolation=["gb18030", *tied]):
+        seen = "gb18030" if match.encoding == "gb18030" else _RIVAL_NAMES.get(match.encoding)
+        if seen in chaos:
+            chaos[seen] = min(chaos[seen], match.chaos)
+    rival = min(tied, key=chaos.__getitem__)
+    if chaos[rival] < chaos["gb18030"] - _CHAOS_TIE:
+        return rival, False
+    if chaos["gb18030"] < chaos[rival] - _CHAOS_TIE:
+        return None
+    return rival, True
 
 
 def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
@@ -246,24 +349,23 @@ def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as f:
         dec = codecs.getincrementaldecoder("gb18030")()
         offset = 0
-        first = None
         try:
             while True:
                 block = f.read(chunk)
                 if not block:
                     dec.decode(b"", final=True)
                     break
-                text = dec.decode(block)
-                if first is None:
-                    first = text
+                dec.decode(block)
                 offset += len(block)
         except UnicodeDecodeError as exc:
             looks = _looks_like(sample)
             if looks.split(" ")[0].lower() in _GB_FAMILY or looks.startswith("binary"):
                 raise ManifestError("not_text", offset=offset + exc.start) from None
             raise ManifestError("other_encoding", encoding=looks) from None
-    if not _plausible_gb(first or ""):
-        raise ManifestError("other_encoding", encoding=_looks_like(sample))
+    rival = _gb_rival(sample)
+    if rival:
+        name = _ENCODING_NAMES.get(rival[0], rival[0])
+        raise ManifestError("ambiguous_encoding" if rival[1] else "other_encoding", encoding=name)
     return "gb18030"
 
 
