@@ -217,6 +217,36 @@ def test_faker_addresses_are_placed_consistently_or_refused():
     assert placed + refused == 2000
 
 
+def test_divisions_whose_names_start_like_a_province_are_placed_in_their_own():
+    """河北区 is Tianjin's, 港北区 Guigang's (Guangxi), 海南藏族自治州 and
+    河南蒙古族自治县 Qinghai's, 海南区 Wuhai's: every city and county whose
+    official name starts with a province's name or one-character short form
+    is placed in its own province, alone and after its province's name
+    (a name several provinces have is refused as ambiguous)."""
+    from credential_track.domain.regions import _ABBR, _BY_NAME
+
+    data = _data()
+    checked, wrong = 0, []
+    for index in (data.all_cities, data.all_counties):
+        for name, divs in index.items():
+            if name != divs[0].name or not (name[0] in _ABBR or any(name.startswith(k) and len(name) > len(k)
+                                                                     for k in _BY_NAME)):
+                continue
+            provinces = {d.province for d in divs}
+            if provinces == {"上海市"}:
+                continue  # the city itself: a Shanghai address needs its district
+            checked += 1
+            texts = [name + "人民路1号"] + ([divs[0].province + name + "人民路1号"] if len(provinces) == 1 else [])
+            for text in texts:
+                try:
+                    got = place("", "", "", text).province
+                except PlaceError as exc:
+                    got = "ambiguous" if exc.key == "ambiguous" and len(provinces) > 1 else exc.key
+                if got not in provinces and got != "ambiguous":
+                    wrong.append((text, got))
+    assert checked > 250 and wrong == []
+
+
 def test_shanghai_districts_in_every_written_form_reach_their_route():
     forms = {"浦东新区": ["浦东新区", "浦东", "Pudong", "Pudong New Area", "浦東新區"],
              "闵行区": ["闵行区", "闵行", "閔行區", "Minhang District"],

@@ -414,6 +414,14 @@ def _is_street(text: str, end: int, name: str, full_names: Container[str]) -> bo
     return name not in full_names and bool(_STREET.match(text, end))
 
 
+def _longer_division(text: str, pos: int, name: str) -> bool:
+    """Does a city or county name longer than the province name `name`
+    start at pos (天津市河北区: 河北区 is Tianjin's, not 河北)?"""
+    data = _data()
+    return any(len(_match(text, pos, index, data.max_len)[0]) > len(name)
+               for index in (data.all_cities, data.all_counties))
+
+
 def _scan_text(address: str, province: Province | None) -> _Found:
     """Province, city and county named at the start of a Chinese address
     (`上海市浦东新区…`, `沪闵行区…`, `上海上海市浦东…`)."""
@@ -426,6 +434,8 @@ def _scan_text(address: str, province: Province | None) -> _Found:
         if pos >= len(text):
             break
         name, p = _match(text, pos, _BY_NAME, 8)
+        if p is not None and _longer_division(text, pos, name):
+            p = None  # 河北区, 港北区, 海南藏族自治州: a division whose name starts with a province's
         if p is not None and not _is_street(text, pos + len(name), name, _PROVINCE_BY_FULL):
             if found.province is not None and found.province != p:
                 found.text["province2"] = name
@@ -434,8 +444,9 @@ def _scan_text(address: str, province: Province | None) -> _Found:
             pos += len(name)
             continue
         prov = found.province or province
-        if pos == 0 and text[0] in _ABBR and found.province is None:
-            # a one-character abbreviation counts only before a division of its province
+        if pos == 0 and text[0] in _ABBR and found.province is None and not _longer_division(text, 0, ""):
+            # a one-character abbreviation counts only before a division of its province, and not
+        # where a division's own name starts (港北区 is Guigang's, not 港 + 北区)
             ap = _ABBR[text[0]]
             nm, hit = _match(text, 1, data.cities.get(ap.name, {}), data.max_len)
             if hit is None:
