@@ -55,7 +55,7 @@ def test_organizer_sees_the_forecast_with_a_verdict_per_route_and_a_whatif_side_
     v = campaign.view(_current(app, engine))
     assert v["opening"] == demo["opening"]
     worst = v["routes"][0]
-    assert worst["verdict"] in ("will_miss", "at_risk") and f"<td>{worst['route']}</td>" in html
+    assert worst["verdict"] in ("will_miss", "at_risk") and f"<td>{worst['route']} " in html  # the code beside its name
     assert sum(r["total"] for r in v["routes"]) == 600
     whatif = client.get("/dashboard/forecast?op_stage=capture&op_n=2", headers=EN).get_data(as_text=True)
     assert "With the change" in whatif and "Today’s forecast" in whatif
@@ -88,9 +88,14 @@ def test_the_at_risk_list_its_export_and_the_counts_agree(demo, app, engine, cli
     html = client.get("/dashboard/forecast/at-risk").get_data(as_text=True)
     assert re.search(r'id="items-total">([\d,]+)<', html).group(1) == f"{at_risk:,}"
     body = client.get("/dashboard/forecast/at-risk.csv").get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    table = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    # in the reader's words (Chinese by default), the codes beside them
+    assert table[0][:6] == ["证件号", "运单号", "证件类型", "证件类型代码", "路向", "路向代码"]
+    assert table[0][9:11] == ["开幕日判断", "开幕日判断代码"]
+    assert {r[10] for r in table[1:]} <= {"at_risk", "will_miss"} and "exhibitor" not in {r[2] for r in table[1:]}
+    assert all(r[4].startswith(r[5] + " ") for r in table[1:])  # ZJ 浙江, not ZJ alone
+    rows = [{"credential_no": r[0], "verdict": r[10]} for r in table[1:]]
     assert len(rows) == at_risk
-    assert {r["verdict"] for r in rows} <= {"at_risk", "will_miss"}
     missing = [r for r in rows if r["verdict"] == "will_miss"]
     assert len(missing) == v["totals"]["will_miss"]
     # every listed item's own expected delivery says the same (its rank in its queue
@@ -103,6 +108,10 @@ def test_the_at_risk_list_its_export_and_the_counts_agree(demo, app, engine, cli
     one = missing[0]
     page = client.get(f"/dashboard/item/{one['credential_no']}", headers=EN).get_data(as_text=True)
     assert "will miss opening day" in page and "Timeline" in page
+    # type, route and province in words (English here), not as stored codes
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", page))
+    assert facts["Type"] not in ("exhibitor", "buyer", "media", "staff", "guest"), facts
+    assert re.fullmatch(r"[A-Z]{2}(-[A-Z])? \S.*", facts["Route"]) and not re.search(r"[\u4e00-\u9fff]", facts["Province"])
     with Session(engine) as s:
         kinds = [json.loads(d)["kind"] for d in s.exec(select(Event.details).where(Event.action == "export"))]
     assert kinds == ["forecast_at_risk_csv"]

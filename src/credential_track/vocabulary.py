@@ -507,6 +507,8 @@ COLUMN: dict[str, Pair] = {
     "revoked": ("已作废", "revoked"),
     "intercept": ("待拦截", "to intercept"),
     "updated_at": ("最后变更时间", "last change"),
+    "likely": ("最可能送达时间", "likely delivery"),
+    "late": ("最晚送达时间", "late delivery"),
     "received_at": ("交接时间", "received at"),
     "captured_at": ("采集时间", "captured at"),
     "accepted_at": ("收寄时间", "accepted at"),

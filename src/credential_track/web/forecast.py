@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from .. import clock, settings
 from ..domain import forecast as F
 from ..domain.regions import all_routes
+from ..i18n import current_lang
 from ..models import Credential
 from ..permissions import allowed
 from ..security import page_require
@@ -146,9 +147,10 @@ def at_risk_csv():
 
     def generate():
         with Session(engine) as s:  # the request's session is closed before a streamed body ends
-            yield from verdicts.csv_stream(verdicts.iter_rows(s, cur, verdicts=chosen, route=route))
+            yield from verdicts.csv_stream(verdicts.iter_rows(s, cur, verdicts=chosen, route=route), lang)
 
-    name = f"at-risk-{date.today().isoformat()}.csv"
+    lang = current_lang()
+    name = f"at-risk-{clock.today().isoformat()}.csv"
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 

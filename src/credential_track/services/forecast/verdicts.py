@@ -18,8 +18,6 @@ from . import Current
 from .data import epoch_hour_sql
 
 AT_RISK = ("will_miss", "at_risk")
-COLUMNS = ["credential_no", "waybill_no", "credential_type", "route", "province", "status", "verdict",
-           "likely", "late"]
 
 
 def _nested(pairs: dict[tuple[str, str], object], status_col, route_col, else_=None):
@@ -136,9 +134,26 @@ def _row(cur: Current, item: Credential, verdict: str, rank) -> dict:
             "late": e.late.astimezone(tz) if isinstance(e, F.Expected) else None}
 
 
-def csv_stream(rows: Iterator[dict]) -> Iterator[str]:
+# the exported list: labels in the reader's language, the codes beside them for machines
+EXPORT_COLUMNS = ["credential_no", "waybill_no", "credential_type", "credential_type_code", "route", "route_code",
+                  "province", "status", "status_code", "verdict", "verdict_code", "likely", "late"]
+
+
+def csv_stream(rows: Iterator[dict], lang: str | None = None) -> Iterator[str]:
     """The list as CSV through the dashboard's list writer (BOM, local
-    times, no cell a spreadsheet would run as a formula)."""
+    times, no cell a spreadsheet would run as a formula), headers and
+    values in words of `lang` next to their codes."""
+    from ... import vocabulary
     from ..dashboard import lists
 
-    return lists.csv_stream((tuple(r[k] for k in COLUMNS) for r in rows), header=COLUMNS)
+    maps = {k: vocabulary.labels_map(k, lang) for k in ("credential_type", "route", "status", "verdict")}
+
+    def labelled(r: dict) -> tuple:
+        return (r["credential_no"], r["waybill_no"],
+                maps["credential_type"].get(r["credential_type"], r["credential_type"]), r["credential_type"],
+                maps["route"].get(r["route"], r["route"]), r["route"], vocabulary.province_label(r["province"], lang),
+                maps["status"].get(r["status"], r["status"]), r["status"],
+                maps["verdict"].get(r["verdict"], r["verdict"]), r["verdict"], r["likely"], r["late"])
+
+    return lists.csv_stream((labelled(r) for r in rows),
+                            header=[vocabulary.header(c, lang) for c in EXPORT_COLUMNS])
