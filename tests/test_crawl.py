@@ -154,6 +154,8 @@ def _data_strings(engine) -> set[str]:
     out: set[str] = set()
     with engine.connect() as conn:
         for table in metadata.sorted_tables:
+            if table.name in ("route", "credentialtype"):
+                continue  # the system's codes and their names (the vocabulary), not typed data
             cols = [c for c in table.columns if _is_text(c) and c.name not in skip_columns]
             if not cols:
                 continue
@@ -287,6 +289,11 @@ def problems(html: str, lang: str, data: list[str], utc: set[str], local: set[st
     for text in parts:
         for code in _CODE.findall(text):
             found.append(f"raw code {code!r} in {text[:80]!r}")
+        if lang == "zh":  # on the page's own text: a route's name may also be a typed city
+            for code in vocabulary.ROUTES:
+                for m in re.finditer(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text):
+                    if not text[m.end():].startswith(" " + vocabulary.route_name(code, "zh")):
+                        found.append(f"route code {code} without its name in {text[:80]!r}")
         if _ISO.search(text) or _UTC_WORD.search(text):
             found.append(f"a time in UTC or ISO form: {text[:80]!r}")
         for day, hm in _DATETIME.findall(text):
@@ -302,10 +309,6 @@ def problems(html: str, lang: str, data: list[str], utc: set[str], local: set[st
             words = _ENGLISH.findall(text)
             if words:
                 found.append(f"English {words[:4]} in {text[:80]!r}")
-            for code in vocabulary.ROUTES:
-                for m in re.finditer(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text):
-                    if not text[m.end():].startswith(" " + vocabulary.route_name(code, "zh")):
-                        found.append(f"route code {code} without its name in {text[:80]!r}")
         else:
             if _CJK.search(text.replace("中文", "")):
                 found.append(f"Chinese {_CJK.findall(text)[:3]} in {text[:80]!r}")
