@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from ..domain.address_change import AddressChange, address_change
 from ..domain.codes import CodeKind, classify
 from ..domain.recipient import RECIPIENT_FIELDS, check_changes
-from ..domain.status import Action, BagState, Status, SystemAction, TripState
+from ..domain.status import Action, BagState, Status, SystemAction, TransitionRefused, TripState, next_bag_state
 from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from ..vocabulary import action_text, field_label, label, status_text
@@ -191,12 +191,16 @@ def _require_open(bag: Bag | None) -> None:
 def _undo_load(session: Session, ev: Event, reason: str, station: str | None, user_id: int | None) -> Event:
     bag = session.exec(select(Bag).where(Bag.id == ev.bag_id).with_for_update()).one()
     trip = session.exec(select(Trip).where(Trip.id == ev.trip_id).with_for_update()).first()
-    if bag.state != BagState.loaded or bag.trip_id != ev.trip_id:
+    try:
+        target = next_bag_state("unload", bag.state)  # the bag state machine: loaded → sealed
+    except TransitionRefused:
+        target = None
+    if target is None or bag.trip_id != ev.trip_id:
         raise Conflict(_("Bag %(code)s is %(state)s now: this load cannot be undone.", code=bag.code,
                          state=label("bag_state", bag.state)), field="event_id")
     if trip is None or trip.state != TripState.loading:
         raise Conflict(_("The trip has departed: a load cannot be undone after departure."), field="event_id")
-    bag.state = BagState.sealed
+    bag.state = target
     bag.trip_id = None
     session.add(bag)
     return events.record(
@@ -214,19 +218,22 @@ def reopen_bag(session: Session, *, code: str, reason: str, station: str | None 
     bag = session.exec(select(Bag).where(Bag.code == (code or "").strip().upper()).with_for_update()).first()
     if bag is None:
         raise NotFound(_("There is no bag %(code)s.", code=code), field="bag")
-    if bag.state == BagState.open:
-        raise Conflict(_("Bag %(code)s is open already.", code=bag.code), field="bag")
-    if bag.state == BagState.loaded:
-        raise Conflict(_("Bag %(code)s is loaded on a trip: undo the load first.", code=bag.code), field="bag")
-    if bag.state != BagState.sealed:
+    try:
+        target = next_bag_state(SystemAction.reopen, bag.state)  # the bag state machine: sealed → open
+    except TransitionRefused:
+        if bag.state == BagState.open:
+            raise Conflict(_("Bag %(code)s is open already.", code=bag.code), field="bag") from None
+        if bag.state == BagState.loaded:
+            raise Conflict(_("Bag %(code)s is loaded on a trip: undo the load first.", code=bag.code),
+                           field="bag") from None
         raise Conflict(_("Bag %(code)s is %(state)s: it can no longer be reopened.", code=bag.code,
-                         state=label("bag_state", bag.state)), field="bag")
+                         state=label("bag_state", bag.state)), field="bag") from None
     now = utcnow()
     moved = move_items(session, where=(Credential.bag_id == bag.id), action=SystemAction.reopen,
                        source=Status.dispatched, target=Status.bagged, station=station, user_id=user_id,
                        bag_id=bag.id, at=now)
     old_seal = bag.seal_no
-    bag.state = BagState.open
+    bag.state = target
     bag.seal_no = None
     bag.sealed_at = None
     bag.sealed_by = None

@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..domain.codes import bag_code, trip_code
-from ..domain.status import BagState, Status, SystemAction, TripState
+from ..domain.status import BagState, Status, SystemAction, TransitionRefused, TripState, next_bag_state
 from ..models import Bag, Credential, Route, Trip
 from ..models.base import utcnow
+from ..vocabulary import label
 from . import events
 from .errors import Conflict, NotFound, ServiceError, required
 from .scan import move_items, station_by_code
@@ -72,10 +73,15 @@ def depart_trip(session: Session, *, code: str, station: str | None = None,
     now = utcnow()
     moved = 0
     for bag in bags:
+        try:
+            target = next_bag_state(SystemAction.depart, bag.state)  # the bag state machine: loaded → in transit
+        except TransitionRefused:
+            raise Conflict(_("Bag %(code)s is %(state)s: only loaded bags depart.", code=bag.code,
+                             state=label("bag_state", bag.state)), field="code") from None
         moved += move_items(session, where=(Credential.bag_id == bag.id), action=SystemAction.depart,
                             source=Status.dispatched, target=Status.in_transit, station=station,
                             user_id=user_id, bag_id=bag.id, trip_id=trip.id, at=now)
-        bag.state = BagState.in_transit
+        bag.state = target
         session.add(bag)
     trip.state = TripState.departed
     trip.departed_at = now
