@@ -3,7 +3,7 @@ tray, incidents, and the supervisor's undo / reopen / release."""
 import json
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from credential_track.db import write_session
 from credential_track.domain.recipient import parse_phone
@@ -42,6 +42,26 @@ def test_invalid_phone_and_incomplete_address_are_flagged():
         "recipient_phone": "invalid_phone", "province": "unknown_province", "city": "missing",
         "district": "missing", "address": "incomplete_address", "postcode": "invalid_postcode",
     }
+
+
+@pytest.mark.parametrize("address", ["南京路1号", "世纪大道", "世纪大道一百号楼", "浦东新区世纪大道100号8楼", "张家村3组"])
+def test_an_incomplete_address_is_judged_alike_at_import_and_at_capture(engine, tmp_path, address):
+    """One rule (domain.recipient.address_incomplete): what the import notes on
+    the item, the capture screen marks."""
+    from credential_track.domain.recipient import address_incomplete
+    from credential_track.services.imports import import_manifest
+
+    from .test_import_manifest import EN, row, write_csv
+
+    result = import_manifest(engine, write_csv(tmp_path / "m.csv", EN, [row("AI1", addr=address)]))
+    assert result.committed
+    with Session(engine) as s:
+        noted = "address may be incomplete" in (s.exec(select(Credential).where(
+            Credential.credential_no == "AI1")).one().contact_problem or "")
+    data = {"recipient_name": "张伟", "recipient_phone": "13812345678", "province": "上海市", "city": "上海市",
+            "district": "浦东新区", "address": address, "postcode": "200120"}
+    marked = recipient_problems(data).get("address") == "incomplete_address"
+    assert noted == marked == address_incomplete(address)
 
 
 def test_phone_numbers_are_normalised_like_the_manifest_import():

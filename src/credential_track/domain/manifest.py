@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from xml.etree.ElementTree import iterparse
 
 from .codes import CodeKind, classify, is_code_text, normalize_code
-from .recipient import MAX_LEN, N_, WARNINGS, check_recipient, clean_text
+from .recipient import MAX_LEN, N_, WARNINGS, address_incomplete, check_recipient, clean_text
 from .recipient import MESSAGES as RECIPIENT_MESSAGES
 from .regions import _to_simplified
 
@@ -636,7 +636,7 @@ class Validator:
         contact = []
         if phone.landline:
             contact.append("landline only: no text messages")
-        if len(values["address"]) < 8:
+        if address_incomplete(values["address"]):
             contact.append("address may be incomplete")
         record = (
             no, ctype, values["holder_name"], values["organization"], values["recipient_name"],

@@ -259,6 +259,20 @@ class Recipient:
         return self.placement.route if self.placement else None
 
 
+# a house number, lane, room, floor, building, block or village group
+_ADDRESS_NUMBER = re.compile(r"[0-9０-９号弄室楼栋幢座组]")
+MIN_ADDRESS_CHARS = 8
+
+
+def address_incomplete(address: str | None) -> bool:
+    """An address a courier may not find: shorter than MIN_ADDRESS_CHARS
+    characters or with no house number (号, 弄, 室, 楼, a digit…). Flagged,
+    never refused: the import notes it on the item (contact_problem, which
+    the outreach queue calls about), the capture screen marks the field."""
+    text = (address or "").strip()
+    return bool(text) and (len(text) < MIN_ADDRESS_CHARS or not _ADDRESS_NUMBER.search(text))
+
+
 def check_recipient(values: Mapping[str, str | None], *, fields: tuple[str, ...] | None = None,
                     required: tuple[str, ...] = ()) -> tuple[Recipient, list[FieldError]]:
     """Clean and check recipient data.

@@ -4,14 +4,12 @@ a waybill is bound, and what is wrong with it.
 The rules are those of the manifest import (`domain.recipient`)."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..domain.codes import CodeKind, classify
-from ..domain.recipient import RECIPIENT_FIELDS, check_recipient
+from ..domain.recipient import RECIPIENT_FIELDS, address_incomplete, check_recipient
 from ..domain.regions import MUNICIPALITIES, find_province
 from ..domain.status import Action
 from ..models import Credential, Station
@@ -25,7 +23,6 @@ from .errors import Forbidden, ServiceError, no_credential
 CAPTURE_STATUSES = frozenset({"received", "captured"})
 
 # a street address names a number (门牌号) somewhere: 号, 弄, 室, 楼 or a digit
-_ADDRESS_NUMBER = re.compile(r"[0-9０-９号弄室楼栋幢]")
 _MUNICIPALITIES = MUNICIPALITIES | {"香港特别行政区", "澳门特别行政区"}
 # domain.recipient's rule keys → the words the capture page shows
 _PROBLEM = {
@@ -57,7 +54,7 @@ def recipient_problems(data: dict) -> dict[str, str]:
     if not get("district") and "district" not in problems:
         problems["district"] = "missing"
     address = get("address")
-    if address and "address" not in problems and (len(address) < 5 or not _ADDRESS_NUMBER.search(address)):
+    if "address" not in problems and address_incomplete(address):
         problems["address"] = "incomplete_address"
     for name in unprintable_fields(data):
         problems.setdefault(name, "unprintable")  # the label would print boxes
