@@ -19,22 +19,13 @@ from ..models import Bag, Credential, Event, Trip
 from ..models.base import utcnow
 from ..vocabulary import action_text, field_label, label, status_text
 from . import events, holds
-from .errors import Conflict, NotFound, ServiceError, field_error, no_credential, required, too_long
+from .errors import Conflict, NotFound, ServiceError, field_error, no_credential
 from .scan import move_items
 from .tickets import request_intercept
 
 # scans a supervisor may undo; a seal is undone by reopening the bag
 UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,
                       Action.pull, Action.load})
-
-
-def _reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise required("reason")
-    if len(text) > 500:
-        raise too_long("reason", 500)
-    return text
 
 
 def _lock_item(session: Session, code: str) -> Credential:
@@ -134,7 +125,7 @@ def undo_scan(session: Session, *, event_id: int, reason: str, station: str | No
     """Undo an accepted scan with a compensating `undo` event; the original
     event stays. Only the latest status change of an item can be undone (undo
     the later ones first); a seal is undone by reopening the bag."""
-    reason = _reason(reason)
+    reason = holds.checked_reason(reason)
     ev = session.get(Event, event_id)
     if ev is None:
         raise NotFound(_("There is no event %(id)s.", id=event_id), field="event_id")
@@ -214,7 +205,7 @@ def reopen_bag(session: Session, *, code: str, reason: str, station: str | None 
                user_id: int | None = None) -> Bag:
     """Reopen a sealed (not yet loaded) bag: the seal is cut, the bag is open
     again and its items go back from `dispatched` to `bagged`."""
-    reason = _reason(reason)
+    reason = holds.checked_reason(reason)
     bag = session.exec(select(Bag).where(Bag.code == (code or "").strip().upper()).with_for_update()).first()
     if bag is None:
         raise NotFound(_("There is no bag %(code)s.", code=code), field="bag")

@@ -15,18 +15,20 @@ from ..domain.status import EventAction, Status
 from ..models import Credential, Event
 from ..models.base import utcnow
 from . import events
-from .errors import Conflict, ServiceError
+from .errors import Conflict, required, too_long
 
 MAX_REASON = 500
 
 
 def checked_reason(reason: str | None, field: str = "reason") -> str:
-    """A hold's or release's reason: required, at most 500 characters."""
+    """The reason a person gives for a hold, a release or a supervisor's
+    correction (undo, reopen, intercept): required, at most 500 characters.
+    The one check of such reasons (services/corrections.py uses it too)."""
     text = (reason or "").strip()
     if not text:
-        raise ServiceError(_("A reason is required."), field=field)
+        raise required(field)
     if len(text) > MAX_REASON:
-        raise ServiceError(_("The reason is longer than %(n)d characters.", n=MAX_REASON), field=field)
+        raise too_long(field, MAX_REASON)
     return text
 
 
