@@ -6,8 +6,6 @@ deletes an event row.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .. import clock, vocabulary
-from ..domain.cells import csv_row
+from ..domain.cells import csv_chunks
 from ..domain.masking import mask_address, mask_name, mask_phone_screen
 from ..models import Credential, Event, User
 from ..permissions import PiiAccess, PiiPath, personal_data_access
@@ -197,18 +195,9 @@ def labelled_row(row: dict) -> dict:
 
 
 def _stream(engine: Engine, stmt, role: str | None, personal: bool) -> Iterator[str]:
-    yield "\ufeff"
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([vocabulary.header(c) for c in CSV_COLUMNS])
     with Session(engine) as s:
         result = s.execute(stmt.order_by(Event.id).execution_options(yield_per=2000))
-        for n, r in enumerate(result, 1):
-            row = labelled_row(_row(*r, role=role, unmasked=personal))
-            w.writerow(csv_row(row[c] for c in CSV_COLUMNS))
-            if n % 2000 == 0:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-    yield buf.getvalue()
+        labelled = (labelled_row(_row(*r, role=role, unmasked=personal)) for r in result)
+        yield from csv_chunks(([row[c] for c in CSV_COLUMNS] for row in labelled),
+                              header=[vocabulary.header(c) for c in CSV_COLUMNS])
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from .. import vocabulary
 from ..clock import iso_local
+from ..domain import cells
 from ..domain.cells import XlsxBook, csv_row
 
 # (column, the event's to_status that marks the stage)
@@ -231,19 +232,7 @@ def csv_chunks(engine: Engine, filters: StatusFilter, *, personal: bool = False,
                lang: str | None = None) -> Iterator[str]:
     """The CSV export as text chunks, for a streamed HTTP download (UTF-8
     BOM first so that Excel opens it right)."""
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    buf.write("\ufeff")
-    w.writerow(csv_row(header(personal, lang)))
-    for i, row in enumerate(rows(engine, filters, personal=personal, lang=lang), 1):
-        w.writerow(csv_row(row))
-        if i % 2000 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    return cells.csv_chunks(rows(engine, filters, personal=personal, lang=lang), header=header(personal, lang))
 
 
 __all__ = ["StatusFilter", "columns", "header", "rows", "count", "write_csv", "write_xlsx", "csv_chunks"]

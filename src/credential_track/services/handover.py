@@ -14,8 +14,6 @@ name). Closing a batch lists
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from .. import clock, vocabulary
-from ..domain.cells import csv_row
+from ..domain.cells import csv_chunks
 from ..domain.numbers import whole_number
 from ..domain.status import Action, Status
 from ..models import Credential, Event, HandoverBatch
@@ -210,14 +208,4 @@ def discrepancy_rows(session: Session, batch: HandoverBatch, lang: str | None = 
 
 def discrepancy_csv(session: Session, batch: HandoverBatch) -> Iterator[str]:
     """The discrepancy list as CSV text chunks (UTF-8 BOM first, for Excel)."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    buf.write("\ufeff")
-    w.writerow([vocabulary.header(c) for c in DISCREPANCY_COLUMNS])
-    for i, row in enumerate(discrepancy_rows(session, batch), 1):
-        w.writerow(csv_row(row))
-        if i % 2000 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    return csv_chunks(discrepancy_rows(session, batch), header=[vocabulary.header(c) for c in DISCREPANCY_COLUMNS])

@@ -6,7 +6,6 @@ an import is no business of the stations' write lock."""
 from __future__ import annotations
 
 import csv
-import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
+from ..domain.cells import csv_chunks
 from ..domain.manifest import ManifestError
 from ..domain.masking import mask_field
 from ..files import private_dir, private_open
@@ -44,18 +44,16 @@ def rejects_csv(path: Path, *, personal: bool) -> Iterator[str]:
     values of personal columns (names, phone, address) masked unless
     `personal` (an export authorised to hold personal data)."""
     with open(path, newline="", encoding="utf-8-sig") as f:
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        w = csv.writer(buf)
-        for i, row in enumerate(csv.reader(f)):
-            if i > 0 and not personal and len(row) >= 4:
-                row[3] = mask_field(row[2], row[3]) or ""
-            w.writerow(row)
-            if i % 2000 == 1999:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
+        reader = csv.reader(f)
+        header = next(reader, None)
+
+        def masked() -> Iterator[list[str]]:
+            for row in reader:
+                if not personal and len(row) >= 4:
+                    row[3] = mask_field(row[2], row[3]) or ""
+                yield row
+
+        yield from csv_chunks(masked(), header=header)
 
 
 def save_upload(root: str | Path, *, filename: str, stream) -> tuple[str, str]:

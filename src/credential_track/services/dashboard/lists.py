@@ -2,8 +2,6 @@
 paged, sorted and exported (CSV / XLSX), and the exception lists of a day."""
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
 from ... import clock, vocabulary
-from ...domain.cells import XlsxBook, csv_row
+from ...domain.cells import XlsxBook, csv_chunks
 from ...domain.numbers import whole_number
 from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
@@ -217,17 +215,7 @@ def _cell(v):
 
 def csv_stream(rows: Iterator[tuple], header: list[str] = COLUMNS) -> Iterator[str]:
     """CSV text in chunks (UTF-8 with BOM, so that Excel reads Chinese)."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    buf.write("\ufeff")
-    w.writerow(header)
-    for i, row in enumerate(rows, 1):
-        w.writerow(csv_row(_cell(v) for v in row))
-        if i % 1000 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    return csv_chunks(([_cell(v) for v in row] for row in rows), header=header, every=1000)
 
 
 def xlsx_file(rows: Iterator[tuple], header: list[str] = COLUMNS, title: str = "items"):
