@@ -52,3 +52,16 @@ def test_the_reference_page_shows_every_operation_and_loads_nothing_from_elsewhe
     scripts = re.findall(r"<script([^>]*)>", html)
     assert all(re.search(r'src="/static/js/[\w.-]+\.js"', attrs) for attrs in scripts), scripts
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html), "the page loads something from another host"
+
+
+def test_an_oversized_body_is_a_documented_413_naming_the_body(app, client, station_token):
+    from .factories import configure
+
+    configure(app, MAX_CONTENT_LENGTH=2000)
+    resp = client.post("/api/v1/scans", data=b"{" + b" " * 4000 + b"}", content_type="application/json",
+                       headers=station_token("WS-01"))
+    assert resp.status_code == 413 and resp.json["field"] == "body"
+    doc = client.get("/api/v1/openapi.json").json
+    assert "413" in doc["paths"]["/scans"]["post"]["responses"]
+    assert all("413" in op["responses"] for ops in doc["paths"].values() for op in ops.values()
+               if "requestBody" in op)

@@ -35,6 +35,7 @@ ERRORS = {
     405: "Method not allowed",
     409: "Conflict with the current state (`field` says what): a nonce reused for another scan, a batch "
          "already closed, a trip that departed…",
+    413: "The body is larger than the configured limit (`field` is `body`)",
     429: "Too many searches by phone or name this hour",
 }
 _ARG = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -227,6 +228,8 @@ def _responses(spec: Contract, refs: dict, *, has_path: bool) -> dict:
     codes = {401, 403, 405, *spec.errors}
     if spec.body is not None or spec.query is not None or has_path:
         codes.add(400)  # a path with NUL is a 400 naming the parameter
+    if spec.body is not None:
+        codes.add(413)  # MAX_CONTENT_LENGTH, answered before the view
     if has_path:
         codes.add(404)
     for code in sorted(codes):
