@@ -65,6 +65,27 @@ def test_station_token_gets_its_stations_label_format(client, engine, station_to
     assert client.get(f"/print/labels/{no}.pdf?format=pdf", headers=headers).mimetype == "application/pdf"
 
 
+def test_a_station_token_gets_documents_with_names_only_for_its_stations_work(client, engine, station_token):
+    """Labels where items are captured, bag manifests where bags are filled,
+    sealed, loaded or received: a loading bay's or a handover desk's token
+    gets neither label (403, nothing recorded), a capture station's does."""
+    from sqlmodel import Session, func
+
+    from credential_track.models import Event
+
+    nos = captured(engine, 2)
+    def downloads() -> int:
+        with Session(engine) as s:
+            return s.exec(select(func.count()).select_from(Event).where(Event.action == "label_download")).one()
+    for code in ("WS-01", "WS-10"):  # handover and pull; load, arrive and pull
+        assert client.get(f"/print/labels/{nos[0]}.pdf", headers=station_token(code)).status_code == 403
+        assert client.get(f"/print/labels.pdf?credential={nos[0]}&credential={nos[1]}",
+                          headers=station_token(code)).status_code == 403
+    assert downloads() == 0
+    assert client.get(f"/print/labels/{nos[0]}.pdf", headers=station_token("WS-02")).status_code == 200
+    assert downloads() == 1
+
+
 def test_bad_token_is_401_not_a_login_redirect(client, engine):
     [no] = captured(engine, 1)
     assert client.get(f"/print/labels/{no}.pdf", headers={"Authorization": "Bearer nope"}).status_code == 401

@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..db import write_session
-from ..domain.status import SystemAction
-from ..models import Event, User
+from ..domain.status import Action, SystemAction
+from ..models import Event, Station, User
 from ..models.base import utcnow
 from ..permissions import PiiAccess, PiiPath, personal_data_access
 from ..vocabulary import role_text
@@ -90,13 +90,30 @@ def record_capture_read(engine: Engine | Session, *, credential_id: int, credent
                              user_id=user_id)
 
 
+# a station token downloads a document only for the work of its station:
+# waybill labels where items are captured (and their labels printed), bag
+# manifests where bags are filled, sealed, loaded or received
+LABEL_STATION_ACTIONS: dict[str, frozenset[str]] = {
+    "label": frozenset({Action.capture.value}), "labels": frozenset({Action.capture.value}),
+    "bag_manifest": frozenset({Action.bag.value, Action.seal.value, Action.load.value, Action.arrive.value}),
+}
+
+
 def record_label_download(engine: Engine, *, role: str | None, user_id: int | None, station: str | None,
                           kind: str, count: int, credential_id: int | None = None, code: str | None = None,
-                          selection: str | None = None, fmt: str | None = None) -> Event:
+                          selection: str | None = None, fmt: str | None = None,
+                          station_token: bool = False) -> Event:
     """Authorise and record a download of waybill labels (one or many) or
-    of a bag manifest: documents with names and addresses in full."""
+    of a bag manifest: documents with names and addresses in full. A
+    station token (`station_token`, acting as `station`) gets them only
+    when its station does the work they are for (LABEL_STATION_ACTIONS)."""
     require(role, PiiPath.label)
     with write_session(engine) as s:
+        if station_token:
+            st = s.execute(select(Station).where(Station.code == station)).scalars().first() if station else None
+            if st is None or not LABEL_STATION_ACTIONS[kind] & set(st.action_list):
+                raise Forbidden(_("Station %(station)s does not print these documents: they hold names and "
+                                  "addresses.", station=station or "—"), field="station")
         return events.record(s, action=SystemAction.label_download.value, credential_id=credential_id,
                              code=code, station=station, user_id=user_id,
                              details={"kind": kind, "count": count, "selection": selection, "format": fmt})

@@ -113,7 +113,7 @@ def _record_download(kind: str, count: int, fmt: str, **kw) -> None:
     try:
         disclosure.record_label_download(get_engine(), role=actor.role, user_id=actor.user_id,
                                          station=actor.station or session.get("station"), kind=kind, count=count,
-                                         fmt=fmt, **kw)
+                                         fmt=fmt, station_token=actor.via_token and actor.station is not None, **kw)
     except Forbidden:
         abort(403)
 
