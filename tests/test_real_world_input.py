@@ -134,6 +134,8 @@ PLACED = [
     # (province, city, district, address) → (province, district, route)
     (("上海", "", "", "浦东新区世纪大道100号"), ("上海市", "浦东新区", "SH-E")),
     (("上海", "", "浦东", "世纪大道100号"), ("上海市", "浦东新区", "SH-E")),
+    (("上海", "徐汇区", "徐汇区", "漕溪北路100号"), ("上海市", "徐汇区", "SH-C")),  # the district in both columns
+    (("上海", "浦东", "浦东新区", "世纪大道100号"), ("上海市", "浦东新区", "SH-E")),
     (("上海", "", "閔行區", "莘庄镇1号"), ("上海市", "闵行区", "SH-W")),
     (("上海", "", "Pudong", "100 Century Avenue"), ("上海市", "浦东新区", "SH-E")),
     (("Shanghai", "", "", "Room 5, 100 Century Ave, Pudong New Area, Shanghai"), ("上海市", "浦东新区", "SH-E")),
@@ -171,6 +173,8 @@ def test_addresses_are_placed_from_columns_and_text(given, expected):
 REFUSED = [
     # (province, city, district, address) → field named
     (("上海", "", "", "世纪大道100号"), "district"),  # no district anywhere: no default route
+    (("上海", "浦东新区", "闵行区", "世纪大道100号"), "city"),  # one district in the city column, another beside it
+    (("北京", "朝阳区", "海淀区", "1号"), "city"),
     (("上海", "", "", "长宁路100号"), "district"),  # a road, not the district
     (("上海", "", "张江镇", "1号"), "district"),  # a town, not a district
     (("上海", "", "浦东新区", "北京市朝阳区建国路1号"), "address"),  # address says Beijing

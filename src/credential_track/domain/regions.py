@@ -575,8 +575,18 @@ def place(province: str, city: str, district: str, address: str) -> Placement:
         hits = cities.get(city_key)
         if hits is None and prov.name in MUNICIPALITIES and (city_key in counties or prov.name == "上海市"
                                                                and _shanghai_district(city)):
-            if not district:
-                district, city_key = city, ""  # a district written in the city column of a municipality
+            # a district written in the city column of a municipality: the district, unless the
+            # district column names another one (浦东新区 / 闵行区 cannot both be the item's)
+            if district and _key(district) != city_key:
+                other = _key(district)
+                if prov.name == "上海市":
+                    same = _shanghai_district(city) == _shanghai_district(district)
+                else:
+                    same = ({d.name for d in counties.get(city_key, [])}
+                            == {d.name for d in counties.get(other) or counties.get(other + "区") or []})
+                if not same:
+                    raise _contradiction("city", city, city, "district", district)
+            district, city_key = city, ""
         elif hits is None:
             if not (city.isascii() and prov.name != "上海市"):
                 raise PlaceError("city", city, "bad_city", {"province": prov.name})
