@@ -414,6 +414,12 @@ def test_a_scan_the_server_refuses_as_malformed_is_set_aside_and_the_line_goes_o
     aside = page.locator("#aside-list li")
     assert aside.count() == 1 and first in aside.text_content() and "weight_g" in aside.text_content()
     assert "Set aside" in page.text_content("#aside-title")
+    # when, on the configured clock (Shanghai), not the device's (this browser runs in UTC)
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    local = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert any((local - timedelta(minutes=m)).strftime("%H:%M") in aside.text_content() for m in (0, 1, 2))
     shot(page, "malformed_scan_set_aside")
     # sent again with the same nonce: still malformed, still set aside, nothing counted
     page.click("#aside-list li .aside-resend")

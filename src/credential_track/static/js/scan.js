@@ -150,7 +150,7 @@
   function setAside(scan, message) {
     writeQueue(readQueue().filter(function (q) { return q.nonce !== scan.nonce; }));
     var aside = readAside().filter(function (a) { return a.scan.nonce !== scan.nonce; });
-    aside.unshift({ scan: scan, message: message, at: new Date().toLocaleTimeString() });
+    aside.unshift({ scan: scan, message: message, at: window.CredTrackWords.clock(new Date()) });  // the configured clock
     writeAside(aside.slice(0, 50));
   }
   function resend(nonceValue) {
