@@ -26,13 +26,14 @@ from ..domain.status import Action, SystemAction
 from ..models import Event, Station, User
 from ..models.base import utcnow
 from ..permissions import PiiAccess, PiiPath, personal_data_access
+from ..settings import Settings
 from ..vocabulary import role_text
 from . import events
 from .errors import Forbidden, ServiceError
 
 # personal-data searches (by phone or name) a user who sees masked data may
-# run per hour; config PERSONAL_SEARCHES_PER_HOUR
-PERSONAL_SEARCHES_PER_HOUR = 100
+# run per hour: the default of the PERSONAL_SEARCHES_PER_HOUR setting
+PERSONAL_SEARCHES_PER_HOUR = Settings.personal_searches_per_hour
 
 
 class TooManySearches(ServiceError):

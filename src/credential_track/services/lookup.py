@@ -33,11 +33,12 @@ from ..domain.status import SystemAction
 from ..models import Credential, Event
 from ..models.base import utcnow
 from ..permissions import PiiAccess, PiiPath, personal_data_access
+from ..settings import Settings
 from . import disclosure, events
 from .errors import ServiceError, no_credential, too_long
 
 MAX_RESULTS = 50
-REVEAL_MINUTES = 30  # a reveal lets the agent see that item's data for this long
+REVEAL_MINUTES = Settings.reveal_minutes  # the default of REVEAL_MINUTES: how long a reveal shows an item's data
 _DIGITS = re.compile(r"^[0-9\s\-+().]{5,}$", re.ASCII)
 _LAST4_NAME = re.compile(r"^(?:([0-9]{4})\s*([^0-9\s][^0-9]*)|([^0-9\s][^0-9]*?)\s*([0-9]{4}))$")
 # never on the public tracking page
