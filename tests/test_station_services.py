@@ -93,6 +93,20 @@ def test_correcting_recipient_data_is_one_correct_event_with_old_and_new(engine,
     assert json.loads(ev.details)["fields"]["recipient_phone"] == {"from": "138", "to": "13912345678"}
 
 
+def test_a_correction_at_capture_and_the_desks_address_change_write_alike(engine, db):
+    """One writer of new recipient data (tickets.apply_recipient_changes):
+    the station's correction clears the import's contact problem as the
+    desk's change does (it left it set, and its outreach call with it)."""
+    c = item(db, status="received", recipient_phone="021-68881234", address="世纪大道1号")
+    with write_session(engine) as s:
+        s.get(Credential, c.id).contact_problem = "landline only: no text messages"
+    with write_session(engine) as s:
+        corrections.correct_recipient(s, code=c.credential_no, changes={"recipient_phone": "13912345678"},
+                                      station="WS-03")
+    fixed = reload(engine, c.credential_no)
+    assert fixed.contact_problem is None and fixed.recipient_phone_e164 == "+8613912345678"
+
+
 def test_a_correction_that_changes_the_province_reroutes_the_item(engine, db):
     c = item(db, status="received")
     with write_session(engine) as s:

@@ -21,7 +21,7 @@ from ..vocabulary import action_text, field_label, label, status_text
 from . import events, holds
 from .errors import Conflict, NotFound, ServiceError, field_error, no_credential
 from .scan import move_items
-from .tickets import request_intercept
+from .tickets import apply_recipient_changes, request_intercept
 
 # scans a supervisor may undo; a seal is undone by reopening the bag
 UNDOABLE = frozenset({Action.handover, Action.capture, Action.accept, Action.bag, Action.unbag,
@@ -77,23 +77,13 @@ def correct_recipient(session: Session, *, code: str, changes: dict, station: st
         _req, ev = request_intercept(session, item=item, kind="readdress", details=new, user_id=user_id,
                                      station=station)
         return item, ev
-    route = rec.route or item.route
-    fields = {name: {"from": getattr(item, name), "to": value} for name, value in new.items()}
-    for name, value in new.items():
-        setattr(item, name, value)
-    if "recipient_phone" in new:
-        item.phone_last4 = rec.phone.last4
-        item.recipient_phone_e164 = rec.phone.e164
-    details: dict = {"fields": fields}
-    if route != item.route:
-        details["route"] = {"from": item.route, "to": route}
-        item.route = route
-    if item.waybill_no:
-        # the printed label shows the old data
-        item.label_reprint = True
-        details["label_reprint"] = True
-    item.updated_at = utcnow()
-    session.add(item)
+    route_before = item.route
+    old = apply_recipient_changes(session, item, new, rec)
+    details: dict = {"fields": {name: {"from": old[name], "to": getattr(item, name)} for name in new}}
+    if item.route != route_before:
+        details["route"] = {"from": route_before, "to": item.route}
+    if item.label_reprint and item.waybill_no:
+        details["label_reprint"] = True  # the printed label shows the old data
     ev = events.record(session, action=SystemAction.correct, credential_id=item.id,
                        from_status=item.status, to_status=item.status, code=item.credential_no,
                        station=station, user_id=user_id, details=details)

@@ -302,8 +302,13 @@ def _checked_address(item: Credential, fields: dict):
     return {k: v for k, v in rec.values.items() if k in given or v != (getattr(item, k) or "")}, rec
 
 
-def _apply_address(session: Session, item: Credential, changes: dict, rec) -> dict:
-    """Write new address fields onto the item; returns the old values."""
+def apply_recipient_changes(session: Session, item: Credential, changes: dict, rec) -> dict:
+    """Write checked recipient data (`changes`, `rec` from check_changes) onto
+    the item: the phone's last four and E.164 with the phone, the route of
+    the new placement (which must have a route), the contact problem
+    cleared, the label flagged for reprint once a waybill is bound. The one
+    writer of new recipient data, for the desk's address change and a
+    station's correction at capture. Returns the old values."""
     old = {k: getattr(item, k) for k in changes}
     for k, v in changes.items():
         setattr(item, k, v)
@@ -336,7 +341,7 @@ def change_address(session: Session, *, ticket_id: int, credential_no: str, fiel
         raise Conflict(_("The item is %(status)s: its address cannot change.", status=status_text(item.status)),
                        field="credential_no")
     if how == AddressChange.apply:
-        old = _apply_address(session, item, changes, rec)
+        old = apply_recipient_changes(session, item, changes, rec)
         ev = events.record(session, action=SystemAction.update.value, credential_id=item.id,
                            from_status=item.status, to_status=item.status, code=item.credential_no,
                            station=station, user_id=user_id,
@@ -455,7 +460,7 @@ def decide_intercept(session: Session, *, request_id: int, done: bool, user_id: 
     if done and req.kind == "readdress":
         # checked again: the item may have changed since the request
         changes, rec = _checked_address(item, json.loads(req.details or "{}"))
-        details["old"] = _apply_address(session, item, changes, rec)
+        details["old"] = apply_recipient_changes(session, item, changes, rec)
         details["changed"] = sorted(changes)
     if not item.revoked:
         item.intercept = False
