@@ -54,7 +54,23 @@ def nav_items() -> list[NavItem]:
 
 
 def register(app: Flask) -> None:
-    from . import admin, audit, auth, dashboard, desk, forecast, handover, home, imports, ops, printing, station, track
+    # desk_tickets: the ticket, saved-reply and intercept pages, on desk.bp
+    from . import (  # noqa: F401
+        admin,
+        audit,
+        auth,
+        dashboard,
+        desk,
+        desk_tickets,
+        forecast,
+        handover,
+        home,
+        imports,
+        ops,
+        printing,
+        station,
+        track,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)

@@ -262,6 +262,3 @@ def outreach_outcome(task_id: int):
                     outcome=label("outcome", task.outcome), due=clock.format_datetime(task.due_at)), "ok")
     return _outreach_post(work)
 
-
-# the ticket, saved-reply and intercept pages live in desk_tickets.py
-from . import desk_tickets  # noqa: E402,F401
