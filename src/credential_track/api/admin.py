@@ -7,7 +7,7 @@ from ..models import User
 from ..security import api_require, current_actor
 from ..services import audit, tokens, users
 from ..unit_of_work import get_db
-from . import bp
+from .blueprint import bp
 from .models import admin as m
 from .validation import contract
 

@@ -8,7 +8,7 @@ from flask import Response, jsonify
 from ..security import api_require
 from ..services.dashboard import data, feed, summary
 from ..unit_of_work import get_db
-from . import bp
+from .blueprint import bp
 from .models import dashboard as dm
 from .models import items as m
 from .validation import contract

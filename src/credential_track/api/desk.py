@@ -7,7 +7,7 @@ from .. import settings
 from ..security import api_require, current_actor
 from ..services import delivery, lookup, outreach
 from ..unit_of_work import get_db
-from . import bp
+from .blueprint import bp
 from .models import desk as m
 from .validation import contract
 

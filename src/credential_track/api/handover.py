@@ -6,7 +6,7 @@ from flask import Response, jsonify, stream_with_context
 from ..security import api_require, current_actor
 from ..services import disclosure, handover
 from ..unit_of_work import get_db, get_engine
-from . import bp
+from .blueprint import bp
 from .models import handover as m
 from .validation import contract
 

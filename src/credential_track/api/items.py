@@ -9,7 +9,7 @@ from ..models import Credential
 from ..security import api_require
 from ..services import forecast, queries
 from ..unit_of_work import get_db
-from . import bp
+from .blueprint import bp
 from .models import items as m
 from .validation import contract
 

@@ -20,7 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from ..domain.numbers import MAX_INT32
 from ..permissions import PERMISSIONS, ROLES
-from . import bp
+from .blueprint import bp
 from .models.common import Error
 from .validation import Contract
 

@@ -10,7 +10,7 @@ from ..services import dispatch
 from ..services import scan as scans
 from ..unit_of_work import get_db, get_engine
 from ..vocabulary import scan_message
-from . import BadRequest, bp
+from .blueprint import BadRequest, bp
 from .models import scans as m
 from .validation import contract
 

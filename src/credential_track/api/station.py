@@ -11,7 +11,7 @@ from ..security import api_require, current_actor
 from ..services import capture, corrections, stations
 from ..services.errors import NotFound
 from ..unit_of_work import get_db, get_engine
-from . import bp
+from .blueprint import bp
 from .models import station as m
 from .validation import contract
 

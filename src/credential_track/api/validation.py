@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidat
 from pydantic_core import PydanticCustomError
 
 from ..domain.numbers import MAX_INT32, MAX_INT64, whole_number
-from . import BadRequest
+from .blueprint import BadRequest
 
 MAX_DEPTH = 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
