@@ -54,12 +54,13 @@ window.print = function () {
 """
 
 
-def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus(page, server, engine):
+@pytest.mark.parametrize("station", ["WS-03", "WS-04"])  # PDF labels; ZPL labels (the frame prints the PDF)
+def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus(page, server, engine, station):
     page.context.add_init_script(_PRINT_SPY)
     with write_session(engine) as s:
         first = make_credential(s, status="received").credential_no
         second = make_credential(s, status="received").credential_no
-    sign_in(page, server, "WS-03")
+    sign_in(page, server, station)
     page.goto(server.url + "/station/scan?action=capture")
     scan(page, first)
     page.wait_for_selector("#capture-panel", state="visible")
@@ -67,12 +68,12 @@ def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus
     wait_settled(page, ok=1)
     page.wait_for_function("() => { const f = document.getElementById('print-frame');"
                            " return f && f.dataset.printed; }")
-    assert page.get_attribute("#print-frame", "data-printed") == f"/print/labels/{first}.pdf"
+    assert page.get_attribute("#print-frame", "data-printed") == f"/print/labels/{first}.pdf?format=pdf"
     # the label really is in the frame (framing it is allowed) and was printed from there
     page.wait_for_function("() => { try { const d = document.getElementById('print-frame').contentDocument;"
                            " return !!d && d.contentType === 'application/pdf'; } catch (e) { return false; } }")
     page.wait_for_function("() => (window.__printed || []).length === 1")
-    assert page.evaluate("window.__printed")[0].endswith(f"/print/labels/{first}.pdf")
+    assert page.evaluate("window.__printed")[0].endswith(f"/print/labels/{first}.pdf?format=pdf")
     assert len(page.context.pages) == 1  # no new tab
     assert page.url.endswith("/station/scan?action=capture")
     page.wait_for_function("() => document.activeElement.id === 'scan-input'")
@@ -85,7 +86,7 @@ def test_f2_prints_the_label_on_the_scan_page_and_the_scan_field_keeps_the_focus
     scan(page, second)
     page.wait_for_selector("#capture-panel", state="visible")
     assert page.text_content("#cap-credential") == second
-    shot(page, "capture_printed_in_page")
+    shot(page, f"capture_printed_in_page_{station}")
 
 
 def test_a_refused_trip_keeps_what_was_typed_and_marks_the_escorts(page, server):

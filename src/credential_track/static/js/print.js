@@ -25,7 +25,16 @@
     return f;
   }
 
+  // a browser prints what it can show: the PDF, also at a station whose labels
+  // are ZPL (the printer's driver prints it; raw ZPL is for downloads and
+  // `credtrack print`)
+  function printable(url) {
+    if (/[?&]format=/.test(url)) { return url; }
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "format=pdf";
+  }
+
   function print(url) {
+    url = printable(url);
     var f = frame();
     f.onload = function () {
       try { f.contentWindow.print(); } catch (e) { /* the document is still in the frame */ }
