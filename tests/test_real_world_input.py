@@ -360,6 +360,30 @@ def test_faker_names_survive_every_accepted_encoding(engine, tmp_path, encoding)
     assert [reload(engine, f"G{i}").holder_name for i in range(30)] == names
 
 
+@pytest.mark.parametrize("field,value", [("organization", "上海?有限公司"), ("organization", "华东\ufffd贸易"),
+                                         ("address", "世纪大道?路100号"), ("address", "世纪大道100号\ufffd")])
+def test_an_organization_or_address_that_lost_characters_is_refused(field, value):
+    values = {"recipient_name": "张伟", "recipient_phone": "13812345678", "province": "上海", "city": "上海市",
+              "district": "浦东新区", "address": "世纪大道100号", "organization": "华东贸易", field: value}
+    _rec, errors = check_recipient(values)
+    assert [(e.field, e.key) for e in errors] == [(field, "lost_chars")]
+
+
+def test_a_question_mark_among_latin_letters_is_kept():
+    values = {"recipient_name": "Anna Berg", "recipient_phone": "13812345678", "province": "上海",
+              "city": "上海市", "district": "浦东新区", "address": "世纪大道100号", "organization": "Why? Studio"}
+    rec, errors = check_recipient(values)
+    assert errors == [] and rec.values["organization"] == "Why? Studio"
+
+
+@pytest.mark.parametrize("written", ["1.23457E+15", "1.2E+15", "2026/3/15", "2026-03-15 00:00:00", "3/15/2026"])
+def test_a_csv_credential_number_excel_rewrote_is_a_row_error(engine, tmp_path, written):
+    path = write_csv(tmp_path / "m.csv", [row(written), row("GOOD1")])
+    result = import_manifest(engine, path)
+    assert not result.committed
+    assert [(e.row, e.column, e.key) for e in result.first_errors] == [(2, "credential_no", "excel_rewritten")]
+
+
 def test_a_name_saved_in_gbk_without_its_rare_character_is_refused(engine, tmp_path):
     path = write_csv(tmp_path / "m.csv", [row("Q1", name="王𠮷")], encoding="gbk", errors="replace")
     result = import_manifest(engine, path)

@@ -79,6 +79,8 @@ MESSAGES = {
                       "format the column as Text (设置单元格格式 → 文本) and type the value again"),
     "date_cell": N_("is a date cell in Excel: format the column as Text (设置单元格格式 → 文本) "
                     "and type the value again"),
+    "excel_rewritten": N_("reads as a number or date Excel rewrote (1.23457E+15, 2026/3/15): format the column "
+                          "as Text (设置单元格格式 → 文本), type the value again and save the file again"),
     **WARNINGS,
 }
 # file errors
@@ -534,6 +536,11 @@ def warm_up() -> float:
     return _time.perf_counter() - t0
 
 
+# what Excel makes of a long number or a date-like code before it is saved as CSV
+_EXCEL_REWRITTEN = re.compile(r"^(?:\d(?:\.\d+)?E\+?\d+|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?: \d\d?:\d\d(?::\d\d)?)?"
+                              r"|\d{1,2}/\d{1,2}/\d{2,4})$", re.IGNORECASE)
+
+
 class Validator:
     """Checks rows one at a time. `types` maps every accepted spelling of a
     credential type (code, Chinese name, English name) to its code.
@@ -589,6 +596,8 @@ class Validator:
                 errors.append(RowError(rownum, "credential_no", "", "required"))
         elif len(no) > MAX_LEN["credential_no"]:
             errors.append(RowError(rownum, "credential_no", no, "too_long", {"max": MAX_LEN["credential_no"]}))
+        elif _EXCEL_REWRITTEN.match(no):
+            errors.append(RowError(rownum, "credential_no", v["credential_no"], "excel_rewritten"))
         elif not is_code_text(no):
             errors.append(RowError(rownum, "credential_no", v["credential_no"], "bad_code_chars"))
         else:

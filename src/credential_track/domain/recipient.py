@@ -121,6 +121,16 @@ def check_length(name: str, value: str) -> None:
         raise FieldError(name, value, "too_long", {"max": limit})
 
 
+_LOST_NEXT_TO_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]\?|\?[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def lost_chars(value: str) -> bool:
+    """Were characters lost when the text was saved? U+FFFD anywhere, or a
+    `?` beside a Chinese character (`上海?有限公司`, `世纪大道?路`: what a
+    character the legacy encoding lacked turns into). A name refuses any `?`."""
+    return "\ufffd" in value or bool(_LOST_NEXT_TO_CJK.search(value))
+
+
 def clean_name(raw: object, name: str = "recipient_name") -> str:
     """A person's name, cleaned. A `?` or U+FFFD in it means the characters
     were lost on the way (`王?` for `王𠮷` saved in a legacy encoding):
@@ -298,6 +308,8 @@ def check_recipient(values: Mapping[str, str | None], *, fields: tuple[str, ...]
             else:
                 value = clean_text(values.get(name))
                 check_length(name, value)
+                if name == "organization" and lost_chars(value):
+                    raise FieldError(name, value, "lost_chars")
             if not value and name in required:
                 raise FieldError(name, "", "required")
             out[name] = value
@@ -313,7 +325,7 @@ def check_recipient(values: Mapping[str, str | None], *, fields: tuple[str, ...]
             elif len(parts[n]) > MAX_LEN[n]:
                 errors.append(FieldError(n, parts[n], "too_long", {"max": MAX_LEN[n]}))
                 bad = True
-        if "\ufffd" in parts["address"]:
+        if lost_chars(parts["address"]):
             errors.append(FieldError("address", parts["address"], "lost_chars"))
             bad = True
         if not bad:
