@@ -406,6 +406,24 @@ def workbook(tmp_path, rows, header=EN, hide=()):
     return path
 
 
+def test_a_hidden_stale_sheet_before_the_manifest_is_not_imported(engine, tmp_path):
+    wb = Workbook()
+    stale = wb.active
+    stale.title = "旧版"
+    stale.append(EN)
+    stale.append(row("OLD1"))
+    stale.sheet_state = "hidden"
+    ws = wb.create_sheet("名单")
+    ws.append(EN)
+    ws.append(row("NEW1"))
+    wb.active = 1
+    wb.save(tmp_path / "m.xlsx")
+    result = import_manifest(engine, tmp_path / "m.xlsx")
+    assert result.committed and result.new == 1
+    with Session(engine) as s:
+        assert list(s.exec(select(Credential.credential_no))) == ["NEW1"]
+
+
 def test_number_and_date_cells_for_codes_and_phones_are_row_errors_that_say_how_to_fix(engine, tmp_path):
     import datetime
 

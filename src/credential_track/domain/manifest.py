@@ -478,7 +478,9 @@ class Manifest:
         _check_zip(self.path)
         try:
             self._wb = load_workbook(self.path, read_only=True, data_only=True)
-            ws = self._wb.worksheets[0]
+            # the first sheet a person sees: a hidden (stale) sheet before it is not the manifest
+            visible = [w for w in self._wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
+            ws = (visible or self._wb.worksheets)[0]
             self.hidden = _hidden_columns(self.path, ws._worksheet_path)
         except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise ManifestError("bad_workbook", reason=str(exc)) from None
