@@ -27,9 +27,6 @@ from ..files import private_dir
 from . import records
 from .queue import huey, in_app, settings
 
-# name → the human description key of vocabulary (tech-support page)
-SCHEDULE: dict[str, str] = {}
-
 
 def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
