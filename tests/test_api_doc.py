@@ -65,3 +65,13 @@ def test_an_oversized_body_is_a_documented_413_naming_the_body(app, client, stat
     assert "413" in doc["paths"]["/scans"]["post"]["responses"]
     assert all("413" in op["responses"] for ops in doc["paths"].values() for op in ops.values()
                if "requestBody" in op)
+
+
+def test_401_and_403_answers_speak_the_requests_language(client, station_token):
+    zh = client.get("/api/v1/credentials", headers={"Accept-Language": "zh-CN"})
+    en = client.get("/api/v1/credentials", headers={"Accept-Language": "en"})
+    assert zh.status_code == en.status_code == 401
+    assert "令牌" in zh.json["error"] and "token" in en.json["error"] and zh.json["field"] == "Authorization"
+    # a station token may not use the admin API
+    refused = client.get("/api/v1/tokens", headers={**station_token("WS-01"), "Accept-Language": "zh-CN"})
+    assert refused.status_code == 403 and "无权" in refused.json["error"]

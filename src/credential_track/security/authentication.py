@@ -127,9 +127,13 @@ def api_require(permission: str):
         def wrapped(*args, **kwargs):
             actor = current_actor()
             if actor is None:
-                return jsonify(error="authentication required", field="Authorization"), 401
+                return jsonify(error=_("Sign in, or send a valid API token (Authorization: Bearer …)."),
+                               field="Authorization"), 401
             if not allowed(actor.role, permission):
-                return jsonify(error=f"role {actor.role} may not {permission}", field=None), 403
+                from ..vocabulary import role_text
+
+                return jsonify(error=_("The role %(role)s may not do this (permission %(permission)s).",
+                                       role=role_text(actor.role), permission=permission), field=None), 403
             return view(*args, **kwargs)
         wrapped.permission = permission  # read by the permission-table tests
         return wrapped
