@@ -147,7 +147,6 @@ MESSAGE_CALLS = {
 # files whose messages are not for the people of the product, or not yet
 # translated (with the reason), relative to src/credential_track/
 MESSAGE_EXEMPT = {
-    "api/parse.py": "malformed-request errors for API clients (a program's bug, not a person's input)",
     "services/backup.py": "backup and restore run by technical support from the shell",
     "cli/forecast.py:show_command": "the forecast's figures for technical support; the forecast pages show them in both languages",
     "cli/forecast.py:backtest_command": "accuracy figures for the documentation (docs/DASHBOARD.md)",
