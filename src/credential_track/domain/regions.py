@@ -446,7 +446,7 @@ def _scan_text(address: str, province: Province | None) -> _Found:
         prov = found.province or province
         if pos == 0 and text[0] in _ABBR and found.province is None and not _longer_division(text, 0, ""):
             # a one-character abbreviation counts only before a division of its province, and not
-        # where a division's own name starts (港北区 is Guigang's, not 港 + 北区)
+            # where a division's own name starts (港北区 is Guigang's, not 港 + 北区)
             ap = _ABBR[text[0]]
             nm, hit = _match(text, 1, data.cities.get(ap.name, {}), data.max_len)
             if hit is None:
