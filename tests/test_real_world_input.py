@@ -300,16 +300,19 @@ def test_files_in_other_encodings_are_refused_naming_the_encoding(tmp_path, loca
 
 def _bare(tmp_path, text: str, encoding: str, i: int = 0):
     path = tmp_path / f"t{i}.csv"
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes(text.encode(encoding, errors="replace"))  # what the encoding cannot hold becomes ?
     return path
 
 
 @pytest.mark.parametrize("locale,encoding,looks", [("zh_TW", "big5", "Big5"), ("ko_KR", "euc_kr", "EUC-KR"),
-                                                   ("ja_JP", "shift_jis", "Shift-JIS")])
+                                                   ("ja_JP", "shift_jis", "Shift-JIS"), ("ja_JP", "euc_jp", "EUC-JP"),
+                                                   ("ja_JP", "iso2022_jp", "ISO-2022-JP"),
+                                                   ("ko_KR", "iso2022_kr", "ISO-2022-KR"), ("zh_CN", "hz", "HZ")])
 def test_a_file_of_one_or_two_rows_in_another_encoding_is_refused_too(tmp_path, locale, encoding, looks):
     """A short file gives little to tell encodings apart by: Big5's 鄭國榮
-    decodes as GB18030's 綠瓣篴, Korean Hangul as common hanzi. None of 150
-    such files is taken for GB18030."""
+    decodes as GB18030's 綠瓣篴, Korean Hangul as common hanzi; the 7-bit
+    encodings (ISO-2022, HZ) are plain ASCII bytes, valid UTF-8. None of 150
+    such files is taken for GB18030 or UTF-8."""
     fake = Faker(locale)
     fake.seed_instance(7)
     for i in range(150):
@@ -319,9 +322,15 @@ def test_a_file_of_one_or_two_rows_in_another_encoding_is_refused_too(tmp_path, 
         with pytest.raises(ManifestError) as err:
             Manifest(path)
         assert err.value.key in ("other_encoding", "ambiguous_encoding"), (lines, err.value)
-    path = _bare(tmp_path, "credential_no,recipient_name,address\nE1,鄭國榮,Taipei\n", "big5")
-    with pytest.raises(ManifestError, match="Big5"):
-        Manifest(path)
+    with pytest.raises(ManifestError) as err:  # the file of many rows is named for what it is
+        Manifest(_bare(tmp_path, "credential_no,recipient_name,address\n" + "".join(
+            f"F{j},{fake.name()},{fake.address().replace(chr(10), ' ').replace(',', ' ')}\n" for j in range(40)),
+            encoding, 999))
+    assert looks in str(err.value)
+    if encoding == "big5":
+        path = _bare(tmp_path, "credential_no,recipient_name,address\nE1,鄭國榮,Taipei\n", "big5")
+        with pytest.raises(ManifestError, match="Big5"):
+            Manifest(path)
 
 
 def test_gb18030_files_with_letters_symbols_and_rare_characters_are_read_as_written(engine, tmp_path):

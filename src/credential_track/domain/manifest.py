@@ -200,9 +200,9 @@ def _looks_like(sample: bytes) -> str:
 
 
 # the encodings a file read as GB18030 may really be in, as Python names them
-_RIVALS = ("big5", "cp949", "shift_jis")
+_RIVALS = ("big5", "cp949", "shift_jis", "euc_jp")
 _RIVAL_NAMES = {"big5": "big5", "cp950": "big5", "cp949": "cp949", "euc_kr": "cp949",
-                "shift_jis": "shift_jis", "cp932": "shift_jis"}
+                "shift_jis": "shift_jis", "cp932": "shift_jis", "euc_jp": "euc_jp", "euc_jis_2004": "euc_jp"}
 # charset-normalizer's mess ratios closer than this are a tie
 _CHAOS_TIE = 0.01
 
@@ -231,6 +231,8 @@ def _junk(ch: str, enc: str) -> bool:
             return kana or ((hangul or _ideograph(o)) and not _encodes(ch, "euc_kr"))
         if enc == "shift_jis":
             return hangul or (_ideograph(o) and not 0x889F <= int.from_bytes(ch.encode("shift_jis"), "big") <= 0xEAA4)
+        if enc == "euc_jp":
+            return hangul or (_ideograph(o) and not 0xB0A1 <= int.from_bytes(ch.encode("euc_jp"), "big") <= 0xF4A6)
     except UnicodeEncodeError:
         return True
     return False
@@ -261,6 +263,8 @@ def _native(ch: str, enc: str) -> bool:
             return 0xAC00 <= o <= 0xD7A3 and 0xB0 <= ch.encode("euc_kr")[0] <= 0xC8
         if enc == "shift_jis":
             return 0x3040 <= o <= 0x30FF or 0x889F <= int.from_bytes(ch.encode("shift_jis"), "big") <= 0x9872
+        if enc == "euc_jp":
+            return 0x3040 <= o <= 0x30FF or 0xB0A1 <= int.from_bytes(ch.encode("euc_jp"), "big") <= 0xCFD3
     except UnicodeEncodeError:
         return False
     return False
@@ -323,6 +327,23 @@ def _gb_rival(sample: bytes) -> tuple[str, bool] | None:
     return rival, True
 
 
+# 7-bit encodings: their text is ASCII bytes with escape sequences or HZ's ~{ ~}
+_ISO2022 = ((b"\x1b$)C", "ISO-2022-KR (Korean)"), (b"\x1b$)A", "ISO-2022-CN (Chinese)"),
+            (b"\x1b$A", "ISO-2022-CN (Chinese)"), (b"\x1b$B", "ISO-2022-JP (Japanese)"),
+            (b"\x1b$@", "ISO-2022-JP (Japanese)"), (b"\x1b(J", "ISO-2022-JP (Japanese)"))
+_HZ = re.compile(rb"~\{(?:[\x21-\x77][\x21-\x7e])+~\}")
+
+
+def _seven_bit_encoding(sample: bytes) -> str | None:
+    """The name of the 7-bit encoding `sample` is in (ISO-2022-JP/KR/CN,
+    HZ), or None. Their bytes are ASCII and would be stored as escape codes."""
+    if b"\x1b" in sample:
+        return next((name for seq, name in _ISO2022 if seq in sample), "ISO-2022")
+    if _HZ.search(sample):
+        return "HZ (Chinese)"
+    return None
+
+
 def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
     """`utf-8-sig` (BOM), `utf-16` (BOM, Excel's "Unicode text"), `utf-8`,
     or `gb18030` (a superset of GBK); the whole file is checked. A file in
@@ -335,6 +356,10 @@ def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
             return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
+        f.seek(0)
+        seven_bit = _seven_bit_encoding(f.read(_SAMPLE))
+        if seven_bit:  # ASCII bytes, so valid UTF-8, but escape-coded Japanese, Korean or Chinese
+            raise ManifestError("other_encoding", encoding=seven_bit)
         f.seek(0)
         dec: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-8")()
         try:
