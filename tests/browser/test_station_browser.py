@@ -103,6 +103,21 @@ def test_result_card_counters_and_sounds_for_ok_repeat_and_refusal(page, server,
     assert (counter(page, "ok"), counter(page, "warn"), counter(page, "stop")) == (1, 1, 1)
 
 
+def test_a_station_page_not_served_over_https_says_it_cannot_work_offline(page, server):
+    """A service worker needs a secure context (HTTPS, or this machine): a
+    station reached over plain HTTP says so at once instead of failing the
+    day the network does. (The test browser reaches the server on this
+    machine, a secure context: the page is told it is not.)"""
+    sign_in(page, server, "WS-06")
+    page.goto(server.url + "/station/scan?action=accept")
+    page.wait_for_selector("html[data-offline-ready]")
+    assert page.locator("#offline-unsafe").is_hidden()
+    page.add_init_script("Object.defineProperty(window, 'isSecureContext', { get: () => false })")
+    page.reload()
+    page.wait_for_selector("#offline-unsafe", state="visible")
+    assert "HTTPS" in page.text_content("#offline-unsafe")
+
+
 def test_scans_queue_while_the_server_is_down_survive_a_reload_and_are_sent_once(page, server, engine):
     codes = captured_items(engine, 5)
     sign_in(page, server, "WS-06")

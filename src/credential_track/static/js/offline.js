@@ -15,7 +15,12 @@
   var REKEEP_MS = 10 * 60 * 1000;
   var banner = document.getElementById("offline-copy");
   if (root.dataset.offlineCopy && banner && !document.getElementById("scan-app")) { banner.hidden = false; }
-  if (!("serviceWorker" in navigator) || !window.caches) { return; }
+  if (!window.isSecureContext || !("serviceWorker" in navigator) || !window.caches) {
+    // a service worker needs HTTPS (or this machine itself): say so, instead of failing later
+    var unsafe = document.getElementById("offline-unsafe");
+    if (unsafe) { unsafe.hidden = false; }
+    return;
+  }
 
   document.addEventListener("submit", function (ev) {
     var action = ev.target.getAttribute && ev.target.getAttribute("action");
