@@ -651,5 +651,10 @@ def place(province: str, city: str, district: str, address: str) -> Placement:
 
 def counties_of(province: str, city: str) -> list[str]:
     """The current county-level divisions of a city (full names), sorted."""
+    return list(_counties_of(province, city))
+
+
+@lru_cache(maxsize=None)
+def _counties_of(province: str, city: str) -> tuple[str, ...]:
     divs = _data().counties.get(province, {})
-    return sorted({d.name for entries in divs.values() for d in entries if d.city == city and d.level == 3})
+    return tuple(sorted({d.name for entries in divs.values() for d in entries if d.city == city and d.level == 3}))
