@@ -23,7 +23,7 @@ import unicodedata
 import zipfile
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -654,7 +654,7 @@ def counties_of(province: str, city: str) -> list[str]:
     return list(_counties_of(province, city))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _counties_of(province: str, city: str) -> tuple[str, ...]:
     divs = _data().counties.get(province, {})
     return tuple(sorted({d.name for entries in divs.values() for d in entries if d.city == city and d.level == 3}))
