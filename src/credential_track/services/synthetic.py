@@ -41,17 +41,19 @@ TYPE_WEIGHTS = {"exhibitor": 45, "buyer": 35, "media": 5, "staff": 12, "guest": 
 _MOBILE_BLOCKS: dict[str, bool] = {}
 
 
-def _allocated_mobile(prefix7: str) -> bool:
-    """Is every number of this 7-digit mainland mobile block allocated? Asked
-    of the import's own phone rule (phonenumbers) once per block: a mobile's
-    range is decided by its first seven digits at most."""
-    hit = _MOBILE_BLOCKS.get(prefix7)
+def _allocated_mobile(phone: str) -> bool:
+    """Is this generated mainland mobile number in an allocated range? Asked
+    of the import's own phone rule once per block of its first five digits:
+    phonenumbers' pattern for Chinese mobiles decides by five digits at most
+    (`1(?:610\\d|740[0-5])\\d{6}|1(?:[38]\\d|4[57]|…)\\d{8}`)."""
+    block = phone[:5]
+    hit = _MOBILE_BLOCKS.get(block)
     if hit is None:
         try:
-            hit = not parse_phone(prefix7 + "0000").landline
+            hit = not parse_phone(block + "000000").landline
         except FieldError:
             hit = False
-        _MOBILE_BLOCKS[prefix7] = hit
+        _MOBILE_BLOCKS[block] = hit
     return hit
 
 
@@ -109,7 +111,7 @@ class Generator:
         recipient = holder if r.random() < 0.8 else self.name()
         while True:  # a number in an allocated mobile range, as the import requires
             phone = "1" + r.choice("3456789") + f"{r.randrange(10**9):09d}"
-            if _allocated_mobile(phone[:7]):
+            if _allocated_mobile(phone):
                 e164 = "+86" + phone
                 break
         address = f"{r.choice(STREETS)}{r.randint(1, 2000)}号{r.randint(1, 30)}楼{r.randint(101, 2808)}室"
