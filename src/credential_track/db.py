@@ -228,6 +228,61 @@ def drop_secondary_indexes(conn, tables: tuple[str, ...]) -> list[str]:
     return [sql for _name, sql in found]
 
 
+def _utc_text(value):
+    """A time as SQLAlchemy's DateTime writes it on SQLite: UTC,
+    `YYYY-MM-DD HH:MM:SS.ffffff`."""
+    from datetime import UTC
+
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _utc(value):
+    from datetime import UTC
+
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
+    """Insert many rows (dicts with the same columns) into `table` with one
+    driver-level executemany: bulk loads (the demo) without SQLAlchemy's
+    per-row parameter processing. Times are written as the models' UTC type
+    writes them. Events go through services/events.py only (`event_writer`)."""
+    from .models.base import UTCDateTime
+
+    if not rows:
+        return
+    if table.name == "event" and not event_writer:
+        raise ValueError("events are written through services/events.py")
+    columns = list(rows[0])
+    unknown = [c for c in columns if c not in table.c]
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {unknown}")
+    # the columns' Python-side defaults, as SQLAlchemy's insert would apply them
+    # (a callable one, such as the time of creation, once for the whole batch)
+    defaults = {c.name: (c.default.arg if c.default.is_scalar else c.default.arg(None))
+                for c in table.columns if c.default is not None and c.name not in columns}
+    names = columns + list(defaults)
+    convert = _utc_text if conn.dialect.name == "sqlite" else _utc
+    times = [i for i, c in enumerate(names) if isinstance(table.c[c].type, UTCDateTime)]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    statement = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in names)}) '
+                 f'VALUES ({", ".join([mark] * len(names))})')
+    tail = list(defaults.values())
+    params = []
+    for r in rows:
+        values = [r[c] for c in columns] + tail
+        for k in times:
+            values[k] = convert(values[k])
+        params.append(tuple(values))
+    conn.exec_driver_sql(statement, params)
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session for one write transaction: commits on success, rolls back on

@@ -7,7 +7,8 @@ pace, bags sealed when full or at the cut-offs, trips on a timetable per
 route, EMS delivering per route (a few routes slow), a few holds,
 revocations and failed deliveries, and hotline calls. Every item's status is
 where its path stood at "now", with the events that got it there. Bulk
-inserts through SQLAlchemy Core in one transaction.
+inserts at the driver level (db.insert_rows; events through services/events.py) in one
+transaction.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from ..db import analyze, drop_secondary_indexes, writer
+from ..db import analyze, drop_secondary_indexes, insert_rows, writer
 from ..domain.codes import bag_code, make_s10, trip_code
 from ..domain.forecast import parse_site_hours
 from ..domain.status import BagState, Status, TripState
@@ -173,14 +174,14 @@ def build_demo(engine: Engine, *, credentials: int, seed: int = 2026,
             if not out_creds or (len(out_creds) < CHUNK and not force):
                 return
             if new_trips:  # before the events that point at them
-                conn.execute(insert(Trip), new_trips)
+                insert_rows(conn, Trip.__table__, new_trips)
                 new_trips.clear()
             if new_bags:  # before the items that point at them
                 # the final update sets each bag's trip and state
-                conn.execute(insert(Bag), [{c: None if c == "trip_id" else b[c] for c in BAG_COLUMNS}
+                insert_rows(conn, Bag.__table__, [{c: None if c == "trip_id" else b[c] for c in BAG_COLUMNS}
                                            for b in new_bags])
                 new_bags.clear()
-            conn.execute(insert(Credential), out_creds)
+            insert_rows(conn, Credential.__table__, out_creds)
             events.write_many(conn, out_events)
             if progress:
                 progress(len(out_creds))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -21,9 +21,10 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from .. import event_order
+from ..db import insert_rows
 from ..domain.status import EventAction
 from ..models import Event
-from ..models.base import UTCDateTime, utcnow
+from ..models.base import utcnow
 
 _E = Event.__table__
 _INSERT = insert(_E)
@@ -85,50 +86,17 @@ def write(conn: Connection, *, action: str, details: dict | None = None, **colum
     return conn.execute(_INSERT, row).inserted_primary_key[0]
 
 
-def _utc_text(value: datetime | None) -> str | None:
-    """A time as SQLAlchemy's DateTime writes it on SQLite: UTC,
-    `YYYY-MM-DD HH:MM:SS.ffffff`."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-_TIME_COLUMNS = frozenset(c.name for c in _E.c if isinstance(c.type, UTCDateTime))
-
-
 def write_many(conn: Connection, rows: Sequence[dict]) -> None:
     """Append many events (dicts of the same event columns, `details`
-    already JSON or None) in one driver-level executemany: the demo's
-    millions of rows without the per-row cost of bound-parameter processing."""
+    already JSON or None) in one driver-level executemany (db.insert_rows):
+    the demo's millions of rows without the per-row cost of bound-parameter
+    processing."""
     if not rows:
         return
     for action in {r["action"] for r in rows}:
         _action(action)
-    columns = list(rows[0])
-    unknown = [c for c in columns if c not in _E.c]
-    if unknown:
-        raise ValueError(f"not event columns: {unknown}")
-    convert = _utc_text if conn.dialect.name == "sqlite" else _utc
-    times = [i for i, c in enumerate(columns) if c in _TIME_COLUMNS]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO event ({', '.join(columns)}) "
-                 f"VALUES ({', '.join([mark] * len(columns))})")
-    params = []
-    for r in rows:
-        values = [r[c] for c in columns]
-        for i in times:
-            values[i] = convert(values[i])
-        params.append(tuple(values))
     event_order.lock(conn)
-    conn.exec_driver_sql(statement, params)
+    insert_rows(conn, _E, rows, event_writer=True)
 
 
 def write_from_select(conn: Connection, columns: Sequence[str], select: Select, *,
