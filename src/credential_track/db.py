@@ -228,26 +228,6 @@ def drop_secondary_indexes(conn, tables: tuple[str, ...]) -> list[str]:
     return [sql for _name, sql in found]
 
 
-def _utc_text(value):
-    """A time as SQLAlchemy's DateTime writes it on SQLite: UTC,
-    `YYYY-MM-DD HH:MM:SS.ffffff`."""
-    from datetime import UTC
-
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
-
-
-def _utc(value):
-    from datetime import UTC
-
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
     """Insert many rows (dicts with the same columns) into `table` with one
     driver-level executemany: bulk loads (the demo) without SQLAlchemy's
@@ -268,9 +248,17 @@ def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
     defaults = {c.name: (c.default.arg if c.default.is_scalar else c.default.arg(None))
                 for c in table.columns if c.default is not None and c.name not in columns}
     names = columns + list(defaults)
-    convert = _utc_text if conn.dialect.name == "sqlite" else _utc
+    dialect = conn.dialect
+    bind = UTCDateTime().process_bind_param  # the models' own UTC rule (naive UTC on SQLite)
+    if dialect.name == "sqlite":
+        def convert(value):  # then as SQLAlchemy's DateTime writes it there
+            value = bind(value, dialect)
+            return None if value is None else value.isoformat(" ", "microseconds")
+    else:
+        def convert(value):
+            return bind(value, dialect)
     times = [i for i, c in enumerate(names) if isinstance(table.c[c].type, UTCDateTime)]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     statement = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in names)}) '
                  f'VALUES ({", ".join([mark] * len(names))})')
     tail = list(defaults.values())
