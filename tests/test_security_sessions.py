@@ -259,9 +259,9 @@ def test_session_cookie_is_secure_over_https(engine, client):
     _user(engine, "cookie", "agent")
     page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    resp = client.post("/login", base_url="https://localhost",
+    resp = client.post("/login", base_url="https://localhost", headers={"Referer": "https://localhost/login"},
                         data={"username": "cookie", "password": PASSWORD, "csrf_token": token})
-    assert "Secure" in resp.headers["Set-Cookie"]
+    assert resp.status_code == 302 and "Secure" in resp.headers["Set-Cookie"]
 
 
 def test_behind_a_trusted_proxy_x_forwarded_proto_makes_the_cookie_secure(db_url):
@@ -360,3 +360,43 @@ def test_an_unexpected_api_error_answers_json_without_a_trace(production_app):
     resp = production_app.test_client().get("/api/v1/boom")
     assert resp.status_code == 500 and resp.is_json and "error" in resp.json
     assert "hunter2" not in resp.get_data(as_text=True) and "Traceback" not in resp.get_data(as_text=True)
+
+
+def _session_cookie(resp) -> str | None:
+    """The session cookie a response sets, or None when it sets none."""
+    for header in resp.headers.getlist("Set-Cookie"):
+        if header.startswith("session="):
+            return header.split(";", 1)[0].split("=", 1)[1]
+    return None
+
+
+@pytest.mark.parametrize("late", ["/favicon.ico", "/static/css/station.css", "/station/home", "/station/scan?action=capture"])
+def test_an_answer_to_a_request_sent_before_a_station_choice_does_not_undo_it(app, auth, late):
+    """The browser sends the favicon, an asset or a page the station keeps for
+    offline use alongside the operator's choice of station; when such an answer
+    arrives after the choice's, the cookie it carries must not be the older
+    session (without the station): only an answer that changes the session
+    sets the cookie."""
+    auth.login("operator")
+    client = auth.client
+    client.post("/station/", data={"station": "WS-02", "csrf_token": auth.csrf})
+    before = client.get_cookie("session").value  # the session as the earlier request carried it
+    client.post("/station/", data={"station": "WS-03", "csrf_token": auth.csrf})
+    older = app.test_client()
+    older.set_cookie("session", before)
+    resp = older.get(late)
+    stale = _session_cookie(resp)
+    resp.close()
+    if stale is not None:  # what a browser does with it: keeps the last cookie it was given
+        client.set_cookie("session", stale)
+    assert "WS-03" in client.get("/station/home").get_data(as_text=True)
+
+
+def test_the_idle_clock_still_moves_with_activity(app, auth):
+    auth.login("operator")
+    with auth.client.session_transaction() as sess:
+        sess["seen"] = int(time.time()) - 120
+    assert _session_cookie(auth.client.get("/station/")) is not None  # a minute or more: kept anew
+    with auth.client.session_transaction() as sess:
+        assert int(time.time()) - sess["seen"] < 5
+    assert _session_cookie(auth.client.get("/station/")) is None  # within the minute: nothing to set

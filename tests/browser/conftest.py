@@ -190,7 +190,12 @@ def sign_in(page, server, station: str, role: str = "operator") -> None:
         login(page, server, role)
         page.goto(server.url + "/station/?change=1")
     page.click(f"#pick-{station}")
-    page.wait_for_url("**/station/home")
+    try:
+        page.wait_for_url("**/station/home")
+    except sync_api.TimeoutError:
+        body = page.text_content("body") or ""
+        raise AssertionError(f"picking {station} did not open the station's home: at {page.url}: "
+                             f"{' '.join(body.split())[:300]}") from None
 
 
 def scan(page, code: str) -> None:

@@ -156,6 +156,12 @@ def page_require(permission: str):
 
 
 IDLE_KEY = "seen"
+# the idle clock in the cookie moves at most once a minute: an answer that
+# changes nothing in the session sets no cookie, so a late answer to an
+# earlier request (the favicon, an asset, a page kept for offline use)
+# cannot put back the session as it was before a change made meanwhile
+# (a station chosen, a flash shown)
+IDLE_STEP_SECONDS = 60
 
 
 def _idle_timeout():
@@ -177,7 +183,7 @@ def _idle_timeout():
             return jsonify(error="session expired after inactivity; log in again", field="session"), 401
         flash(_("Your session ended after a period of inactivity. Please log in again."), "error")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    if "_user_id" in session:
+    if "_user_id" in session and (seen is None or now - int(seen) >= IDLE_STEP_SECONDS):
         session[IDLE_KEY] = now
     return None
 
@@ -211,13 +217,16 @@ def init_app(app) -> None:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.localize_callback = str  # the lazy text, in the request's language
     app.permanent_session_lifetime = timedelta(minutes=conf.idle_timeout_minutes)
+    # the cookie is set only by an answer that changed the session (the idle
+    # clock's minute included), never re-sent as it was: see IDLE_STEP_SECONDS
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
 
     @app.before_request
     def _renew_session():
-        # a permanent session with a lifetime: each request renews it, so an
-        # idle desk or station is logged out after IDLE_TIMEOUT_MINUTES.
+        # a permanent session with a lifetime, renewed with the idle clock, so
+        # an idle desk or station is logged out after IDLE_TIMEOUT_MINUTES.
         # Token requests carry no session and get no cookie.
-        if not _bearer_secret():
+        if not _bearer_secret() and not session.permanent:
             session.permanent = True
 
     app.before_request(_idle_timeout)
