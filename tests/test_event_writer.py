@@ -40,3 +40,14 @@ def test_an_action_outside_the_vocabulary_cannot_be_written(db):
         events.record(db, action="address_fix")
     with pytest.raises(ValueError, match="write_sql only inserts events"):
         events.write_sql(db.connection(), "UPDATE credential SET hold = 1", (), actions=["hold"])
+
+
+def test_the_bulk_writers_refuse_events_from_anyone_but_the_event_writer(db):
+    from credential_track.db import insert_rows, write_tuples
+    from credential_track.models import Event
+
+    conn = db.connection()
+    with pytest.raises(ValueError, match="services/events.py"):
+        write_tuples(conn, "event", ["action"], [("import",)])
+    with pytest.raises(ValueError, match="services/events.py"):
+        insert_rows(conn, Event.__table__, [{"action": "import"}])

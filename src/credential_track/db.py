@@ -229,16 +229,14 @@ def drop_secondary_indexes(conn, tables: tuple[str, ...]) -> list[str]:
 
 
 def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
-    """Insert many rows (dicts with the same columns) into `table` with one
-    driver-level executemany: bulk loads (the demo) without SQLAlchemy's
-    per-row parameter processing. Times are written as the models' UTC type
-    writes them. Events go through services/events.py only (`event_writer`)."""
+    """Insert many rows (dicts with the same columns) into `table` at the
+    driver level (write_tuples: COPY on PostgreSQL, executemany on SQLite):
+    bulk loads (the demo) without SQLAlchemy's per-row parameter processing.
+    Times are written as the models' UTC type writes them. Events go through services/events.py only (`event_writer`)."""
     from .models.base import UTCDateTime
 
     if not rows:
         return
-    if table.name == "event" and not event_writer:
-        raise ValueError("events are written through services/events.py")
     columns = list(rows[0])
     unknown = [c for c in columns if c not in table.c]
     if unknown:
@@ -258,9 +256,6 @@ def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
         def convert(value):
             return bind(value, dialect)
     times = [i for i, c in enumerate(names) if isinstance(table.c[c].type, UTCDateTime)]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in names)}) '
-                 f'VALUES ({", ".join([mark] * len(names))})')
     tail = list(defaults.values())
     params = []
     for r in rows:
@@ -268,7 +263,28 @@ def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
         for k in times:
             values[k] = convert(values[k])
         params.append(tuple(values))
-    conn.exec_driver_sql(statement, params)
+    write_tuples(conn, table.name, names, params, event_writer=event_writer)
+
+
+def write_tuples(conn, table: str, columns, rows: list[tuple], *, event_writer: bool = False) -> None:
+    """Insert `rows` (tuples in the order of `columns`, values as the driver
+    takes them) into `table`: COPY on PostgreSQL, one executemany on SQLite.
+    The one bulk writer of the demo build, the event writer's batches and
+    the manifest import. Events go through services/events.py only
+    (`event_writer`)."""
+    if table == "event" and not event_writer:
+        raise ValueError("events are written through services/events.py")
+    if not rows:
+        return
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([mark] * len(columns))})', rows)
 
 
 @contextmanager

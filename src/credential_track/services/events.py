@@ -88,7 +88,8 @@ def write(conn: Connection, *, action: str, details: dict | None = None, **colum
 
 def write_many(conn: Connection, rows: Sequence[dict]) -> None:
     """Append many events (dicts of the same event columns, `details`
-    already JSON or None) in one driver-level executemany (db.insert_rows):
+    already JSON or None) at the driver level (db.insert_rows: COPY on
+    PostgreSQL, one executemany on SQLite):
     the demo's millions of rows without the per-row cost of bound-parameter
     processing."""
     if not rows:

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, func, select
 
 from .. import liveness, vocabulary
-from ..db import analyze, drop_secondary_indexes, write_session, writer
+from ..db import analyze, drop_secondary_indexes, write_session, write_tuples, writer
 from ..domain.cells import csv_row
 from ..domain.manifest import (
     COMPARED_FIELDS,
@@ -361,13 +361,10 @@ def _write_chunks(conn: Connection, run: ImportRun, spool: IO[bytes], result: Im
     ph = _ph(conn)
     at = _db_time(conn, utcnow())
     extra = (run.batch_id, Status.registered.value, "zh", False, False, False, False, at, at)
-    insert_sql = (f"INSERT INTO credential ({', '.join(INSERT_COLUMNS)}) "
-                  f"VALUES ({', '.join([ph] * len(INSERT_COLUMNS))})")
     db_empty = run.first_credential_id == 0
     records = _spooled(spool)
     if db_empty and result.rows - result.rejected >= BULK_ROWS:
-        _write_bulk(conn, run, records, result, insert_sql=insert_sql, extra=extra, user_id=user_id, at=at,
-                    ph=ph, progress=progress)
+        _write_bulk(conn, run, records, result, extra=extra, user_id=user_id, at=at, ph=ph, progress=progress)
         return
     last_id = run.first_credential_id  # the batch's highest credential id written so far
     size = FIRST_CHUNK
@@ -375,7 +372,7 @@ def _write_chunks(conn: Connection, run: ImportRun, spool: IO[bytes], result: Im
         t0 = time.monotonic()
         with conn.begin():
             new = _write_chunk(conn, run, chunk, result, db_empty=db_empty, update=update, user_id=user_id,
-                               insert_sql=insert_sql, extra=extra, at=at, ph=ph)
+                               extra=extra, at=at, ph=ph)
             if new:
                 # one import event per new item, set-based
                 events.write_sql(
@@ -400,8 +397,8 @@ def _write_chunks(conn: Connection, run: ImportRun, spool: IO[bytes], result: Im
                              (_db_time(conn, utcnow()), run.id))
 
 
-def _write_bulk(conn: Connection, run: ImportRun, records, result: ImportResult, *, insert_sql, extra, user_id,
-                at, ph, progress) -> None:
+def _write_bulk(conn: Connection, run: ImportRun, records, result: ImportResult, *, extra, user_id, at, ph,
+                progress) -> None:
     """The first load into an empty database: one transaction in which the
     secondary indexes of `credential` and `event` (and on SQLite the search
     triggers) are dropped, the rows and their import events written, and the
@@ -416,7 +413,7 @@ def _write_bulk(conn: Connection, run: ImportRun, records, result: ImportResult,
                              (_db_time(conn, utcnow()), run.id))
         rebuilt = drop_secondary_indexes(conn, ("credential", "event"))
         while chunk := list(islice(records, MAX_CHUNK)):
-            _insert(conn, insert_sql, [rec + extra for _n, rec in chunk])
+            write_tuples(conn, "credential", INSERT_COLUMNS, [rec + extra for _n, rec in chunk])
             result.new += len(chunk)
             if progress:
                 progress(len(chunk) // 2)
@@ -451,7 +448,7 @@ def _write_all_rejects(out: TextIO, spool, conflicts: list[Conflict], lang: str 
 
 
 def _write_chunk(conn: Connection, run: ImportRun, chunk, result: ImportResult, *, db_empty, update, user_id,
-                 insert_sql, extra, at, ph) -> int:
+                 extra, at, ph) -> int:
     """Compare a chunk with the stored items, insert the new ones and
     apply updates (their old values kept for an undo); returns how many
     were new."""
@@ -483,7 +480,7 @@ def _write_chunk(conn: Connection, run: ImportRun, chunk, result: ImportResult, 
             _apply_updates(conn, updates, user_id=user_id, at=at, ph=ph)
             result.updated += len(updates)
     if new:
-        _insert(conn, insert_sql, [rec + extra for rec in new])
+        write_tuples(conn, "credential", INSERT_COLUMNS, [rec + extra for rec in new])
         result.new += len(new)
     return len(new)
 
@@ -495,17 +492,6 @@ def _keep_old_values(conn: Connection, run_id: int, ids: list[int], ph: str) -> 
     conn.exec_driver_sql(
         f"INSERT INTO import_undo (run_id, credential_id, old) VALUES ({ph}, {ph}, {ph})",
         [(run_id, r[0], json.dumps(dict(zip(UPDATED_FIELDS, r[1:])), ensure_ascii=False)) for r in rows])
-
-
-def _insert(conn: Connection, insert_sql: str, rows: list[tuple]) -> None:
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY credential ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    conn.exec_driver_sql(insert_sql, rows)
 
 
 def _apply_updates(conn: Connection, updates, *, user_id, at, ph) -> None:
