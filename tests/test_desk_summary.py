@@ -48,3 +48,23 @@ def test_dashboard_shows_the_live_desk_figures(db, client, auth):
     assert "not connected" not in page and "未接入" not in page
     live = desk_summary(db)
     assert live["open_tickets"] == 2 and live["outreach_open"] == 1
+
+
+def test_the_live_figures_from_the_task_states_equal_those_from_the_times(db):
+    """Now, the outreach figures are counted by state (an index); a moment
+    in the past by the created/closed times: the same at the same moment."""
+    c = make_credential(db)
+    now = datetime.now(UTC)
+    db.add_all([
+        OutreachTask(credential_id=c.id, rule="stuck", created_at=now - timedelta(hours=5),
+                     due_at=now - timedelta(hours=1)),  # open, breached
+        OutreachTask(credential_id=c.id, rule="intercept", state="claimed", created_at=now - timedelta(hours=2),
+                     due_at=now + timedelta(hours=1)),  # claimed: open, within its time
+        OutreachTask(credential_id=c.id, rule="returned", state="closed", outcome="resolved",
+                     created_at=now - timedelta(hours=9), due_at=now - timedelta(hours=8),
+                     closed_at=now - timedelta(hours=3)),
+    ])
+    db.commit()
+    live = desk_summary(db)
+    assert (live["outreach_open"], live["outreach_sla_breached"], live["outreach_done"]) == (2, 1, 1)
+    assert live == desk_summary(db, datetime.now(UTC))

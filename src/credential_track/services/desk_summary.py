@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from ..models import OutreachTask, Ticket
 from ..models.base import utcnow
+from .outreach import OPEN_STATES
 
 
 def desk_summary(session: Session, until: datetime | None = None) -> dict[str, int]:
@@ -17,7 +18,12 @@ def desk_summary(session: Session, until: datetime | None = None) -> dict[str, i
     A ticket counts as open from its creation until it was resolved or
     closed; it breaches its SLA when it was still open past its due time.
     Outreach tasks likewise, with `due_at` (for a task that was retried, its
-    latest retry time, so a past day's figure can undercount breaches)."""
+    latest retry time, so a past day's figure can undercount breaches).
+    Now (the live dashboard) the outreach figures come from the tasks'
+    states through their (state, due_at) index, a fraction of the pass over
+    every task a past moment needs: a task is closed exactly when it has its
+    `closed_at` (services/outreach.py sets both), and none was created after
+    now."""
     t = until or utcnow()
     ticket_end = func.coalesce(Ticket.resolved_at, Ticket.closed_at)
     ticket_open = and_(Ticket.created_at <= t, or_(ticket_end.is_(None), ticket_end > t))
@@ -28,10 +34,16 @@ def desk_summary(session: Session, until: datetime | None = None) -> dict[str, i
     tickets = session.execute(select(
         func.count().filter(ticket_open), func.count().filter(and_(ticket_open, Ticket.due_at < t)),
     ).select_from(Ticket)).one()
-    tasks = session.execute(select(
-        func.count().filter(task_open), func.count().filter(and_(task_open, OutreachTask.due_at < t)),
-        func.count().filter(and_(OutreachTask.closed_at.is_not(None), OutreachTask.closed_at <= t)),
-    ).select_from(OutreachTask)).one()
+    if until is None:
+        def count(*where):
+            return session.execute(select(func.count()).select_from(OutreachTask).where(*where)).scalar()
+        is_open = OutreachTask.state.in_(OPEN_STATES)
+        tasks = (count(is_open), count(is_open, OutreachTask.due_at < t), count(OutreachTask.state == "closed"))
+    else:
+        tasks = session.execute(select(
+            func.count().filter(task_open), func.count().filter(and_(task_open, OutreachTask.due_at < t)),
+            func.count().filter(and_(OutreachTask.closed_at.is_not(None), OutreachTask.closed_at <= t)),
+        ).select_from(OutreachTask)).one()
     return {
         "open_tickets": tickets[0],
         "tickets_sla_breached": tickets[1],
