@@ -115,6 +115,7 @@ def main() -> int:
                               "1" if args.personal else "0", fmt], check=True, capture_output=True, text=True)
         r = json.loads(res.stdout.strip().splitlines()[-1])
         figures[fmt] = r["seconds"]
+        figures[f"{fmt}_peak_mb"] = round(r["peak_mb"])
         print(f"export to {fmt}: {r['rows']:,} rows in {r['seconds']:.2f}s "
               f"({r['rows'] / r['seconds']:,.0f} rows/s), {out.stat().st_size / 1e6:.1f} MB, "
               f"peak {r['peak_mb']:.0f} MB" + (f" (target < {limit:.0f} s at any size)" if limit else ""))
@@ -124,6 +125,8 @@ def main() -> int:
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
     print("PASS" if ok else "FAIL")
+    print(json.dumps({"name": "export", "metrics": {"rows": args.rows, **{
+        (k if k.endswith("_mb") else f"{k}_s"): round(v, 2) for k, v in figures.items()}}, "targets_met": ok}))
     return 0 if ok else 1
 
 

@@ -270,14 +270,19 @@ def main() -> int:
           + (", MISSED, reported only in the smoke run" if args.smoke and ratio > args.max_ratio else ""))
     ok = r["committed"] and r["new"] == args.rows and (args.smoke or ratio <= args.max_ratio) \
         and r["peak_mb"] < args.max_mb
+    metrics = {"rows": args.rows, "import_s": round(r["seconds"], 2), "plain_baseline_s": round(plain_s, 2),
+               "ratio_plain": round(ratio, 2), "schema_baseline_s": round(base_s, 2),
+               "ratio_schema": round(r["seconds"] / base_s, 2), "peak_mb": round(r["peak_mb"])}
     if args.pg:
         p = pg_import(args.pg, manifest)
         print(f"credtrack import (PostgreSQL, COPY): {p['seconds']:.2f}s ({args.rows / p['seconds']:,.0f} rows/s), "
               f"peak {p['peak_mb']:.0f} MB, {p['new']:,} new")
         ok = ok and p["new"] == args.rows
+        metrics.update(pg_import_s=round(p["seconds"], 2), pg_peak_mb=round(p["peak_mb"]))
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
     print("PASS" if ok else "FAIL")
+    print(json.dumps({"name": "import", "metrics": metrics, "targets_met": bool(ok)}))
     return 0 if ok else 1
 
 
