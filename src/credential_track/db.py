@@ -232,7 +232,8 @@ def insert_rows(conn, table, rows, *, event_writer: bool = False) -> None:
     """Insert many rows (dicts with the same columns) into `table` at the
     driver level (write_tuples: COPY on PostgreSQL, executemany on SQLite):
     bulk loads (the demo) without SQLAlchemy's per-row parameter processing.
-    Times are written as the models' UTC type writes them. Events go through services/events.py only (`event_writer`)."""
+    Times are written as the models' UTC type writes them. Events go through
+    services/events.py only (`event_writer`)."""
     from .models.base import UTCDateTime
 
     if not rows:
