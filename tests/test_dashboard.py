@@ -20,6 +20,7 @@ from credential_track.models import Credential, Event
 from credential_track.services import queries
 from credential_track.services.dashboard import data, lists, report, summary
 from credential_track.services.demo import build_demo
+from credential_track.settings import Settings
 
 from .factories import do_scan
 
@@ -113,9 +114,12 @@ def test_dashboard_numbers_equal_counts_computed_from_the_events(demo, db):
     assert ex["returned"] == sum(1 for s in status.values() if s == "returned")
     assert ex["held"] == sum(1 for c in items.values() if c.hold)
     assert ex["revoked"] == sum(1 for c in items.values() if c.revoked)
-    stuck_before = now - timedelta(hours=data.STUCK_HOURS)
+    # stuck: the outreach rule's hours per status, neither held nor revoked
+    limits = Settings().outreach_stuck_hours
+    assert d["stuck_hours_by_status"] == limits and d["stuck_hours"] == min(limits.values())
     assert ex["stuck"] == sum(1 for cid, c in items.items()
-                              if c.status in data.STUCK_STATUSES and c.updated_at < stuck_before)
+                              if c.status in limits and not c.hold and not c.revoked
+                              and c.updated_at < now - timedelta(hours=limits[c.status])) > 0
 
     # a full rebuild gives the same numbers as the incremental folds
     summary.rebuild(engine)

@@ -179,3 +179,24 @@ def test_default_backend_writes_the_outbox_file(runner, engine, app, tmp_path):
     r = runner.invoke(args=["notify", "send"])
     assert r.exit_code == 0 and "1 sent" in r.output
     assert "EMS" in (tmp_path / "outbox.jsonl").read_text(encoding="utf-8")
+
+
+def test_the_dashboard_counts_and_lists_as_stuck_what_the_stuck_rule_calls_for(engine):
+    """One definition of "stuck": the dashboard's count, its drill-down list
+    and the sweep's tasks pick the same items (per-status hours, neither held
+    nor revoked)."""
+    from credential_track.services.dashboard import data, lists
+
+    old = utcnow() - timedelta(hours=13)
+    stuck = item_at(engine, "captured", updated_at=old)  # captured: 12 h
+    item_at(engine, "in_transit", updated_at=old)  # in transit: 24 h, not yet
+    item_at(engine, "captured", updated_at=old - timedelta(days=3), hold=True)  # held: its own rule
+    item_at(engine, "bagged", updated_at=old - timedelta(days=3), revoked=True)  # revoked: its own rule
+    with Session(engine) as s:
+        count = data.dashboard(s, now=utcnow())["exceptions"]["stuck"]
+        listed = lists.item_page(s, lists.ItemFilter(exception="stuck"))
+    _sweep(engine)
+    with Session(engine) as s:
+        tasked = set(s.exec(select(OutreachTask.credential_id).where(OutreachTask.rule == "stuck")))
+    assert count == 1 and tasked == {stuck["id"]}
+    assert [it["credential_no"] for it in listed["items"]] == [stuck["no"]]

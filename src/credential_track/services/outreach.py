@@ -27,6 +27,7 @@ from ..domain.status import Status
 from ..models import Credential, OutreachAttempt, OutreachTask
 from ..models.base import UTCDateTime, utcnow
 from ..settings import Settings
+from ..settings import current as settings_of_app
 from .errors import Conflict, NotFound, ServiceError, one_of, too_long
 
 RULES = ("contact_problem", "delivery_failed", "returned", "stuck", "intercept", "miss_opening")
@@ -92,9 +93,32 @@ def _conditions(settings: OutreachSettings, now: datetime, opening=None) -> list
     if opening is not None:  # the forecast's verdict: the likely date is on or after opening day
         out.append(("miss_opening", and_(opening, active), c.status))
     for status, hours in settings.stuck_hours.items():
-        out.append(("stuck", and_(c.status == status, c.updated_at < now - timedelta(hours=hours),
-                                  c.hold == False, c.revoked == False), c.status))  # noqa: E712
+        out.append(("stuck", stuck_in(c, status, hours, now), c.status))
     return out
+
+
+def stuck_in(c, status: str, hours: float, now: datetime):
+    """Stuck in `status`: there since before `hours` ago, not held or revoked
+    (those have their own rules), from the (status, updated_at, hold,
+    revoked) index alone. `c`: the credential table's columns or the model."""
+    return and_(c.status == status, c.updated_at < now - timedelta(hours=hours),
+                c.hold == False, c.revoked == False)  # noqa: E712
+
+
+def stuck_condition(c, now: datetime, hours: Mapping[str, float] | None = None):
+    """Every stuck item, by the one rule (`stuck_in` with OUTREACH_STUCK_HOURS
+    per status): the sweep's tasks, the dashboard's count and its list."""
+    hours = configured_stuck_hours() if hours is None else hours
+    return or_(*[stuck_in(c, status, h, now) for status, h in hours.items()])
+
+
+def configured_stuck_hours() -> dict[str, float]:
+    """OUTREACH_STUCK_HOURS of the running app (the defaults outside one)."""
+    try:
+        conf = settings_of_app()
+    except RuntimeError:  # outside an application (benchmarks, scripts)
+        conf = Settings()
+    return dict(conf.outreach_stuck_hours)
 
 
 def run_rules(session: Session, *, credential_ids: list[int] | None = None, now: datetime | None = None,

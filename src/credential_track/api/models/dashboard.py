@@ -32,7 +32,11 @@ class Dashboard(Answer):
     by_province: list[Breakdown]
     by_type: list[Breakdown]
     exceptions: dict[str, int]
-    stuck_hours: int = Field(description="hours without a move after which an item counts as stuck")
+    stuck_hours: int = Field(description="the shortest of `stuck_hours_by_status` (kept for v1 clients: an "
+                             "item counts as stuck after its own status's hours)")
+    stuck_hours_by_status: dict[str, float] = Field(description="hours in a status after which an item not held "
+                                                    "or revoked counts as stuck (OUTREACH_STUCK_HOURS: the "
+                                                    "outreach rule's)")
     throughput_hourly: list[dict[str, Any]] = Field(description="per hour of the last 24: `hour` and items "
                                                     "moved per stage")
     throughput_daily: list[dict[str, Any]] = Field(description="per day of the last 14: `day` and items "

@@ -19,6 +19,7 @@ from ...domain.status import Status
 from ...models import Credential, DashBatch, DashDaily, DashFlow, DashItems, DashLeadTime, Event
 from ...models.base import utcnow
 from ..desk_summary import desk_summary
+from ..outreach import configured_stuck_hours, stuck_condition
 from . import lists, summary
 
 # the main chain shown as the funnel, then the delivery outcomes
@@ -29,8 +30,6 @@ FUNNEL = [s.value for s in (
 # the stages whose throughput is charted: the action that moves an item into it
 STAGES = ["handover", "capture", "accept", "bag", "seal", "depart", "arrive", "out_for_delivery",
           "delivered"]
-STUCK_HOURS = lists.STUCK_HOURS
-STUCK_STATUSES = lists.STUCK_STATUSES
 EXCEPTIONS = lists.EXCEPTIONS
 
 # Open tickets and outreach tasks with SLA breaches come from the customer
@@ -125,7 +124,7 @@ def dashboard(session: Session, *, now: datetime | None = None) -> dict:
         "by_route": _breakdown((r[1], r[3], r[4]) for r in dims),
         "by_province": _breakdown((r[0], r[3], r[4]) for r in dims),
         "by_type": _breakdown((r[2], r[3], r[4]) for r in dims),
-        "exceptions": exceptions, "stuck_hours": STUCK_HOURS,
+        "exceptions": exceptions, **stuck_limits(),
         "throughput_hourly": [{"hour": summary.hour_start(h).isoformat(), **hourly.get(h, {})}
                               for h in range(now_h - 23, now_h + 1)],
         "throughput_daily": [{"day": d, **days.get(d, {})} for d in _day_keys(now_h - 14 * 24, now_h)],
@@ -192,6 +191,13 @@ def day_figures(session: Session, day: date) -> dict:
     }
 
 
+def stuck_limits() -> dict:
+    """The stuck rule's hours for the reader: per status, and (for v1 API
+    clients) the shortest of them as `stuck_hours`."""
+    hours = configured_stuck_hours()
+    return {"stuck_hours": int(min(hours.values())) if hours else 0, "stuck_hours_by_status": hours}
+
+
 # "stuck" counts many index entries (all items idle for two days): it is
 # recounted at most once a minute per process and database
 STUCK_TTL_SECONDS = 60
@@ -204,8 +210,7 @@ def _stuck(session: Session, now: datetime, *, cached: bool) -> int:
     hit = _stuck_cache.get(key)
     if cached and hit is not None and clock - hit[0] < STUCK_TTL_SECONDS:
         return hit[1]
-    n = _count(session, Credential.status.in_(STUCK_STATUSES)
-               & (Credential.updated_at < now - timedelta(hours=STUCK_HOURS)))
+    n = _count(session, stuck_condition(Credential, now))
     _stuck_cache.clear()
     _stuck_cache[key] = (clock, n)
     return n

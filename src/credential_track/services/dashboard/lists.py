@@ -6,7 +6,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, text
@@ -19,15 +19,13 @@ from ...domain.status import Action, Status
 from ...models import Bag, Credential, Event, HandoverBatch
 from ...models.base import utcnow
 from ..errors import ServiceError, bad_date, not_between, one_of
+from ..outreach import stuck_condition
 from . import summary
 
 EXCEPTIONS = ["missing_at_handover", "held", "revoked", "intercept", "seal_mismatch", "delivery_failed",
               "returned", "stuck"]
-# an item longer than this in one of these statuses is "stuck"
-STUCK_HOURS = 48
-STUCK_STATUSES = [s.value for s in (
-    Status.received, Status.captured, Status.accepted, Status.bagged, Status.dispatched, Status.in_transit,
-    Status.arrived, Status.out_for_delivery, Status.delivery_failed)]
+# "stuck": the outreach rule's (services/outreach.stuck_condition: per status
+# OUTREACH_STUCK_HOURS, not held or revoked), the one definition
 SORTS = {
     "credential_no": Credential.credential_no, "status": Credential.status, "route": Credential.route,
     "province": Credential.province, "type": Credential.credential_type, "updated": Credential.updated_at,
@@ -137,8 +135,7 @@ def _conditions(f: ItemFilter, now: datetime | None = None) -> list:
     elif ex in ("delivery_failed", "returned"):
         cond.append(c.status == ex)
     elif ex == "stuck":
-        before = (now or utcnow()) - timedelta(hours=STUCK_HOURS)
-        cond += [c.status.in_(STUCK_STATUSES), c.updated_at < before]
+        cond.append(stuck_condition(c, now or utcnow()))
     return cond
 
 
